@@ -1,0 +1,1 @@
+"""targetbot: a Telegram bot for a city government's annual responsibility targets."""

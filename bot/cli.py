@@ -1,0 +1,190 @@
+"""The `targetbot` command line: parse arguments, call the domain, print in the user's language."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import aiosqlite
+
+from bot.i18n import LANGUAGES, Translator
+from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
+from bot.settings import Settings, SettingsError, load_environment
+from bot.tables import TableError
+from storage import targets as repo
+from storage.db import connect
+
+EXIT_BAD_INPUT = 1
+EXIT_BAD_SETTINGS = 2
+
+
+class CliError(Exception):
+    """A command failed in a way the user can fix; the message is already in their language."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every targetbot command."""
+    parser = argparse.ArgumentParser(
+        prog="targetbot", description="Track a city government's responsibility targets."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--db", type=Path, help="SQLite database file (default: DATABASE_PATH)")
+        return sub
+
+    command("run", "start the bot (long polling); loads the demo table into an empty database")
+
+    importing = command("import", "import a target table (.xlsx, .csv or .tsv), all or nothing")
+    importing.add_argument("file", type=Path, help="the table file")
+    importing.add_argument("--dry-run", action="store_true", help="show the changes, store none")
+    importing.add_argument("--plan", help="the plan's title, when the file has no title row")
+    importing.add_argument("--period", help="the reporting period, e.g. 2023Q3")
+
+    listing = command("targets", "list the current plan's targets")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _translator(environ: Mapping[str, str]) -> Translator:
+    """Return a translator for messages about settings, which may themselves be broken."""
+    language = environ.get("DEFAULT_LANGUAGE", "").strip()
+    return Translator(language if language in LANGUAGES else "zh")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    environment = load_environment()
+    t = _translator(environment)
+    try:
+        settings = Settings.from_mapping(environment)
+        t = Translator(settings.default_language)
+        if args.db is not None:
+            settings = replace(settings, database_path=args.db)
+        if args.command == "run":
+            return _run(settings, t)
+        handler = {"import": _import, "targets": _targets}[args.command]
+        return asyncio.run(handler(args, settings, t))
+    except SettingsError as error:
+        print(t(error.key, **error.values), file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    except CliError as error:
+        print(error, file=sys.stderr)
+        return error.code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `targetbot targets | head`: the reader left; not our error
+        sys.stderr.close()
+        return 0
+
+
+async def _open(settings: Settings, t: Translator) -> aiosqlite.Connection:
+    try:
+        return await connect(settings.database_path)
+    except (OSError, aiosqlite.Error, RuntimeError) as error:
+        message = t("cli.db_error", path=settings.database_path, error=error)
+        raise CliError(message, EXIT_BAD_SETTINGS) from error
+
+
+async def _prepare_database(settings: Settings, t: Translator) -> None:
+    """Create and migrate the database, loading the demo table into an empty one if asked."""
+    conn = await _open(settings, t)
+    try:
+        if settings.load_demo_data:
+            summary = await load_demo_if_empty(conn)
+            if summary is not None:
+                print(t("cli.demo_loaded", file=summary.file, count=len(summary.added)))
+    finally:
+        await conn.close()
+
+
+def _run(settings: Settings, t: Translator) -> int:
+    # The database first, so that a missing token is the only thing left to fix.
+    asyncio.run(_prepare_database(settings, t))
+    settings.require_token()
+    from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
+
+    print(t("cli.starting", path=settings.database_path), flush=True)
+    run_bot(settings)
+    return 0
+
+
+async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    conn = await _open(settings, t)
+    try:
+        summary = await import_file(
+            conn,
+            args.file,
+            actor="cli",
+            dry_run=args.dry_run,
+            plan_title=args.plan,
+            period=args.period,
+        )
+    except TableError as error:
+        raise CliError(describe_error(error, t), EXIT_BAD_INPUT) from error
+    finally:
+        await conn.close()
+    print("\n".join(describe_summary(summary, t)))
+    return 0
+
+
+async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    conn = await _open(settings, t)
+    try:
+        plan = await repo.current_plan(conn)
+        targets = await repo.list_targets(conn, plan.id) if plan else []
+    finally:
+        await conn.close()
+    if args.json:
+        print(json.dumps([target_json(target) for target in targets], ensure_ascii=False, indent=2))
+        return 0
+    if plan is None or not targets:
+        print(t("cli.targets_empty"))
+        return 0
+    print(t("cli.targets_plan", plan=plan.title, count=len(targets)))
+    for target in targets:
+        parts = "; ".join(
+            t("cli.assignment_part", leader=a.leader, units="、".join(a.units))
+            for a in target.assignments
+        )
+        print(
+            t(
+                "cli.target_line",
+                number=target.number,
+                content=target.content,
+                assignments=parts,
+                deadline=target.deadline,
+            )
+        )
+    return 0
+
+
+def target_json(target: repo.Target) -> dict[str, object]:
+    """Return a target in the `targets --json` shape."""
+    return {
+        "number": target.number,
+        "content": target.content,
+        "deadline": target.deadline,
+        "due_date": target.due_date.isoformat() if target.due_date else None,
+        "assignments": [
+            {
+                "leader": a.leader,
+                "units": list(a.units),
+                "period": a.latest_report.period if a.latest_report else None,
+                "status": a.latest_report.status if a.latest_report else None,
+                "progress": a.latest_report.progress if a.latest_report else None,
+            }
+            for a in target.assignments
+        ],
+    }

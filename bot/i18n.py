@@ -1,0 +1,52 @@
+"""Look up user-facing text by key and language, with fallbacks."""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for name, value in table.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{key}."))
+        else:
+            flat[key] = str(value)
+    return flat
+
+
+@cache
+def load_catalog(language: str) -> dict[str, str]:
+    """Return the flat key → text mapping of one language's message file."""
+    text = resources.files("locales").joinpath(f"{language}.toml").read_text(encoding="utf-8")
+    return _flatten(tomllib.loads(text))
+
+
+def placeholders(text: str) -> set[str]:
+    """Return the names of the `{placeholders}` in a message."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Render messages in a user's language, falling back to the default one, then to the key."""
+
+    default_language: str = "zh"
+
+    def __call__(self, key: str, language: str | None = None, /, **values: object) -> str:
+        """Return the message `key` in `language` with `values` filled in."""
+        for lang in (language, self.default_language):
+            if lang in LANGUAGES:
+                text = load_catalog(lang).get(key)
+                if text is not None:
+                    return text.format_map(values)
+        return key

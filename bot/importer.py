@@ -1,0 +1,599 @@
+"""Import a target table (一览表): find its title, header and rows, then store it all or nothing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+from bot.deadlines import Deadline, parse_deadline
+from bot.i18n import Translator
+from bot.names import normalise_leader, split_units
+from bot.tables import Row, Sheet, TableError, read_sheets
+from storage import audit
+from storage import targets as repo
+from storage.db import transaction, utc_now
+
+MAX_CONTENT_CHARS = 2_000
+MAX_PROGRESS_CHARS = 10_000
+
+# Column → the header names real tables use for it (compared without spaces).
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "number": ("序号", "编号", "序"),
+    "leader": ("市政府领导", "责任领导", "分管领导", "牵头领导", "市领导", "领导"),
+    "content": ("责任目标内容", "目标内容", "责任目标", "目标任务", "工作目标", "任务内容"),
+    "deadline": ("完成时限", "时限", "完成时间", "时间节点"),
+    "on_schedule": (
+        "是否按计划完成进度",
+        "是否按计划推进",
+        "是否按进度完成",
+        "是否按计划",
+        "是否按期完成",
+    ),
+    "units": ("责任单位", "牵头单位", "责任部门", "承办单位"),
+}
+# The progress column's name carries the quarter: 三季度完成情况, 上半年推进情况, 1-9月进展情况.
+PROGRESS_HEADER = re.compile(r"(完成|推进|进展|落实)情况")
+REQUIRED_COLUMNS = ("number", "leader", "content", "deadline", "units")
+# Canonical header names, for messages about missing columns.
+CANONICAL_HEADER = {key: names[0] for key, names in COLUMN_NAMES.items()} | {
+    "progress": "三季度完成情况"
+}
+
+STATUS_WORDS = {
+    "是": "on_track",
+    "按计划": "on_track",
+    "正常": "on_track",
+    "正常推进": "on_track",
+    "否": "behind",
+    "滞后": "behind",
+    "落后": "behind",
+    "未按计划": "behind",
+    "已完成": "completed",
+    "完成": "completed",
+}
+
+_QUARTER = re.compile(r"(前)?(?:第)?([一二三四1-4])季度")
+_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_PERIOD = re.compile(r"^(20\d\d)\s*[Qq]([1-4])$")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the importer tells the user without refusing the table."""
+
+    key: str
+    values: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ParsedAssignment:
+    """One row of the table as read: leader, units (lead first), and its progress, if any."""
+
+    row: int
+    leader: str
+    units: tuple[str, ...]
+    progress: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class ParsedTarget:
+    """A numbered target as read, with one assignment per row."""
+
+    row: int
+    number: int
+    content: str
+    deadline: Deadline
+    assignments: tuple[ParsedAssignment, ...]
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """Everything a table says, validated and ready to store."""
+
+    file: str
+    plan_title: str
+    year: int
+    period: str | None
+    targets: tuple[ParsedTarget, ...]
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, in a dry run, would do)."""
+
+    file: str
+    plan_title: str
+    period: str | None
+    added: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    retired: list[int] = field(default_factory=list)
+    reports_added: int = 0
+    leaders_added: int = 0
+    units_added: int = 0
+    notices: tuple[Notice, ...] = ()
+    dry_run: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        """Tell whether the import stores anything new."""
+        return bool(self.added or self.changed or self.retired or self.reports_added)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def _header_key(text: str) -> str | None:
+    """Return which column a header cell names, if any."""
+    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    if not name:
+        return None
+    for key, names in COLUMN_NAMES.items():
+        if name in names:
+            return key
+    if PROGRESS_HEADER.search(name):
+        return "progress"
+    return None
+
+
+def _header_columns(row: Row) -> dict[str, int]:
+    """Map column keys to their index in a row, if the row reads as a header."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row.cells):
+        key = _header_key(cell)
+        if key is not None and key not in found:
+            found[key] = index
+    return found if len(found) >= 4 else {}
+
+
+def _is_text_line(row: Row) -> bool:
+    """Tell whether a row is one piece of text (a title, section heading or note), not data."""
+    values = {cell for cell in row.cells if cell}
+    if len(values) != 1:
+        return False
+    text = values.pop()
+    return not text.isdigit() and (bool(row.cells[0]) or sum(1 for c in row.cells if c) > 1)
+
+
+def _quarter_in(text: str) -> int | None:
+    m = _QUARTER.search(text)
+    if m:
+        return _CN_QUARTER[m.group(2)]
+    if "上半年" in text:
+        return 2
+    return None
+
+
+def _plan_from_title(title: str) -> tuple[str, int | None, int | None]:
+    """Split a title line into (plan name, year, quarter)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
+    year_match = re.search(r"(20\d\d)年", text)
+    year = int(year_match.group(1)) if year_match else None
+    quarter = _quarter_in(text)
+    name = text
+    m = _QUARTER.search(text) or re.search(r"上半年", text)
+    if m:
+        name = text[: m.start()]
+    else:
+        name = re.sub(r"(工作)?(推进|完成|进展|落实)情况.*$|一览表$", "", text)
+    return name.rstrip("（(-—:：") or text, year, quarter
+
+
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    for index, row in enumerate(sheet.rows):
+        columns = _header_columns(row)
+        if columns:
+            return index, columns
+    return None
+
+
+def parse_table(
+    sheets: Sequence[Sheet],
+    file: str,
+    *,
+    plan_title: str | None = None,
+    period: str | None = None,
+) -> ParsedTable:
+    """Read the target table out of a file's sheets, or raise TableError naming where it fails."""
+    found = next(
+        ((sheet, hit) for sheet in sheets if (hit := _find_header(sheet)) is not None), None
+    )
+    if found is None:
+        expected = "、".join(CANONICAL_HEADER[key] for key in REQUIRED_COLUMNS)
+        raise TableError("import.error.no_header", file=file, expected=expected)
+    sheet, (header_index, columns) = found
+    header_row = sheet.rows[header_index]
+    missing = [key for key in REQUIRED_COLUMNS if key not in columns]
+    if "progress" in columns and "on_schedule" not in columns:
+        missing.append("on_schedule")
+    if "on_schedule" in columns and "progress" not in columns:
+        missing.append("progress")
+    if missing:
+        raise TableError(
+            "import.error.missing_columns",
+            file=file,
+            row=header_row.number,
+            columns="、".join(CANONICAL_HEADER[key] for key in missing),
+        )
+
+    title_row = next((r for r in sheet.rows[:header_index] if _is_text_line(r)), None)
+    title_text = next(c for c in title_row.cells if c) if title_row else ""
+    name, year, quarter = _plan_from_title(title_text) if title_text else ("", None, None)
+    if "progress" in columns and quarter is None:
+        quarter = _quarter_in(header_row.cell(columns["progress"]))
+    if period is not None:
+        m = _PERIOD.match(period.strip())
+        if m is None:
+            raise TableError("import.error.bad_period", file=file, value=period)
+        year, quarter = int(m.group(1)), int(m.group(2))
+    if plan_title:
+        name = plan_title.strip()
+    if not name:
+        raise TableError("import.error.no_title", file=file)
+    if year is None:
+        year_match = re.search(r"(20\d\d)年", name)
+        year = int(year_match.group(1)) if year_match else None
+    if year is None or ("progress" in columns and quarter is None):
+        raise TableError("import.error.no_period", file=file, title=title_text or name)
+    table_period = f"{year}Q{quarter}" if "progress" in columns else None
+
+    targets = _RowReader(file, columns, year).targets(sheet.rows[header_index + 1 :])
+    notices = tuple(
+        Notice(
+            "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
+        )
+        for t in targets
+        if not t.deadline.understood
+    )
+    return ParsedTable(file, name, year, table_period, tuple(targets), notices)
+
+
+@dataclass
+class _TargetDraft:
+    """A target while its rows are being read."""
+
+    row: int
+    number: int
+    content: str
+    deadline: Deadline
+    assignments: list[ParsedAssignment] = field(default_factory=list)
+
+    def done(self) -> ParsedTarget:
+        return ParsedTarget(
+            self.row, self.number, self.content, self.deadline, tuple(self.assignments)
+        )
+
+
+@dataclass(frozen=True)
+class _RowReader:
+    """Reads the data rows below a header, checking every cell that matters."""
+
+    file: str
+    columns: dict[str, int]
+    year: int
+
+    def cell(self, row: Row, key: str) -> str:
+        return row.cell(self.columns[key]) if key in self.columns else ""
+
+    def fail(self, key: str, row: Row, column: str, **values: object) -> TableError:
+        return TableError(
+            key,
+            file=self.file,
+            row=row.number,
+            column=self.columns.get(column),
+            header=CANONICAL_HEADER[column],
+            **values,
+        )
+
+    def required(self, row: Row, key: str, limit: int | None = None) -> str:
+        value = self.cell(row, key)
+        if not value:
+            raise self.fail("import.error.empty_cell", row, key)
+        if limit is not None and len(value) > limit:
+            raise self.fail("import.error.too_long", row, key, length=len(value), limit=limit)
+        return value
+
+    def targets(self, rows: Sequence[Row]) -> list[ParsedTarget]:
+        """Turn the rows into targets, one assignment per row."""
+        drafts: list[_TargetDraft] = []
+        first_row: dict[int, int] = {}
+        for row in rows:
+            if row.is_blank or _header_columns(row) or _is_text_line(row):
+                continue  # blank lines, headers repeated at page breaks, headings and notes
+            current = drafts[-1] if drafts else None
+            number_text = unicodedata.normalize("NFKC", self.cell(row, "number")).strip()
+            content = self.cell(row, "content")
+            if number_text and not number_text.isdigit():
+                raise self.fail("import.error.bad_number", row, "number", value=number_text)
+            number = int(number_text) if number_text else None
+            if number is None:
+                # An empty 序号 (or a merged one): another leader or units for the target above.
+                if current is None:
+                    raise self.fail("import.error.orphan_continuation", row, "number")
+                if content and content != current.content:
+                    raise self.fail(
+                        "import.error.content_without_number", row, "number", number=current.number
+                    )
+            elif (
+                current is None or number != current.number or content not in ("", current.content)
+            ):
+                if number in first_row:
+                    raise self.fail(
+                        "import.error.duplicate_number",
+                        row,
+                        "number",
+                        number=number,
+                        first_row=first_row[number],
+                    )
+                first_row[number] = row.number
+                content = self.required(row, "content", MAX_CONTENT_CHARS)
+                deadline = parse_deadline(self.required(row, "deadline"), self.year)
+                current = _TargetDraft(row.number, number, content, deadline)
+                drafts.append(current)
+            assert current is not None
+            current.assignments.append(self.assignment(row))
+        if not drafts:
+            raise TableError("import.error.no_targets", file=self.file)
+        return [draft.done() for draft in drafts]
+
+    def assignment(self, row: Row) -> ParsedAssignment:
+        """Read the leader, units and progress of one row."""
+        leader = normalise_leader(self.required(row, "leader"))
+        units = split_units(self.required(row, "units"))
+        if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
+            return ParsedAssignment(row.number, leader, units, None, None)
+        progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
+        status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
+        status = STATUS_WORDS.get(status_text)
+        if status is None:
+            raise self.fail("import.error.bad_status", row, "on_schedule", value=status_text)
+        return ParsedAssignment(row.number, leader, units, progress, status)
+
+
+def read_table(
+    path: Path, *, plan_title: str | None = None, period: str | None = None
+) -> ParsedTable:
+    """Read and validate a table file, or raise TableError naming the file, row and column."""
+    return parse_table(read_sheets(path), path.name, plan_title=plan_title, period=period)
+
+
+# ---------------------------------------------------------------------------- storing
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll a preview back."""
+
+
+async def _count(conn: aiosqlite.Connection, table: str) -> int:
+    async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _same_assignments(stored: repo.Target, parsed: ParsedTarget) -> bool:
+    return [(a.leader, a.units) for a in stored.assignments] == [
+        (a.leader, a.units) for a in parsed.assignments
+    ]
+
+
+async def store_table(
+    conn: aiosqlite.Connection, table: ParsedTable, *, actor: str, dry_run: bool = False
+) -> ImportSummary:
+    """Store a parsed table in one transaction; with `dry_run`, report the changes and undo them.
+
+    Re-importing a plan updates what changed, retires targets no longer in the table, and adds
+    a report revision only where the imported progress differs from the last imported one.
+    """
+    summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
+    try:
+        async with transaction(conn):
+            now = utc_now()
+            leaders_before = await _count(conn, "leader")
+            units_before = await _count(conn, "unit")
+            plan = await repo.plan_by_title(conn, table.plan_title)
+            if plan is None:
+                plan = await repo.create_plan(conn, table.plan_title, table.year, now)
+            stored = {
+                t.number: t
+                for t in await repo.list_targets(
+                    conn,
+                    plan.id,
+                    include_retired=True,
+                    report_source="import",
+                    report_period=table.period,
+                )
+            }
+            for parsed in table.targets:
+                await _store_target(
+                    conn, plan.id, parsed, stored.get(parsed.number), table, summary, now
+                )
+            numbers = {t.number for t in table.targets}
+            for number, old in stored.items():
+                if number not in numbers and not old.retired:
+                    await repo.retire_target(conn, old.id, now)
+                    summary.retired.append(number)
+            current = await repo.current_plan(conn)
+            if current is None or (current.id != plan.id and table.year >= current.year):
+                await repo.make_current(conn, plan.id)
+            summary.leaders_added = await _count(conn, "leader") - leaders_before
+            summary.units_added = await _count(conn, "unit") - units_before
+            if summary.changes_anything:
+                await audit.record(
+                    conn,
+                    actor=actor,
+                    action="import",
+                    subject=table.plan_title,
+                    at=now,
+                    detail={
+                        "file": table.file,
+                        "period": table.period,
+                        "added": len(summary.added),
+                        "changed": len(summary.changed),
+                        "retired": len(summary.retired),
+                        "reports_added": summary.reports_added,
+                    },
+                )
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        summary.dry_run = True
+    return summary
+
+
+async def _store_target(
+    conn: aiosqlite.Connection,
+    plan_id: int,
+    parsed: ParsedTarget,
+    old: repo.Target | None,
+    table: ParsedTable,
+    summary: ImportSummary,
+    now: str,
+) -> None:
+    """Add or update one target and its assignments; add its imported reports where new."""
+    deadline = parsed.deadline
+    if old is None:
+        target_id = await repo.insert_target(
+            conn, plan_id, parsed.number, parsed.content, deadline.text, deadline.due_date
+        )
+        summary.added.append(parsed.number)
+    else:
+        target_id = old.id
+        if (
+            old.retired
+            or (old.content, old.deadline, old.due_date)
+            != (parsed.content, deadline.text, deadline.due_date)
+            or not _same_assignments(old, parsed)
+        ):
+            await repo.update_target(
+                conn, target_id, parsed.content, deadline.text, deadline.due_date
+            )
+            summary.changed.append(parsed.number)
+        else:
+            summary.unchanged.append(parsed.number)
+    old_reports = {a.position: a.latest_report for a in old.assignments} if old else {}
+    for position, assignment in enumerate(parsed.assignments, start=1):
+        leader = await repo.leader_id(conn, assignment.leader)
+        units = [await repo.unit_id(conn, name) for name in assignment.units]
+        assignment_id = await repo.set_assignment(conn, target_id, position, leader, units)
+        if table.period is None or assignment.progress is None or assignment.status is None:
+            continue
+        last = old_reports.get(position)
+        if last is not None and (last.progress, last.status) == (
+            assignment.progress,
+            assignment.status,
+        ):
+            continue
+        await repo.append_report(
+            conn,
+            assignment_id,
+            table.period,
+            assignment.progress,
+            assignment.status,
+            source="import",
+            at=now,
+        )
+        summary.reports_added += 1
+    await repo.retire_assignments_after(conn, target_id, len(parsed.assignments), now)
+
+
+async def import_file(
+    conn: aiosqlite.Connection,
+    path: Path,
+    *,
+    actor: str,
+    dry_run: bool = False,
+    plan_title: str | None = None,
+    period: str | None = None,
+) -> ImportSummary:
+    """Read, validate and store a table file all or nothing."""
+    table = read_table(path, plan_title=plan_title, period=period)
+    return await store_table(conn, table, actor=actor, dry_run=dry_run)
+
+
+# ---------------------------------------------------------------------------- telling
+
+
+def describe_error(error: TableError, t: Translator, language: str | None = None) -> str:
+    """Return one line saying what is wrong with a table and where."""
+    problem = t(error.key, language, **error.values)
+    if error.row is None:
+        where = t("import.at_file", language, file=error.file)
+    elif error.column is None:
+        where = t("import.at_row", language, file=error.file, row=error.row)
+    else:
+        where = t(
+            "import.at_cell",
+            language,
+            file=error.file,
+            row=error.row,
+            column=error.column_letter,
+            header=error.header or "",
+        )
+    return t("import.error_line", language, where=where, problem=problem)
+
+
+def describe_summary(
+    summary: ImportSummary, t: Translator, language: str | None = None
+) -> list[str]:
+    """Return the lines that tell the user what an import did."""
+    values = {"plan": summary.plan_title, "period": summary.period or "-", "file": summary.file}
+    lines: list[str] = []
+    if summary.dry_run:
+        lines.append(t("import.dry_run", language))
+    if not summary.changes_anything:
+        lines.append(t("import.nothing_changed", language, count=len(summary.unchanged), **values))
+    else:
+        lines.append(
+            t(
+                "import.summary",
+                language,
+                added=len(summary.added),
+                changed=len(summary.changed),
+                unchanged=len(summary.unchanged),
+                reports=summary.reports_added,
+                **values,
+            )
+        )
+        if summary.leaders_added or summary.units_added:
+            lines.append(
+                t(
+                    "import.new_names",
+                    language,
+                    leaders=summary.leaders_added,
+                    units=summary.units_added,
+                )
+            )
+        if summary.changed:
+            lines.append(t("import.changed_numbers", language, numbers=_numbers(summary.changed)))
+        if summary.retired:
+            lines.append(
+                t(
+                    "import.retired",
+                    language,
+                    count=len(summary.retired),
+                    numbers=_numbers(summary.retired),
+                )
+            )
+    lines.extend(t(notice.key, language, **notice.values) for notice in summary.notices)
+    return lines
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    return ", ".join(f"#{n}" for n in numbers)
+
+
+DEMO_TABLE = Path(__file__).parent / "demo" / "heze-2023-q3.tsv"
+
+
+async def load_demo_if_empty(conn: aiosqlite.Connection) -> ImportSummary | None:
+    """Import the demo table when no plan is stored yet; return what was imported, if anything."""
+    if await _count(conn, "plan"):
+        return None
+    return await import_file(conn, DEMO_TABLE, actor="demo")

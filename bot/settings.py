@@ -1,0 +1,137 @@
+"""Build the one frozen settings object from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+from bot.i18n import LANGUAGES
+
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+DEFAULT_DATABASE_PATH = "data/targetbot.db"
+DEFAULT_API_URL = "https://api.telegram.org"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; `key` and `values` render the one-line message."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that never shows itself in logs, reprs or tracebacks."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of targetbot, validated."""
+
+    bot_token: Secret | None = None
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    admin_ids: frozenset[int] = frozenset()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    telegram_api_url: str = DEFAULT_API_URL
+    default_language: str = "zh"
+    load_demo_data: bool = True
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read settings from `.env`, overridden by the real process environment."""
+        return cls.from_mapping(load_environment(environ, env_file))
+
+    @classmethod
+    def from_mapping(cls, merged: Mapping[str, str]) -> Settings:
+        """Validate settings from one name → value mapping."""
+
+        def get(name: str) -> str | None:
+            value = merged.get(name, "").strip()
+            return value or None
+
+        token = get("BOT_TOKEN")
+        if token is not None and not TOKEN_PATTERN.match(token):
+            raise SettingsError("settings.malformed_token")
+        return cls(
+            bot_token=Secret(token) if token else None,
+            database_path=Path(get("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            admin_ids=_parse_admin_ids(get("ADMIN_IDS")),
+            timezone=_parse_timezone(get("TIMEZONE") or "Asia/Shanghai"),
+            telegram_api_url=_parse_api_url(get("TELEGRAM_API_URL") or DEFAULT_API_URL),
+            default_language=_parse_language(get("DEFAULT_LANGUAGE") or "zh"),
+            load_demo_data=_parse_bool("LOAD_DEMO_DATA", get("LOAD_DEMO_DATA") or "true"),
+        )
+
+    def require_token(self) -> str:
+        """Return the bot token, or fail with how to set it."""
+        if self.bot_token is None:
+            raise SettingsError("settings.missing_token")
+        return self.bot_token.value
+
+
+def load_environment(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> dict[str, str]:
+    """Return `.env`'s values overridden by the real environment (`os.environ` by default)."""
+    merged: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def _parse_admin_ids(raw: str | None) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isascii() or not part.isdigit():
+            raise SettingsError("settings.bad_admin_ids", value=part)
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _parse_timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError("settings.bad_timezone", value=raw) from None
+
+
+def _parse_api_url(raw: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", raw):
+        raise SettingsError("settings.bad_api_url", value=raw)
+    return raw.rstrip("/")
+
+
+def _parse_language(raw: str) -> str:
+    if raw not in LANGUAGES:
+        raise SettingsError("settings.bad_language", value=raw, choices=", ".join(LANGUAGES))
+    return raw
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError("settings.bad_bool", name=name, value=raw)

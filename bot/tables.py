@@ -1,0 +1,183 @@
+"""Read a table file (.xlsx, .csv, .tsv, .txt) into rows of text cells, or say why not."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+TEXT_SUFFIXES = (".tsv", ".csv", ".txt", ".tab")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
+class TableError(Exception):
+    """A table cannot be imported; the message key and values say what and where."""
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        file: str,
+        row: int | None = None,
+        column: int | None = None,
+        header: str | None = None,
+        **values: object,
+    ) -> None:
+        super().__init__(key, file, row, column, values)
+        self.key = key
+        self.file = file
+        self.row = row
+        self.column = column
+        self.header = header
+        self.values = values
+
+    @property
+    def column_letter(self) -> str | None:
+        """Return the spreadsheet letter (A, B, …) of the column at fault, if any."""
+        return None if self.column is None else get_column_letter(self.column + 1)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a sheet: its number as the user sees it (line or spreadsheet row) and cells."""
+
+    number: int
+    cells: tuple[str, ...]
+
+    def cell(self, index: int) -> str:
+        """Return the cell at `index`, or "" past the row's end."""
+        return self.cells[index] if index < len(self.cells) else ""
+
+    @property
+    def is_blank(self) -> bool:
+        """Tell whether every cell is empty."""
+        return not any(self.cells)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The rows of one sheet (a text file has one)."""
+
+    name: str
+    rows: tuple[Row, ...]
+
+
+def read_sheets(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> list[Sheet]:
+    """Read every sheet of a table file, or raise TableError saying why it cannot be read."""
+    name = path.name
+    if not path.is_file():
+        raise TableError("import.error.not_found", file=name)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise TableError(
+            "import.error.too_large",
+            file=name,
+            size_mb=f"{size / 2**20:.1f}",
+            limit_mb=f"{max_bytes / 2**20:.0f}",
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise TableError("import.error.empty", file=name)
+    suffix = path.suffix.lower()
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data, name)
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
+        raise TableError("import.error.old_xls", file=name)
+    if suffix in XLSX_SUFFIXES:
+        raise TableError("import.error.bad_xlsx", file=name)
+    if suffix and suffix not in TEXT_SUFFIXES:
+        raise TableError("import.error.unsupported", file=name, suffix=suffix)
+    return [Sheet(name, _read_text(_decode(data, name), suffix))]
+
+
+def _decode(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), or GBK."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise TableError("import.error.encoding", file=name) from None
+    if b"\x00" in data:
+        raise TableError("import.error.not_text", file=name)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError("import.error.encoding", file=name)
+
+
+def _split(text: str, delimiter: str) -> list[Row]:
+    rows: list[Row] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    first_line = 1
+    for record in reader:
+        rows.append(Row(first_line, tuple(_clean(cell) for cell in record)))
+        first_line = reader.line_num + 1
+    return rows
+
+
+def _read_text(text: str, suffix: str) -> tuple[Row, ...]:
+    """Split text into rows, choosing the delimiter that gives the most table-like rows."""
+    preferred = [","] if suffix == ".csv" else ["\t"]
+    candidates = preferred + [d for d in ("\t", ",", ";") if d not in preferred]
+    best: list[Row] = []
+    best_score = -1
+    for delimiter in candidates:
+        try:
+            rows = _split(text, delimiter)
+        except csv.Error:
+            continue
+        score = sum(1 for row in rows if sum(1 for cell in row.cells if cell) >= 4)
+        if score > best_score:  # ties keep the earlier, preferred delimiter
+            best, best_score = rows, score
+    return tuple(best)
+
+
+def _read_xlsx(data: bytes, name: str) -> list[Sheet]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+        raise TableError("import.error.bad_xlsx", file=name) from None
+    sheets: list[Sheet] = []
+    for worksheet in workbook.worksheets:
+        grid = [
+            [_cell_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)
+        ]
+        # A merged cell keeps its value only in the top-left corner: give it to every cell.
+        for merged in worksheet.merged_cells.ranges:
+            value = grid[merged.min_row - 1][merged.min_col - 1]
+            for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
+                for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
+                    grid[r][c] = value
+        rows = tuple(Row(index, tuple(cells)) for index, cells in enumerate(grid, start=1))
+        sheets.append(Sheet(worksheet.title, rows))
+    workbook.close()
+    return sheets
+
+
+def _clean(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _cell_text(value: object) -> str:
+    """Render a spreadsheet value as the text a person sees in the cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _clean(str(value))

@@ -1,0 +1,1 @@
+"""The zh and en message files (package data only)."""

@@ -1,0 +1,121 @@
+"""Versioned schema migrations, tracked in `PRAGMA user_version`."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+# Each entry moves the schema one version up; never edit a released entry, append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: plans, targets, who is responsible, and the append-only report history.
+    """
+    CREATE TABLE plan (
+        id          INTEGER PRIMARY KEY,
+        title       TEXT NOT NULL UNIQUE,
+        year        INTEGER NOT NULL,
+        is_current  INTEGER NOT NULL DEFAULT 0 CHECK (is_current IN (0, 1)),
+        created_at  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX plan_one_current ON plan (is_current) WHERE is_current = 1;
+
+    CREATE TABLE leader (
+        id    INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+    );
+
+    CREATE TABLE unit (
+        id    INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+    );
+
+    CREATE TABLE target (
+        id          INTEGER PRIMARY KEY,
+        plan_id     INTEGER NOT NULL REFERENCES plan (id),
+        number      INTEGER NOT NULL,
+        content     TEXT NOT NULL,
+        deadline    TEXT NOT NULL,
+        due_date    TEXT,
+        retired_at  TEXT,
+        UNIQUE (plan_id, number)
+    );
+
+    CREATE TABLE assignment (
+        id          INTEGER PRIMARY KEY,
+        target_id   INTEGER NOT NULL REFERENCES target (id),
+        position    INTEGER NOT NULL,
+        leader_id   INTEGER NOT NULL REFERENCES leader (id),
+        retired_at  TEXT,
+        UNIQUE (target_id, position)
+    );
+
+    CREATE TABLE assignment_unit (
+        assignment_id  INTEGER NOT NULL REFERENCES assignment (id),
+        position       INTEGER NOT NULL,
+        unit_id        INTEGER NOT NULL REFERENCES unit (id),
+        PRIMARY KEY (assignment_id, position),
+        UNIQUE (assignment_id, unit_id)
+    );
+    CREATE INDEX assignment_unit_by_unit ON assignment_unit (unit_id);
+
+    CREATE TABLE report (
+        id             INTEGER PRIMARY KEY,
+        assignment_id  INTEGER NOT NULL REFERENCES assignment (id),
+        period         TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]Q[1-4]'),
+        revision       INTEGER NOT NULL CHECK (revision >= 1),
+        progress       TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('on_track', 'behind', 'completed')),
+        reason         TEXT,
+        remedy         TEXT,
+        source         TEXT NOT NULL CHECK (source IN ('import', 'chat')),
+        submitted_by   INTEGER,
+        submitted_at   TEXT NOT NULL,
+        UNIQUE (assignment_id, period, revision)
+    );
+
+    -- 留痕: report history is append-only, enforced by the database itself.
+    CREATE TRIGGER report_no_update BEFORE UPDATE ON report
+    BEGIN SELECT RAISE(ABORT, 'report history is append-only'); END;
+    CREATE TRIGGER report_no_delete BEFORE DELETE ON report
+    BEGIN SELECT RAISE(ABORT, 'report history is append-only'); END;
+    """,
+    # 2: the audit log: who did what to what, and when.
+    """
+    CREATE TABLE audit_log (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        subject  TEXT NOT NULL,
+        detail   TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_log_by_at ON audit_log (at);
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+)
+
+CURRENT_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    """Return the schema version the database is at."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection, target: int = CURRENT_VERSION) -> int:
+    """Apply every migration above the database's version up to `target`; return the version."""
+    version = await schema_version(conn)
+    if version > CURRENT_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this targetbot "
+            f"({CURRENT_VERSION}); upgrade targetbot"
+        )
+    for number in range(version + 1, target + 1):
+        # One script per step, atomic: either the whole step and its version, or nothing.
+        await conn.executescript(
+            f"BEGIN IMMEDIATE;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
+    return await schema_version(conn)

@@ -1,0 +1,348 @@
+"""Repository of the plan aggregate: plans, targets, assignments, leaders, units, reports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import aiosqlite
+
+STATUSES = ("on_track", "behind", "completed")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One target table: a year's targets of one government."""
+
+    id: int
+    title: str
+    year: int
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    """One revision of an assignment's progress report for a period."""
+
+    id: int
+    assignment_id: int
+    period: str
+    revision: int
+    progress: str
+    status: str
+    reason: str | None
+    remedy: str | None
+    source: str
+    submitted_by: int | None
+    submitted_at: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One row of the table: a leader and the units (lead first) answering for a target."""
+
+    id: int
+    position: int
+    leader: str
+    units: tuple[str, ...]
+    latest_report: Report | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numbered target of a plan with its current assignments."""
+
+    id: int
+    plan_id: int
+    number: int
+    content: str
+    deadline: str
+    due_date: date | None
+    retired: bool
+    assignments: tuple[Assignment, ...]
+
+
+def _plan(row: aiosqlite.Row) -> Plan:
+    return Plan(row["id"], row["title"], row["year"], bool(row["is_current"]))
+
+
+def _report(row: aiosqlite.Row) -> Report:
+    return Report(
+        id=row["id"],
+        assignment_id=row["assignment_id"],
+        period=row["period"],
+        revision=row["revision"],
+        progress=row["progress"],
+        status=row["status"],
+        reason=row["reason"],
+        remedy=row["remedy"],
+        source=row["source"],
+        submitted_by=row["submitted_by"],
+        submitted_at=row["submitted_at"],
+    )
+
+
+async def _fetchall(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[object] = ()
+) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _insert(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
+    async with conn.execute(sql, params) as cursor:
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+async def plan_by_title(conn: aiosqlite.Connection, title: str) -> Plan | None:
+    """Return the plan with this exact title, if stored."""
+    rows = await _fetchall(conn, "SELECT * FROM plan WHERE title = ?", (title,))
+    return _plan(rows[0]) if rows else None
+
+
+async def current_plan(conn: aiosqlite.Connection) -> Plan | None:
+    """Return the plan marked current, if any."""
+    rows = await _fetchall(conn, "SELECT * FROM plan WHERE is_current = 1")
+    return _plan(rows[0]) if rows else None
+
+
+async def create_plan(conn: aiosqlite.Connection, title: str, year: int, at: str) -> Plan:
+    """Store a new plan (not yet current)."""
+    plan_id = await _insert(
+        conn, "INSERT INTO plan (title, year, created_at) VALUES (?, ?, ?)", (title, year, at)
+    )
+    return Plan(plan_id, title, year, False)
+
+
+async def make_current(conn: aiosqlite.Connection, plan_id: int) -> None:
+    """Mark this plan as the current one, and no other."""
+    await conn.execute(
+        "UPDATE plan SET is_current = 0 WHERE is_current = 1 AND id != ?", (plan_id,)
+    )
+    await conn.execute("UPDATE plan SET is_current = 1 WHERE id = ?", (plan_id,))
+
+
+async def leader_id(conn: aiosqlite.Connection, name: str) -> int:
+    """Return the id of the leader with this normalised name, storing it if new."""
+    await conn.execute("INSERT OR IGNORE INTO leader (name) VALUES (?)", (name,))
+    rows = await _fetchall(conn, "SELECT id FROM leader WHERE name = ?", (name,))
+    return int(rows[0]["id"])
+
+
+async def unit_id(conn: aiosqlite.Connection, name: str) -> int:
+    """Return the id of the unit with this normalised name, storing it if new."""
+    await conn.execute("INSERT OR IGNORE INTO unit (name) VALUES (?)", (name,))
+    rows = await _fetchall(conn, "SELECT id FROM unit WHERE name = ?", (name,))
+    return int(rows[0]["id"])
+
+
+async def list_targets(
+    conn: aiosqlite.Connection,
+    plan_id: int,
+    *,
+    include_retired: bool = False,
+    report_source: str | None = None,
+    report_period: str | None = None,
+) -> list[Target]:
+    """Return the plan's targets by number, each with its live assignments and latest report.
+
+    `report_source` and `report_period` narrow which reports count as "latest".
+    """
+    target_rows = await _fetchall(
+        conn,
+        "SELECT * FROM target WHERE plan_id = ?"
+        + ("" if include_retired else " AND retired_at IS NULL")
+        + " ORDER BY number",
+        (plan_id,),
+    )
+    assignment_rows = await _fetchall(
+        conn,
+        """
+        SELECT a.id, a.target_id, a.position, l.name AS leader
+        FROM assignment a JOIN target t ON t.id = a.target_id JOIN leader l ON l.id = a.leader_id
+        WHERE t.plan_id = ? AND a.retired_at IS NULL
+        ORDER BY a.target_id, a.position
+        """,
+        (plan_id,),
+    )
+    unit_rows = await _fetchall(
+        conn,
+        """
+        SELECT au.assignment_id, u.name
+        FROM assignment_unit au JOIN unit u ON u.id = au.unit_id
+        JOIN assignment a ON a.id = au.assignment_id JOIN target t ON t.id = a.target_id
+        WHERE t.plan_id = ?
+        ORDER BY au.assignment_id, au.position
+        """,
+        (plan_id,),
+    )
+    conditions = ["t.plan_id = ?"]
+    params: list[object] = [plan_id]
+    if report_source is not None:
+        conditions.append("r.source = ?")
+        params.append(report_source)
+    if report_period is not None:
+        conditions.append("r.period = ?")
+        params.append(report_period)
+    report_rows = await _fetchall(
+        conn,
+        f"""
+        SELECT * FROM (
+            SELECT r.*, ROW_NUMBER() OVER (
+                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.revision DESC) AS rank
+            FROM report r JOIN assignment a ON a.id = r.assignment_id
+            JOIN target t ON t.id = a.target_id
+            WHERE {" AND ".join(conditions)}
+        ) WHERE rank = 1
+        """,
+        params,
+    )
+    units: defaultdict[int, list[str]] = defaultdict(list)
+    for row in unit_rows:
+        units[row["assignment_id"]].append(row["name"])
+    latest = {row["assignment_id"]: _report(row) for row in report_rows}
+    assignments: defaultdict[int, list[Assignment]] = defaultdict(list)
+    for row in assignment_rows:
+        assignments[row["target_id"]].append(
+            Assignment(
+                id=row["id"],
+                position=row["position"],
+                leader=row["leader"],
+                units=tuple(units[row["id"]]),
+                latest_report=latest.get(row["id"]),
+            )
+        )
+    return [
+        Target(
+            id=row["id"],
+            plan_id=row["plan_id"],
+            number=row["number"],
+            content=row["content"],
+            deadline=row["deadline"],
+            due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
+            retired=row["retired_at"] is not None,
+            assignments=tuple(assignments[row["id"]]),
+        )
+        for row in target_rows
+    ]
+
+
+async def insert_target(
+    conn: aiosqlite.Connection,
+    plan_id: int,
+    number: int,
+    content: str,
+    deadline: str,
+    due_date: date | None,
+) -> int:
+    """Store a new target and return its id."""
+    return await _insert(
+        conn,
+        "INSERT INTO target (plan_id, number, content, deadline, due_date) VALUES (?, ?, ?, ?, ?)",
+        (plan_id, number, content, deadline, due_date.isoformat() if due_date else None),
+    )
+
+
+async def update_target(
+    conn: aiosqlite.Connection, target_id: int, content: str, deadline: str, due_date: date | None
+) -> None:
+    """Replace a target's text and deadline, and bring it back if it was retired."""
+    await conn.execute(
+        "UPDATE target SET content = ?, deadline = ?, due_date = ?, retired_at = NULL WHERE id = ?",
+        (content, deadline, due_date.isoformat() if due_date else None, target_id),
+    )
+
+
+async def retire_target(conn: aiosqlite.Connection, target_id: int, at: str) -> None:
+    """Take a target out of the live plan, keeping it and its history."""
+    await conn.execute("UPDATE target SET retired_at = ? WHERE id = ?", (at, target_id))
+
+
+async def set_assignment(
+    conn: aiosqlite.Connection,
+    target_id: int,
+    position: int,
+    leader: int,
+    units: Iterable[int],
+) -> int:
+    """Make the assignment at `position` of a target this leader and these units; return its id."""
+    rows = await _fetchall(
+        conn,
+        "SELECT id FROM assignment WHERE target_id = ? AND position = ?",
+        (target_id, position),
+    )
+    if rows:
+        assignment_id = int(rows[0]["id"])
+        await conn.execute(
+            "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
+            (leader, assignment_id),
+        )
+        await conn.execute("DELETE FROM assignment_unit WHERE assignment_id = ?", (assignment_id,))
+    else:
+        assignment_id = await _insert(
+            conn,
+            "INSERT INTO assignment (target_id, position, leader_id) VALUES (?, ?, ?)",
+            (target_id, position, leader),
+        )
+    await conn.executemany(
+        "INSERT INTO assignment_unit (assignment_id, position, unit_id) VALUES (?, ?, ?)",
+        [(assignment_id, index, unit) for index, unit in enumerate(units, start=1)],
+    )
+    return assignment_id
+
+
+async def retire_assignments_after(
+    conn: aiosqlite.Connection, target_id: int, position: int, at: str
+) -> None:
+    """Retire a target's assignments beyond `position`, keeping their history."""
+    await conn.execute(
+        "UPDATE assignment SET retired_at = ? "
+        "WHERE target_id = ? AND position > ? AND retired_at IS NULL",
+        (at, target_id, position),
+    )
+
+
+async def append_report(
+    conn: aiosqlite.Connection,
+    assignment_id: int,
+    period: str,
+    progress: str,
+    status: str,
+    *,
+    source: str,
+    at: str,
+    submitted_by: int | None = None,
+    reason: str | None = None,
+    remedy: str | None = None,
+) -> int:
+    """Add the next revision of an assignment's report for a period; return its revision."""
+    rows = await _fetchall(
+        conn,
+        "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM report "
+        "WHERE assignment_id = ? AND period = ?",
+        (assignment_id, period),
+    )
+    revision = int(rows[0]["next"])
+    await conn.execute(
+        """
+        INSERT INTO report (assignment_id, period, revision, progress, status, reason, remedy,
+                            source, submitted_by, submitted_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            assignment_id,
+            period,
+            revision,
+            progress,
+            status,
+            reason,
+            remedy,
+            source,
+            submitted_by,
+            at,
+        ),
+    )
+    return revision

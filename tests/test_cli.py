@@ -1,0 +1,147 @@
+"""The `targetbot` command line, run as a real process the way an admin runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.importer import DEMO_TABLE
+
+SCRIPT = Path(sys.executable).parent / "targetbot"
+
+
+def targetbot(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, script: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run targetbot in `cwd` (so no developer's .env is read) and capture what it prints."""
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("BOT_TOKEN", "DATABASE_PATH", "ADMIN_IDS", "DEFAULT_LANGUAGE")
+    }
+    environ.update(env or {})
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "bot"]
+    return subprocess.run(
+        [*command, *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def stored_targets(cwd: Path, db: Path) -> list[dict[str, object]]:
+    result = targetbot(cwd, "targets", "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    targets: list[dict[str, object]] = json.loads(result.stdout)
+    return targets
+
+
+def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    first = targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db), script=True)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        "已导入《菏泽市人民政府2023年经济社会发展责任目标》2023Q3：新增目标 57 个，变更 0 个，"
+        "未变 0 个；新增进度记录 59 条。",
+        "新登记市政府领导 5 位、责任单位 26 个。",
+    ]
+
+    targets = {t["number"]: t for t in stored_targets(tmp_path, db)}
+    assert len(targets) == 57
+    assignments = [a for t in targets.values() for a in t["assignments"]]  # type: ignore[attr-defined]
+    assert len(assignments) == 59
+    assert {a["leader"] for a in assignments} == {"聂元科", "刘连栋", "肖友华", "王昌华", "曹临"}
+    assert len({u for a in assignments for u in a["units"]}) == 26
+    assert {(a["period"], a["status"]) for a in assignments} == {("2023Q3", "on_track")}
+    assert targets[53]["assignments"][0]["units"] == [  # type: ignore[index]
+        "市工业和信息化局",
+        "东明县人民政府",
+        "巨野县人民政府",
+        "单县人民政府",
+    ]
+    assert (targets[47]["deadline"], targets[47]["due_date"]) == ("10月底", "2023-10-31")
+    assert (targets[52]["deadline"], targets[52]["due_date"]) == ("长期坚持", None)
+    assert targets[86] == {
+        "number": 86,
+        "content": "新建并开通5G基站1700个以上",
+        "deadline": "年底",
+        "due_date": "2023-12-31",
+        "assignments": [
+            {
+                "leader": "王昌华",
+                "units": ["市工业和信息化局", "市信息通信发展办公室"],
+                "period": "2023Q3",
+                "status": "on_track",
+                "progress": "新建并开通5G基站1640个",
+            }
+        ],
+    }
+
+    again = targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db))
+    assert again.returncode == 0
+    assert "没有任何变化" in again.stdout
+    assert len(stored_targets(tmp_path, db)) == 57
+
+
+def test_a_bad_table_exits_non_zero_with_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db)).returncode == 0
+    before = stored_targets(tmp_path, db)
+    lines = DEMO_TABLE.read_text(encoding="utf-8").splitlines()
+    bad_row = next(i for i, line in enumerate(lines, 1) if line.startswith("62\t"))
+    first_row = next(i for i, line in enumerate(lines, 1) if line.startswith("48\t"))
+    lines[bad_row - 1] = lines[bad_row - 1].replace("62\t", "48\t", 1)
+    bad = tmp_path / "一览表-错.tsv"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+
+    result = targetbot(
+        tmp_path, "import", str(bad), "--db", str(db), env={"DEFAULT_LANGUAGE": "en"}
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"一览表-错.tsv, row {bad_row}, column A (序号): number 48 is used twice "
+        f"(already on row {first_row})."
+    ]
+    assert stored_targets(tmp_path, db) == before
+
+
+def test_run_without_a_token_prepares_the_database_then_says_how_to_set_it(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "data" / "targetbot.db"
+    result = targetbot(tmp_path, "run", env={"DATABASE_PATH": str(db)})
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "未设置 BOT_TOKEN：请在 .env 中写入 BOT_TOKEN=<从 @BotFather 获得的令牌>"
+        "（参见 .env.example），或在环境变量中设置后再启动。"
+    ]
+    assert result.stdout.splitlines() == [
+        "首次启动：已载入演示数据 heze-2023-q3.tsv（57 个目标）。"
+    ]
+    assert len(stored_targets(tmp_path, db)) == 57
+
+    # A second start does not load the demo table again.
+    second = targetbot(tmp_path, "run", env={"DATABASE_PATH": str(db)})
+    assert (second.returncode, second.stdout) == (2, "")
+
+
+@pytest.mark.parametrize(
+    ("env_line", "message"),
+    [
+        ("BOT_TOKEN=hello", "BOT_TOKEN is malformed"),
+        ("ADMIN_IDS=1,two", "ADMIN_IDS: “two” is not a Telegram user id"),
+    ],
+)
+def test_a_malformed_setting_in_dotenv_stops_with_one_line(
+    tmp_path: Path, env_line: str, message: str
+) -> None:
+    (tmp_path / ".env").write_text(f"{env_line}\nDEFAULT_LANGUAGE=en\n", encoding="utf-8")
+    result = targetbot(tmp_path, "run", "--db", str(tmp_path / "t.db"))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(message)
