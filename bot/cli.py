@@ -18,6 +18,7 @@ from bot.settings import Settings, SettingsError, load_environment
 from bot.tables import TableError
 from storage import targets as repo
 from storage.db import connect
+from storage.migrations import SchemaTooNew
 
 EXIT_BAD_INPUT = 1
 EXIT_BAD_SETTINGS = 2
@@ -31,28 +32,25 @@ class CliError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser of every targetbot command."""
-    parser = argparse.ArgumentParser(
-        prog="targetbot", description="Track a city government's responsibility targets."
-    )
+def build_parser(t: Translator) -> argparse.ArgumentParser:
+    """Return the parser of every targetbot command, its help in the CLI's language."""
+    parser = argparse.ArgumentParser(prog="targetbot", description=t("cli.help.description"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--db", type=Path, help="SQLite database file (default: DATABASE_PATH)")
+    def command(name: str) -> argparse.ArgumentParser:
+        text = t(f"cli.help.{name}")
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--db", type=Path, help=t("cli.help.db"))
         return sub
 
-    command("run", "start the bot (long polling); loads the demo table into an empty database")
-
-    importing = command("import", "import a target table (.xlsx, .csv or .tsv), all or nothing")
-    importing.add_argument("file", type=Path, help="the table file")
-    importing.add_argument("--dry-run", action="store_true", help="show the changes, store none")
-    importing.add_argument("--plan", help="the plan's title, when the file has no title row")
-    importing.add_argument("--period", help="the reporting period, e.g. 2023Q3")
-
-    listing = command("targets", "list the current plan's targets")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    command("run")
+    importing = command("import")
+    importing.add_argument("file", type=Path, help=t("cli.help.file"))
+    importing.add_argument("--dry-run", action="store_true", help=t("cli.help.dry_run"))
+    importing.add_argument("--plan", help=t("cli.help.plan"))
+    importing.add_argument("--period", help=t("cli.help.period"))
+    listing = command("targets")
+    listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
     return parser
 
 
@@ -64,9 +62,9 @@ def _translator(environ: Mapping[str, str]) -> Translator:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the process exit code."""
-    args = build_parser().parse_args(argv)
     environment = load_environment()
     t = _translator(environment)
+    args = build_parser(t).parse_args(argv)
     try:
         settings = Settings.from_mapping(environment)
         t = Translator(settings.default_language)
@@ -92,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _open(settings: Settings, t: Translator) -> aiosqlite.Connection:
     try:
         return await connect(settings.database_path)
-    except (OSError, aiosqlite.Error, RuntimeError) as error:
+    except SchemaTooNew as error:
+        message = t("cli.db_too_new", path=settings.database_path, **error.values)
+        raise CliError(message, EXIT_BAD_SETTINGS) from error
+    except (OSError, aiosqlite.Error) as error:
         message = t("cli.db_error", path=settings.database_path, error=error)
         raise CliError(message, EXIT_BAD_SETTINGS) from error
 

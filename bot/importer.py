@@ -57,7 +57,8 @@ STATUS_WORDS = {
     "完成": "completed",
 }
 
-_QUARTER = re.compile(r"(前)?(?:第)?([一二三四1-4])季度")
+_QUARTER = re.compile(r"(?:前|第)?([一二三四1-4])季度|上半年")
+_YEAR = re.compile(r"(20\d\d)\s*年")
 _CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _PERIOD = re.compile(r"^(20\d\d)\s*[Qq]([1-4])$")
 
@@ -162,28 +163,36 @@ def _is_text_line(row: Row) -> bool:
     return not text.isdigit() and (bool(row.cells[0]) or sum(1 for c in row.cells if c) > 1)
 
 
-def _quarter_in(text: str) -> int | None:
+def _quarter_in(text: str) -> tuple[int | None, int]:
+    """Return the quarter a text names (三季度, 前三季度, Q3, 上半年) and where it starts."""
     m = _QUARTER.search(text)
-    if m:
-        return _CN_QUARTER[m.group(2)]
-    if "上半年" in text:
-        return 2
-    return None
+    if m is None:
+        return None, len(text)
+    return (_CN_QUARTER[m.group(1)] if m.group(1) else 2), m.start()
 
 
 def _plan_from_title(title: str) -> tuple[str, int | None, int | None]:
     """Split a title line into (plan name, year, quarter)."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", title))
-    year_match = re.search(r"(20\d\d)年", text)
-    year = int(year_match.group(1)) if year_match else None
-    quarter = _quarter_in(text)
-    name = text
-    m = _QUARTER.search(text) or re.search(r"上半年", text)
-    if m:
-        name = text[: m.start()]
-    else:
-        name = re.sub(r"(工作)?(推进|完成|进展|落实)情况.*$|一览表$", "", text)
-    return name.rstrip("（(-—:：") or text, year, quarter
+    year_match = _YEAR.search(text)
+    quarter, start = _quarter_in(text)
+    # The plan is what comes before the quarter: 菏泽市人民政府2023年经济社会发展责任目标.
+    name = (
+        text[:start]
+        if quarter
+        else re.sub(r"(工作)?(推进|完成|进展|落实)情况.*$|一览表$", "", text)
+    )
+    return (
+        name.rstrip("（(-—:：") or text,
+        int(year_match.group(1)) if year_match else None,
+        quarter,
+    )
+
+
+def _title_of(rows: Sequence[Row]) -> str:
+    """Return the title among the text lines above the header: the one naming a year, if any."""
+    lines = [next(c for c in row.cells if c) for row in rows if _is_text_line(row)]
+    return next((line for line in lines if _YEAR.search(line)), lines[0] if lines else "")
 
 
 def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
@@ -223,11 +232,10 @@ def parse_table(
             columns="、".join(CANONICAL_HEADER[key] for key in missing),
         )
 
-    title_row = next((r for r in sheet.rows[:header_index] if _is_text_line(r)), None)
-    title_text = next(c for c in title_row.cells if c) if title_row else ""
+    title_text = _title_of(sheet.rows[:header_index])
     name, year, quarter = _plan_from_title(title_text) if title_text else ("", None, None)
     if "progress" in columns and quarter is None:
-        quarter = _quarter_in(header_row.cell(columns["progress"]))
+        quarter, _ = _quarter_in(header_row.cell(columns["progress"]))
     if period is not None:
         m = _PERIOD.match(period.strip())
         if m is None:
@@ -237,9 +245,8 @@ def parse_table(
         name = plan_title.strip()
     if not name:
         raise TableError("import.error.no_title", file=file)
-    if year is None:
-        year_match = re.search(r"(20\d\d)年", name)
-        year = int(year_match.group(1)) if year_match else None
+    if year is None and (year_match := _YEAR.search(name)):
+        year = int(year_match.group(1))
     if year is None or ("progress" in columns and quarter is None):
         raise TableError("import.error.no_period", file=file, title=title_text or name)
     table_period = f"{year}Q{quarter}" if "progress" in columns else None

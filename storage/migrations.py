@@ -98,6 +98,14 @@ MIGRATIONS: tuple[str, ...] = (
 CURRENT_VERSION = len(MIGRATIONS)
 
 
+class SchemaTooNew(Exception):
+    """The database was written by a newer targetbot than this one."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"schema version {version} is newer than {CURRENT_VERSION}")
+        self.values = {"version": version, "supported": CURRENT_VERSION}
+
+
 async def schema_version(conn: aiosqlite.Connection) -> int:
     """Return the schema version the database is at."""
     async with conn.execute("PRAGMA user_version") as cursor:
@@ -109,10 +117,7 @@ async def migrate(conn: aiosqlite.Connection, target: int = CURRENT_VERSION) -> 
     """Apply every migration above the database's version up to `target`; return the version."""
     version = await schema_version(conn)
     if version > CURRENT_VERSION:
-        raise RuntimeError(
-            f"database schema version {version} is newer than this targetbot "
-            f"({CURRENT_VERSION}); upgrade targetbot"
-        )
+        raise SchemaTooNew(version)
     for number in range(version + 1, target + 1):
         # One script per step, atomic: either the whole step and its version, or nothing.
         await conn.executescript(

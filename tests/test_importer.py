@@ -28,16 +28,17 @@ LEADERS = {"聂元科", "刘连栋", "肖友华", "王昌华", "曹临"}
 def write_xlsx(path: Path, lines: list[str]) -> None:
     """Save the demo table the way offices keep it in Excel.
 
-    A merged title row, blank rows, headers with line breaks, 序号 and content merged over a
-    target's continuation rows, numbers as numbers, the header repeated at a page break, and
-    notes under the table.
+    An attachment mark above a merged title row, blank rows, headers with line breaks, 序号
+    and content merged over a target's continuation rows, numbers as numbers, the header
+    repeated at a page break, and notes under the table.
     """
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "三季度"
+    sheet.append(["附件1"])
     sheet.append([TITLE])
-    sheet.merge_cells("A1:G1")
+    sheet.merge_cells("A2:G2")
     sheet.append([])
     first_of_target = 0
     for line in lines:
@@ -517,3 +518,17 @@ async def test_a_newer_plan_becomes_current_and_the_old_one_stays(
     plan = await repo.current_plan(db)
     assert plan is not None
     assert plan.year == 2024
+
+
+async def test_a_table_without_title_needs_plan_and_period_named(
+    db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
+) -> None:
+    path = tmp_path / "untitled.tsv"
+    path.write_text("\n".join(demo_lines[4:]), encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        await import_file(db, path, actor="test")
+    assert caught.value.key == "import.error.no_title"
+    assert await scalar(db, "SELECT COUNT(*) FROM plan") == 0
+
+    summary = await import_file(db, path, actor="test", plan_title=PLAN, period="2023Q3")
+    assert (summary.plan_title, summary.period, len(summary.added)) == (PLAN, "2023Q3", 57)

@@ -8,7 +8,7 @@ import aiosqlite
 import pytest
 
 from storage.db import connect
-from storage.migrations import CURRENT_VERSION, migrate, schema_version
+from storage.migrations import CURRENT_VERSION, SchemaTooNew, migrate, schema_version
 from tests.conftest import scalar
 
 
@@ -54,8 +54,13 @@ async def test_a_database_from_a_newer_targetbot_is_refused(tmp_path: Path) -> N
     future = await aiosqlite.connect(path)
     await future.execute(f"PRAGMA user_version = {CURRENT_VERSION + 1}")
     await future.close()
-    with pytest.raises(RuntimeError, match="newer than this targetbot"):
+    with pytest.raises(SchemaTooNew):
         await connect(path)
+    # Nothing was changed by the refusal.
+    check = await aiosqlite.connect(path)
+    async with check.execute("PRAGMA user_version") as cursor:
+        assert await cursor.fetchone() == (CURRENT_VERSION + 1,)
+    await check.close()
 
 
 async def test_report_history_cannot_be_overwritten_or_deleted(db: aiosqlite.Connection) -> None:
