@@ -2,53 +2,113 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 
-from telegram import Update
+from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
 
-from bot.i18n import Translator
+from bot.accounts import ensure_admins
+from bot.i18n import LANGUAGES, Translator
 from bot.settings import Settings
 from handlers import HANDLERS
-from storage.db import connect
+from handlers.context import CONTEXT_TYPES, BotApplication
+from handlers.errors import on_error
+from storage import users
+from storage.db import connect, transaction
 
 log = logging.getLogger(__name__)
 
+MENU = ("start", "help", "whoami", "lang")  # the command menu every user sees
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """Return the bot's Application with every handler registered, ready to run."""
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        application.bot_data["db"] = await connect(settings.database_path)
+async def open_services(application: BotApplication) -> None:
+    """Open the database, seed ADMIN_IDS, and remember the bot's username (post_init)."""
+    services = application.bot_data
+    settings = services.settings
+    services.db = await connect(settings.database_path)
+    await ensure_admins(services.db, settings)
+    async with transaction(services.db):
+        await users.set_meta(services.db, "bot_username", application.bot.username)
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-        db = application.bot_data.pop("db", None)
-        if db is not None:
-            await db.close()
 
+async def close_services(application: BotApplication) -> None:
+    """Close the database (post_shutdown)."""
+    await application.bot_data.close()
+
+
+async def set_command_menu(application: BotApplication) -> None:
+    """Register the command menu in each language, and the default language's as the fallback."""
+    t = Translator(application.bot_data.settings.default_language)
+    for language in (*LANGUAGES, None):
+        commands = [BotCommand(name, t(f"menu.{name}", language)) for name in MENU]
+        await application.bot.set_my_commands(commands, language_code=language)
+
+
+async def post_init(application: BotApplication) -> None:
+    """Prepare everything the handlers use before the first update arrives."""
+    await open_services(application)
+    await set_command_menu(application)
+
+
+def build_application(settings: Settings, *, request: BaseRequest | None = None) -> BotApplication:
+    """Return the bot's Application with every handler registered, ready to run.
+
+    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    """
     api = settings.telegram_api_url
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(settings.require_token())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
+        .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
+        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-chat limits.
         .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(post_init)
-        .post_shutdown(post_shutdown)
-        .build()
+        .post_shutdown(close_services)
     )
-    application.bot_data["settings"] = settings
-    application.bot_data["t"] = Translator(settings.default_language)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: BotApplication = builder.build()
+    application.bot_data.configure(settings)
     application.add_handlers(HANDLERS)
+    application.add_error_handler(on_error)
     return application
 
 
-def run_bot(settings: Settings) -> None:
-    """Start long polling until SIGINT or SIGTERM."""
+def webhook_secret(token: str) -> str:
+    """Return the webhook's secret: stable for a token, and not guessable without it."""
+    return hmac.new(token.encode(), b"targetbot-webhook", hashlib.sha256).hexdigest()
+
+
+def run_bot(
+    settings: Settings,
+    *,
+    webhook_url: str | None = None,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+) -> None:
+    """Run until SIGINT or SIGTERM: long polling, or a webhook server when given a public URL."""
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    application = build_application(settings)
+    if webhook_url is None:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    secret = webhook_secret(settings.require_token())
+    path = f"telegram/{secret[:24]}"
+    application.run_webhook(
+        listen=listen,
+        port=port,
+        url_path=path,
+        webhook_url=f"{webhook_url.rstrip('/')}/{path}",
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )

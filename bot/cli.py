@@ -10,26 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import aiosqlite
-
+from bot import cli_accounts
+from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
 from bot.i18n import LANGUAGES, Translator
 from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
 from bot.settings import Settings, SettingsError, load_environment
 from bot.tables import TableError
 from storage import targets as repo
-from storage.db import connect
-from storage.migrations import SchemaTooNew
-
-EXIT_BAD_INPUT = 1
-EXIT_BAD_SETTINGS = 2
-
-
-class CliError(Exception):
-    """A command failed in a way the user can fix; the message is already in their language."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:
@@ -43,7 +30,10 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
         sub.add_argument("--db", type=Path, help=t("cli.help.db"))
         return sub
 
-    command("run")
+    running = command("run")
+    running.add_argument("--webhook", metavar="URL", help=t("cli.help.webhook"))
+    running.add_argument("--listen", default="127.0.0.1", help=t("cli.help.listen"))
+    running.add_argument("--port", type=int, default=8443, help=t("cli.help.port"))
     importing = command("import")
     importing.add_argument("file", type=Path, help=t("cli.help.file"))
     importing.add_argument("--dry-run", action="store_true", help=t("cli.help.dry_run"))
@@ -51,6 +41,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     importing.add_argument("--period", help=t("cli.help.period"))
     listing = command("targets")
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
+    cli_accounts.add_commands(command, t)
     return parser
 
 
@@ -71,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = replace(settings, database_path=args.db)
         if args.command == "run":
-            return _run(settings, t)
+            return _run(args, settings, t)
+        if args.command in cli_accounts.COMMANDS:
+            return asyncio.run(cli_accounts.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:
@@ -87,20 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-async def _open(settings: Settings, t: Translator) -> aiosqlite.Connection:
-    try:
-        return await connect(settings.database_path)
-    except SchemaTooNew as error:
-        message = t("cli.db_too_new", path=settings.database_path, **error.values)
-        raise CliError(message, EXIT_BAD_SETTINGS) from error
-    except (OSError, aiosqlite.Error) as error:
-        message = t("cli.db_error", path=settings.database_path, error=error)
-        raise CliError(message, EXIT_BAD_SETTINGS) from error
-
-
 async def _prepare_database(settings: Settings, t: Translator) -> None:
     """Create and migrate the database, loading the demo table into an empty one if asked."""
-    conn = await _open(settings, t)
+    conn = await open_database(settings, t)
     try:
         if settings.load_demo_data:
             summary = await load_demo_if_empty(conn)
@@ -110,19 +92,19 @@ async def _prepare_database(settings: Settings, t: Translator) -> None:
         await conn.close()
 
 
-def _run(settings: Settings, t: Translator) -> int:
+def _run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
     # The database first, so that a missing token is the only thing left to fix.
     asyncio.run(_prepare_database(settings, t))
     settings.require_token()
     from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
 
     print(t("cli.starting", path=settings.database_path), flush=True)
-    run_bot(settings)
+    run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
     return 0
 
 
 async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
-    conn = await _open(settings, t)
+    conn = await open_database(settings, t)
     try:
         summary = await import_file(
             conn,
@@ -141,7 +123,7 @@ async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -
 
 
 async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
-    conn = await _open(settings, t)
+    conn = await open_database(settings, t)
     try:
         plan = await repo.current_plan(conn)
         targets = await repo.list_targets(conn, plan.id) if plan else []

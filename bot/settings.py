@@ -50,6 +50,8 @@ class Settings:
     telegram_api_url: str = DEFAULT_API_URL
     default_language: str = "zh"
     load_demo_data: bool = True
+    invite_days: int = 7
+    bot_username: str | None = None
 
     @classmethod
     def from_env(
@@ -77,6 +79,8 @@ class Settings:
             telegram_api_url=_parse_api_url(get("TELEGRAM_API_URL") or DEFAULT_API_URL),
             default_language=_parse_language(get("DEFAULT_LANGUAGE") or "zh"),
             load_demo_data=_parse_bool("LOAD_DEMO_DATA", get("LOAD_DEMO_DATA") or "true"),
+            invite_days=_parse_int("INVITE_DAYS", get("INVITE_DAYS") or "7", 1, 365),
+            bot_username=_parse_username(get("BOT_USERNAME")),
         )
 
     def require_token(self) -> str:
@@ -135,3 +139,18 @@ def _parse_bool(name: str, raw: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise SettingsError("settings.bad_bool", name=name, value=raw)
+
+
+def _parse_int(name: str, raw: str, low: int, high: int) -> int:
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError("settings.bad_int", name=name, value=raw, low=low, high=high)
+    return int(raw)
+
+
+def _parse_username(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    name = raw.removeprefix("@")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+        raise SettingsError("settings.bad_username", value=raw)
+    return name

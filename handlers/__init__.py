@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram.ext import BaseHandler
 
-from handlers import start
+from handlers import account, admin, fallback, start
 
-# Order matters only between handlers that could match the same update; none do yet.
-HANDLERS: list[BaseHandler] = [*start.HANDLERS]  # type: ignore[type-arg]
+# Registered in this order in one group: the first handler that matches an update wins, so the
+# catch-all fallback must come last.
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    *start.HANDLERS,
+    *account.HANDLERS,
+    *admin.HANDLERS,
+    *fallback.HANDLERS,
+]

@@ -1,31 +1,96 @@
-"""/start and /help: greet the user and say what the bot does."""
+"""/start (with or without an invite code) and /help."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from typing import Any
 
-from bot.i18n import LANGUAGES, Translator
+from telegram import Chat, Update
+from telegram.ext import BaseHandler, CommandHandler
 
-
-def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    user = update.effective_user
-    code = (user.language_code or "").split("-")[0] if user else ""
-    return code if code in LANGUAGES else None
+from bot.accounts import Account, redeem_invite
+from handlers.access import current_account, requires
+from handlers.context import BotContext
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user and tell a stranger to ask the admin for an invite."""
-    t: Translator = context.bot_data["t"]
+def describe_binding(context: BotContext, account: Account) -> str:
+    """Return the user's role and what it is bound to, in their language."""
+    role = context.text(account.language, f"role.{account.role or 'none'}")
+    if account.unit:
+        return context.text(account.language, "role.with_binding", role=role, binding=account.unit)
+    if account.leader:
+        return context.text(
+            account.language, "role.with_binding", role=role, binding=account.leader
+        )
+    return role
+
+
+def help_text(context: BotContext, account: Account) -> str:
+    """Return what this user can do, by role."""
+    return context.text(account.language, f"help.{account.role or 'stranger'}")
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Bind the user by an invite code, or greet them by role."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    if context.args and update.effective_chat and update.effective_chat.type != Chat.PRIVATE:
+        await message.reply_text(context.text(None, "start.private_only"))
+        return
+    if context.args:
+        services = context.services
+        result = await redeem_invite(
+            services.db,
+            services.settings,
+            context.args[0],
+            telegram_id=user.id,
+            name=user.full_name,
+            username=user.username,
+            telegram_language=user.language_code,
+        )
+        if result.account is None:
+            account = await current_account(update, context)
+            language = account.language if account else None
+            await message.reply_text(context.text(language, f"start.invite_{result.status}"))
+            return
+        account = result.account
+        await message.reply_text(
+            context.text(
+                account.language,
+                "start.bound",
+                name=user.first_name,
+                binding=describe_binding(context, account),
+            )
+            + "\n\n"
+            + help_text(context, account)
+        )
+        return
+    account = await current_account(update, context)
+    if account is None:
+        return
+    if account.role is None:
+        await message.reply_text(context.text(account.language, "access.stranger"))
+        return
+    await message.reply_text(
+        context.text(
+            account.language,
+            "start.welcome_back",
+            name=user.first_name,
+            binding=describe_binding(context, account),
+        )
+        + "\n\n"
+        + help_text(context, account)
+    )
+
+
+@requires(None)
+async def help_command(update: Update, context: BotContext, account: Account) -> None:
+    """Say what the bot does and what this user can do."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(t("start.stranger", _language(update, context)))
+        await update.effective_message.reply_text(help_text(context, account))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Say what the bot does."""
-    t: Translator = context.bot_data["t"]
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(t("start.help", _language(update, context)))
-
-
-HANDLERS = [CommandHandler("start", start), CommandHandler("help", help_command)]
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("start", start),
+    CommandHandler("help", help_command),
+]

@@ -93,6 +93,46 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 3: people: Telegram users with their role and binding, single-use invitations, and a
+    # small key-value table for facts about the bot itself (its username, for invite links).
+    """
+    CREATE TABLE user (
+        telegram_id   INTEGER PRIMARY KEY,
+        role          TEXT CHECK (role IN ('admin', 'leader', 'liaison')),
+        unit_id       INTEGER REFERENCES unit (id),
+        leader_id     INTEGER REFERENCES leader (id),
+        name          TEXT NOT NULL DEFAULT '',
+        username      TEXT,
+        language      TEXT CHECK (language IN ('zh', 'en')),
+        active        INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        created_at    TEXT NOT NULL,
+        last_seen_at  TEXT,
+        CHECK ((role IS 'liaison') = (unit_id IS NOT NULL)),
+        CHECK ((role IS 'leader') = (leader_id IS NOT NULL))
+    );
+    CREATE INDEX user_by_unit ON user (unit_id);
+    CREATE INDEX user_by_leader ON user (leader_id);
+
+    CREATE TABLE invite (
+        id          INTEGER PRIMARY KEY,
+        code_hash   TEXT NOT NULL UNIQUE,
+        role        TEXT NOT NULL CHECK (role IN ('admin', 'leader', 'liaison')),
+        unit_id     INTEGER REFERENCES unit (id),
+        leader_id   INTEGER REFERENCES leader (id),
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        used_by     INTEGER,
+        used_at     TEXT,
+        CHECK ((role IS 'liaison') = (unit_id IS NOT NULL)),
+        CHECK ((role IS 'leader') = (leader_id IS NOT NULL))
+    );
+
+    CREATE TABLE meta (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -346,3 +346,23 @@ async def append_report(
         ),
     )
     return revision
+
+
+@dataclass(frozen=True)
+class Named:
+    """A leader or unit: its id and normalised name."""
+
+    id: int
+    name: str
+
+
+async def list_units(conn: aiosqlite.Connection) -> list[Named]:
+    """Return every unit, by name."""
+    rows = await _fetchall(conn, "SELECT id, name FROM unit ORDER BY name")
+    return [Named(row["id"], row["name"]) for row in rows]
+
+
+async def list_leaders(conn: aiosqlite.Connection) -> list[Named]:
+    """Return every leader, by name."""
+    rows = await _fetchall(conn, "SELECT id, name FROM leader ORDER BY name")
+    return [Named(row["id"], row["name"]) for row in rows]

@@ -1,0 +1,426 @@
+"""Who may do what: roles, bindings to a unit or leader, invitations, revocations, rosters."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from bot.i18n import LANGUAGES
+from bot.matching import match_names
+from bot.names import normalise_leader, normalise_unit
+from bot.settings import Settings
+from bot.tables import Row, TableError, read_sheets
+from storage import audit, users
+from storage import targets as plans
+from storage.db import transaction
+from storage.targets import Named
+
+# admin ⊃ leader ⊃ liaison ⊃ stranger (no role).
+ROLE_RANK: dict[str | None, int] = {None: 0, "liaison": 1, "leader": 2, "admin": 3}
+ROLE_WORDS = {
+    "admin": "admin",
+    "管理员": "admin",
+    "leader": "leader",
+    "领导": "leader",
+    "市政府领导": "leader",
+    "liaison": "liaison",
+    "联络员": "liaison",
+}
+CODE_BYTES = 16  # 128 bits
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the bot treats them right now: role, binding and language."""
+
+    telegram_id: int
+    role: str | None
+    unit_id: int | None
+    unit: str | None
+    leader_id: int | None
+    leader: str | None
+    language: str
+    name: str = ""
+
+    def has(self, role: str | None) -> bool:
+        """Tell whether this account holds `role` or one above it."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What opening an invitation did: `bound`, or why not (`used`, `expired`, `unknown`)."""
+
+    status: str
+    account: Account | None = None
+    previous_role: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def hash_code(code: str) -> str:
+    """Return the stored form of an invitation code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def pick_language(chosen: str | None, telegram_language: str | None, default: str) -> str:
+    """Return the user's chosen language, else their Telegram app's, else the default."""
+    if chosen in LANGUAGES:
+        return chosen
+    base = (telegram_language or "").split("-")[0].lower()
+    return base if base in LANGUAGES else default
+
+
+def _account(
+    user: users.User | None, settings: Settings, telegram_id: int, tg_lang: str | None
+) -> Account:
+    role = "admin" if telegram_id in settings.admin_ids else (user.role if user else None)
+    language = pick_language(user.language if user else None, tg_lang, settings.default_language)
+    if user is None:
+        return Account(telegram_id, role, None, None, None, None, language)
+    return Account(
+        telegram_id,
+        role,
+        user.unit_id if role == "liaison" else None,
+        user.unit if role == "liaison" else None,
+        user.leader_id if role == "leader" else None,
+        user.leader if role == "leader" else None,
+        language,
+        user.name,
+    )
+
+
+async def load_account(
+    conn: aiosqlite.Connection, settings: Settings, telegram_id: int, telegram_language: str | None
+) -> Account:
+    """Return a user's account as stored now (every check reads it afresh)."""
+    return _account(
+        await users.get_user(conn, telegram_id), settings, telegram_id, telegram_language
+    )
+
+
+async def visit(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    telegram_id: int,
+    *,
+    name: str,
+    username: str | None,
+    telegram_language: str | None,
+) -> Account:
+    """Record that a user wrote to the bot just now, and return their account."""
+    async with transaction(conn):
+        await users.seen(conn, telegram_id, name, username, _stamp(_now()))
+    return await load_account(conn, settings, telegram_id, telegram_language)
+
+
+async def ensure_admins(conn: aiosqlite.Connection, settings: Settings) -> None:
+    """Make every ADMIN_IDS user an admin in the store, so lists and pushes know them."""
+    async with transaction(conn):
+        for telegram_id in sorted(settings.admin_ids):
+            user = await users.get_user(conn, telegram_id)
+            if user is not None and user.role == "admin":
+                continue
+            now = _stamp(_now())
+            await users.bind(conn, telegram_id, "admin", unit_id=None, leader_id=None, at=now)
+            await audit.record(
+                conn,
+                actor="ADMIN_IDS",
+                action="role_change",
+                subject=f"user:{telegram_id}",
+                at=now,
+                detail={"from": user.role if user else None, "to": "admin"},
+            )
+
+
+async def candidates(conn: aiosqlite.Connection, role: str, name: str) -> list[Named]:
+    """Return the units (for liaisons) or leaders (for leaders) that `name` may mean."""
+    if role == "liaison":
+        return match_names(name, await plans.list_units(conn), normalise_unit)
+    if role == "leader":
+        return match_names(name, await plans.list_leaders(conn), normalise_leader)
+    return []
+
+
+def _binding(role: str, target_id: int | None) -> tuple[int | None, int | None]:
+    """Return (unit_id, leader_id) for a role bound to `target_id`."""
+    return (target_id if role == "liaison" else None, target_id if role == "leader" else None)
+
+
+async def create_invite(
+    conn: aiosqlite.Connection,
+    *,
+    role: str,
+    target_id: int | None,
+    actor: str,
+    days: int,
+) -> tuple[str, datetime]:
+    """Store a new single-use invitation; return its code (never stored) and expiry."""
+    code = secrets.token_urlsafe(CODE_BYTES)
+    now = _now()
+    expires = now + timedelta(days=days)
+    unit_id, leader_id = _binding(role, target_id)
+    async with transaction(conn):
+        invite_id = await users.create_invite(
+            conn,
+            hash_code(code),
+            role,
+            unit_id=unit_id,
+            leader_id=leader_id,
+            created_by=actor,
+            at=_stamp(now),
+            expires_at=_stamp(expires),
+        )
+        await audit.record(
+            conn,
+            actor=actor,
+            action="invite",
+            subject=f"invite:{invite_id}",
+            at=_stamp(now),
+            detail={
+                "role": role,
+                "unit_id": unit_id,
+                "leader_id": leader_id,
+                "expires_at": _stamp(expires),
+            },
+        )
+    return code, expires
+
+
+async def redeem_invite(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    code: str,
+    *,
+    telegram_id: int,
+    name: str,
+    username: str | None,
+    telegram_language: str | None,
+) -> Redemption:
+    """Bind a user by an invitation code, once; an unknown, used or expired code binds nothing."""
+    now = _now()
+    async with transaction(conn):
+        await users.seen(conn, telegram_id, name, username, _stamp(now))
+        invite = await users.invite_by_hash(conn, hash_code(code))
+        if invite is None:
+            return Redemption("unknown")
+        if invite.used_by == telegram_id:
+            # The same link opened again by its user (or the update delivered twice): no change.
+            account = await load_account(conn, settings, telegram_id, telegram_language)
+            return Redemption("bound", account, account.role)
+        if invite.used_at is not None:
+            return Redemption("used")
+        if datetime.fromisoformat(invite.expires_at) <= now:
+            return Redemption("expired")
+        if not await users.use_invite(conn, invite.id, telegram_id, _stamp(now)):
+            return Redemption("used")
+        before = await users.get_user(conn, telegram_id)
+        await users.bind(
+            conn,
+            telegram_id,
+            invite.role,
+            unit_id=invite.unit_id,
+            leader_id=invite.leader_id,
+            at=_stamp(now),
+        )
+        await audit.record(
+            conn,
+            actor=f"user:{telegram_id}",
+            action="bind",
+            subject=f"user:{telegram_id}",
+            at=_stamp(now),
+            detail={
+                "invite": invite.id,
+                "role": invite.role,
+                "unit_id": invite.unit_id,
+                "leader_id": invite.leader_id,
+                "from": before.role if before else None,
+            },
+        )
+    account = await load_account(conn, settings, telegram_id, telegram_language)
+    return Redemption("bound", account, before.role if before else None)
+
+
+async def set_role(
+    conn: aiosqlite.Connection,
+    *,
+    telegram_id: int,
+    role: str,
+    target_id: int | None,
+    actor: str,
+    name: str | None = None,
+) -> None:
+    """Give a user a role and binding directly (admins' command line)."""
+    now = _stamp(_now())
+    unit_id, leader_id = _binding(role, target_id)
+    async with transaction(conn):
+        before = await users.get_user(conn, telegram_id)
+        await users.bind(
+            conn, telegram_id, role, unit_id=unit_id, leader_id=leader_id, at=now, name=name
+        )
+        await audit.record(
+            conn,
+            actor=actor,
+            action="role_change",
+            subject=f"user:{telegram_id}",
+            at=now,
+            detail={
+                "from": before.role if before else None,
+                "to": role,
+                "unit_id": unit_id,
+                "leader_id": leader_id,
+            },
+        )
+
+
+async def revoke(
+    conn: aiosqlite.Connection, settings: Settings, telegram_id: int, *, actor: str
+) -> str:
+    """Take a user's role away; return `revoked`, `not_bound`, or `configured` (ADMIN_IDS)."""
+    if telegram_id in settings.admin_ids:
+        return "configured"
+    now = _stamp(_now())
+    async with transaction(conn):
+        user = await users.get_user(conn, telegram_id)
+        if user is None or user.role is None:
+            return "not_bound"
+        await users.unbind(conn, telegram_id)
+        await audit.record(
+            conn,
+            actor=actor,
+            action="revoke",
+            subject=f"user:{telegram_id}",
+            at=now,
+            detail={"role": user.role, "unit_id": user.unit_id, "leader_id": user.leader_id},
+        )
+    return "revoked"
+
+
+async def find_users(conn: aiosqlite.Connection, query: str) -> list[users.User]:
+    """Return the bound users a query names: a Telegram id, an @username, or a name."""
+    text = query.strip()
+    everyone = await users.list_users(conn)
+    if text.isdigit():
+        return [u for u in everyone if u.telegram_id == int(text)]
+    if text.startswith("@"):
+        return [u for u in everyone if (u.username or "").lower() == text[1:].lower()]
+    exact = [u for u in everyone if u.name == text]
+    return exact or [u for u in everyone if text and text in u.name]
+
+
+async def choose_language(conn: aiosqlite.Connection, telegram_id: int, language: str) -> None:
+    """Remember the language a user chose for every later reply."""
+    async with transaction(conn):
+        await users.set_language(conn, telegram_id, language)
+
+
+async def mark_unreachable(conn: aiosqlite.Connection, telegram_id: int) -> None:
+    """Mark a user who blocked the bot as inactive."""
+    async with transaction(conn):
+        await users.set_active(conn, telegram_id, False)
+
+
+# ---------------------------------------------------------------------------- rosters
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One checked row of a roster file."""
+
+    telegram_id: int
+    role: str
+    target_id: int | None
+    name: str
+
+
+async def import_roster(conn: aiosqlite.Connection, path: Path, *, actor: str) -> int:
+    """Bind every user of a roster (telegram_id, role, unit or leader, name), all or nothing."""
+    sheets = read_sheets(path)
+    rows = [row for row in sheets[0].rows if not row.is_blank]
+    if rows and not re.fullmatch(r"\d+", rows[0].cell(0)):
+        rows = rows[1:]  # a header row
+    if not rows:
+        raise TableError("roster.error.empty", file=path.name)
+    entries = [await _roster_entry(conn, path.name, row) for row in rows]
+    seen: dict[int, int] = {}
+    for entry, row in zip(entries, rows, strict=True):
+        if entry.telegram_id in seen:
+            raise TableError(
+                "roster.error.duplicate",
+                file=path.name,
+                row=row.number,
+                column=0,
+                header="telegram_id",
+                telegram_id=entry.telegram_id,
+                first_row=seen[entry.telegram_id],
+            )
+        seen[entry.telegram_id] = row.number
+    now = _stamp(_now())
+    async with transaction(conn):
+        for entry in entries:
+            unit_id, leader_id = _binding(entry.role, entry.target_id)
+            before = await users.get_user(conn, entry.telegram_id)
+            await users.bind(
+                conn,
+                entry.telegram_id,
+                entry.role,
+                unit_id=unit_id,
+                leader_id=leader_id,
+                at=now,
+                name=entry.name or None,
+            )
+            await audit.record(
+                conn,
+                actor=actor,
+                action="role_change",
+                subject=f"user:{entry.telegram_id}",
+                at=now,
+                detail={
+                    "from": before.role if before else None,
+                    "to": entry.role,
+                    "unit_id": unit_id,
+                    "leader_id": leader_id,
+                    "roster": path.name,
+                },
+            )
+    return len(entries)
+
+
+async def _roster_entry(conn: aiosqlite.Connection, file: str, row: Row) -> RosterEntry:
+    def fail(key: str, column: int, header: str, **values: object) -> TableError:
+        return TableError(key, file=file, row=row.number, column=column, header=header, **values)
+
+    raw_id = row.cell(0)
+    if not re.fullmatch(r"\d+", raw_id):
+        raise fail("roster.error.bad_id", 0, "telegram_id", value=raw_id)
+    role = ROLE_WORDS.get(row.cell(1).strip().lower())
+    if role is None:
+        raise fail("roster.error.bad_role", 1, "role", value=row.cell(1))
+    target_id: int | None = None
+    if role != "admin":
+        name = row.cell(2)
+        if not name:
+            raise fail("import.error.empty_cell", 2, "unit / leader")
+        found = await candidates(conn, role, name)
+        if len(found) != 1:
+            raise fail(
+                "roster.error.no_match" if not found else "roster.error.ambiguous",
+                2,
+                "unit / leader",
+                value=name,
+                choices="、".join(f.name for f in found),
+            )
+        target_id = found[0].id
+    return RosterEntry(int(raw_id), role, target_id, row.cell(3))

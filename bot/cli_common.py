@@ -1,0 +1,33 @@
+"""What every CLI command shares: exit codes, the user-fixable error, opening the database."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.i18n import Translator
+from bot.settings import Settings
+from storage.db import connect
+from storage.migrations import SchemaTooNew
+
+EXIT_BAD_INPUT = 1
+EXIT_BAD_SETTINGS = 2
+
+
+class CliError(Exception):
+    """A command failed in a way the user can fix; the message is already in their language."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def open_database(settings: Settings, t: Translator) -> aiosqlite.Connection:
+    """Open the configured database, or fail with one line saying why."""
+    try:
+        return await connect(settings.database_path)
+    except SchemaTooNew as error:
+        message = t("cli.db_too_new", path=settings.database_path, **error.values)
+        raise CliError(message, EXIT_BAD_SETTINGS) from error
+    except (OSError, aiosqlite.Error) as error:
+        message = t("cli.db_error", path=settings.database_path, error=error)
+        raise CliError(message, EXIT_BAD_SETTINGS) from error

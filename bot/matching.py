@@ -1,0 +1,52 @@
+"""Find the leader or unit a person meant by a name, an abbreviation or a typo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rapidfuzz import fuzz, process
+
+from storage.targets import Named
+
+FUZZY_CUTOFF = 55.0
+CLEAR_LEAD = 15.0  # how far the best fuzzy match must lead the next to be taken without asking
+MAX_CANDIDATES = 6
+
+
+def match_names(query: str, items: Sequence[Named], normalise: Callable[[str], str]) -> list[Named]:
+    """Return what `query` names: one item when it is clear, several to choose from, or none.
+
+    An exact name wins; then names containing the query (`水务局` → 市水务局); then names it
+    abbreviates (`人社局`); then the fuzzy best, taken alone only when it clearly leads the rest.
+    """
+    wanted = normalise(query)
+    if not wanted:
+        return []
+    exact = [item for item in items if item.name == wanted]
+    if exact:
+        return exact
+    containing = [item for item in items if wanted in item.name]
+    if containing:
+        return containing[:MAX_CANDIDATES]
+    # Abbreviations keep their characters in order: 人社局 ⊂ 市人力资源社会保障局.
+    abbreviated = [item for item in items if _is_subsequence(wanted, item.name)]
+    if abbreviated:
+        return abbreviated[:MAX_CANDIDATES]
+    scored = process.extract(
+        wanted,
+        [item.name for item in items],
+        scorer=fuzz.WRatio,
+        limit=MAX_CANDIDATES,
+        score_cutoff=FUZZY_CUTOFF,
+    )
+    if not scored:
+        return []
+    best = scored[0][1]
+    if len(scored) == 1 or best - scored[1][1] >= CLEAR_LEAD:
+        return [items[scored[0][2]]]
+    return [items[index] for _, score, index in scored if best - score < CLEAR_LEAD]
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    remaining = iter(long)
+    return len(short) >= 2 and all(char in remaining for char in short)

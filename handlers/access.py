@@ -1,0 +1,78 @@
+"""Check, at the moment of every action, who is acting and whether their role allows it."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from telegram import Chat, Update
+
+from bot.accounts import Account, visit
+from handlers.context import BotContext
+
+R = TypeVar("R")
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R | None]]
+AccountCallback = Callable[[Update, BotContext, Account], Coroutine[Any, Any, R]]
+
+
+async def current_account(update: Update, context: BotContext) -> Account | None:
+    """Read the acting user's account from the database now, recording the visit."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    services = context.services
+    return await visit(
+        services.db,
+        services.settings,
+        user.id,
+        name=user.full_name,
+        username=user.username,
+        telegram_language=user.language_code,
+    )
+
+
+async def answer(update: Update, context: BotContext, text: str) -> None:
+    """Reply to the update's message, or answer the pressed button with an alert."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(_plain(text), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+def _plain(text: str) -> str:
+    """Return text fit for a callback alert (no HTML, at most 200 characters)."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return plain if len(plain) <= 200 else plain[:199] + "…"
+
+
+def requires(
+    role: str | None, *, private: bool = False
+) -> Callable[[AccountCallback[R]], Callback[R]]:
+    """Let the callback run only for users holding `role` (or above), read afresh each time.
+
+    A stranger is told how to get an invite; anyone else without the role is told it is not
+    theirs. With `private`, the action runs only in a private chat.
+    """
+
+    def decorate(callback: AccountCallback[R]) -> Callback[R]:
+        @functools.wraps(callback)
+        async def checked(update: Update, context: BotContext) -> R | None:
+            account = await current_account(update, context)
+            if account is None:
+                return None
+            if not account.has(role):
+                key = "access.stranger" if account.role is None else "access.denied"
+                await answer(update, context, context.text(account.language, key))
+                return None
+            chat = update.effective_chat
+            if private and chat is not None and chat.type != Chat.PRIVATE:
+                await answer(update, context, context.text(account.language, "access.private_only"))
+                return None
+            return await callback(update, context, account)
+
+        return checked
+
+    return decorate

@@ -1,0 +1,202 @@
+"""Admins' commands: /invite, /users, /revoke, and their buttons."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.accounts import ROLE_WORDS, Account, candidates, create_invite, find_users, revoke
+from handlers.access import requires
+from handlers.context import BotContext
+from storage import targets as plans
+from storage import users
+from storage.targets import Named
+
+MAX_MESSAGE = 4096
+
+
+async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the chat: a new message, or the pressed button's message edited."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=markup)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+def _buttons(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data)] for text, data in rows]
+    )
+
+
+def _when(context: BotContext, moment: datetime) -> str:
+    return moment.astimezone(context.services.settings.timezone).strftime("%Y-%m-%d %H:%M")
+
+
+@requires("admin", private=True)
+async def invite(update: Update, context: BotContext, account: Account) -> None:
+    """Answer a single-use invite link for a liaison of a unit, a leader, or an admin."""
+    args = context.args or []
+    role = ROLE_WORDS.get(args[0].lower()) if args else None
+    name = " ".join(args[1:]).strip()
+    if role is None or (role != "admin" and not name):
+        await _reply(update, context.text(account.language, "admin.invite_usage"))
+        return
+    if role == "admin":
+        await _send_invite(update, context, account, role, None)
+        return
+    found = await candidates(context.services.db, role, name)
+    if not found:
+        await _reply(update, context.text(account.language, f"admin.no_{role}", name=name))
+    elif len(found) == 1:
+        await _send_invite(update, context, account, role, found[0])
+    else:
+        await _reply(
+            update,
+            context.text(account.language, "admin.choose", name=name),
+            _buttons([(item.name, f"invite:{role}:{item.id}") for item in found]),
+        )
+
+
+@requires("admin", private=True)
+async def invite_chosen(update: Update, context: BotContext, account: Account) -> None:
+    """Make the invite for the unit or leader the admin chose from the buttons."""
+    assert update.callback_query is not None
+    _, role, raw_id = (update.callback_query.data or "").split(":")
+    db = context.services.db
+    items = await (plans.list_units(db) if role == "liaison" else plans.list_leaders(db))
+    chosen = next((item for item in items if str(item.id) == raw_id), None)
+    if role not in ("liaison", "leader") or chosen is None:
+        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        return
+    await _send_invite(update, context, account, role, chosen)
+
+
+async def _send_invite(
+    update: Update, context: BotContext, account: Account, role: str, target: Named | None
+) -> None:
+    services = context.services
+    code, expires = await create_invite(
+        services.db,
+        role=role,
+        target_id=target.id if target else None,
+        actor=f"user:{account.telegram_id}",
+        days=services.settings.invite_days,
+    )
+    link = f"https://t.me/{context.bot.username}?start={code}"
+    role_text = context.text(account.language, f"role.{role}")
+    binding = (
+        context.text(account.language, "role.with_binding", role=role_text, binding=target.name)
+        if target
+        else role_text
+    )
+    await _reply(
+        update,
+        context.text(
+            account.language,
+            "admin.invite_link",
+            binding=binding,
+            link=link,
+            expires=_when(context, expires),
+        ),
+    )
+
+
+def _describe_user(context: BotContext, language: str, user: users.User) -> str:
+    role = context.text(language, f"role.{user.role or 'none'}")
+    binding = user.unit or user.leader
+    seen = user.last_seen_at and _when(context, datetime.fromisoformat(user.last_seen_at))
+    return context.text(
+        language,
+        "admin.user_line",
+        name=user.name or "—",
+        telegram_id=user.telegram_id,
+        username=f"@{user.username}" if user.username else "",
+        role=context.text(language, "role.with_binding", role=role, binding=binding)
+        if binding
+        else role,
+        seen=seen or context.text(language, "admin.never_seen"),
+        state=context.text(language, "admin.active" if user.active else "admin.inactive"),
+    )
+
+
+@requires("admin", private=True)
+async def list_users(update: Update, context: BotContext, account: Account) -> None:
+    """List who is bound to what, when they were last seen, and whether they are reachable."""
+    everyone = await users.list_users(context.services.db)
+    lines = [context.text(account.language, "admin.users_title", count=len(everyone))]
+    lines += [_describe_user(context, account.language, user) for user in everyone]
+    message = ""
+    for line in lines:
+        if len(message) + len(line) + 1 > MAX_MESSAGE:
+            await _reply(update, message)
+            message = ""
+        message = f"{message}\n{line}" if message else line
+    await _reply(update, message)
+
+
+@requires("admin", private=True)
+async def revoke_command(update: Update, context: BotContext, account: Account) -> None:
+    """Take a user's role away: `/revoke <telegram id | @username | name>`."""
+    query = " ".join(context.args or []).strip()
+    if not query:
+        await _reply(update, context.text(account.language, "admin.revoke_usage"))
+        return
+    found = await find_users(context.services.db, query)
+    if not found:
+        await _reply(update, context.text(account.language, "admin.no_user", name=query))
+    elif len(found) == 1:
+        await _revoke(update, context, account, found[0].telegram_id)
+    else:
+        await _reply(
+            update,
+            context.text(account.language, "admin.choose", name=query),
+            _buttons(
+                [
+                    (f"{u.name or u.telegram_id} ({u.telegram_id})", f"revoke:{u.telegram_id}")
+                    for u in found
+                ]
+            ),
+        )
+
+
+@requires("admin", private=True)
+async def revoke_chosen(update: Update, context: BotContext, account: Account) -> None:
+    """Revoke the user the admin chose from the buttons."""
+    assert update.callback_query is not None
+    raw_id = (update.callback_query.data or "").removeprefix("revoke:")
+    if not raw_id.isdigit():
+        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        return
+    await _revoke(update, context, account, int(raw_id))
+
+
+async def _revoke(update: Update, context: BotContext, account: Account, telegram_id: int) -> None:
+    services = context.services
+    user = await users.get_user(services.db, telegram_id)
+    outcome = await revoke(
+        services.db, services.settings, telegram_id, actor=f"user:{account.telegram_id}"
+    )
+    name = (user.name if user else "") or str(telegram_id)
+    await _reply(update, context.text(account.language, f"admin.revoke_{outcome}", name=name))
+    if outcome == "revoked":
+        language = (user.language if user else None) or services.settings.default_language
+        # They may have blocked the bot; the revocation stands either way.
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(telegram_id, context.text(language, "admin.revoked_you"))
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("invite", invite),
+    CommandHandler("users", list_users),
+    CommandHandler("revoke", revoke_command),
+    CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
+    CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
+]

@@ -1,0 +1,72 @@
+"""The typed context every handler gets: settings, the database and the translator."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import aiosqlite
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.i18n import Translator
+from bot.settings import Settings
+
+
+class Services:
+    """Shared services: configured when the Application is built, the database opened in
+    post_init and closed in post_shutdown."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._db: aiosqlite.Connection | None = None
+        self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
+
+    def configure(self, settings: Settings) -> None:
+        """Set the settings the services work with."""
+        self._settings = settings
+
+    @property
+    def settings(self) -> Settings:
+        """Return the settings."""
+        assert self._settings is not None, "Services.configure() was not called"
+        return self._settings
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """Return the open database connection."""
+        assert self._db is not None, "the database is opened in post_init"
+        return self._db
+
+    @db.setter
+    def db(self, conn: aiosqlite.Connection | None) -> None:
+        self._db = conn
+
+    async def close(self) -> None:
+        """Close the database connection, if open."""
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def t(self) -> Translator:
+        """Return the translator with the configured default language."""
+        return Translator(self.settings.default_language)
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Services]):
+    """CallbackContext with typed access to the shared services."""
+
+    @property
+    def services(self) -> Services:
+        """Return the shared services."""
+        return self.bot_data
+
+    def text(self, language: str | None, key: str, /, **values: object) -> str:
+        """Return a message in `language` with every value HTML-escaped."""
+        escaped = {k: html.escape(v) if isinstance(v, str) else v for k, v in values.items()}
+        return self.services.t(key, language, **escaped)
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=Services)
+
+BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], Services, Any]

@@ -1,0 +1,56 @@
+"""The one error handler: log, tell the user, tell admins briefly; a blocked bot marks inactive."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+
+from bot.accounts import load_account, mark_unreachable, pick_language
+from handlers.context import BotContext
+
+log = logging.getLogger(__name__)
+ADMIN_ALERT_INTERVAL = 60.0  # seconds: admins hear of errors at most once a minute
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Handle any exception raised while processing an update or running a job."""
+    error = context.error
+    user = update.effective_user if isinstance(update, Update) else None
+    services = context.services
+    if isinstance(error, Forbidden) and user is not None:
+        # The user blocked the bot (or left): stop counting on them until they write again.
+        log.info("user %s cannot be reached (%s); marked inactive", user.id, error)
+        await mark_unreachable(services.db, user.id)
+        return
+    log.error("error while handling %r", update, exc_info=error)
+    language = None
+    if user is not None:
+        try:
+            language = (
+                await load_account(services.db, services.settings, user.id, user.language_code)
+            ).language
+        except Exception:  # the error may be the database itself: fall back to Telegram's
+            language = pick_language(None, user.language_code, services.settings.default_language)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, context.text(language, "error.generic")
+            )
+        except TelegramError:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+    now = time.monotonic()
+    if now - services.admin_alerted_at < ADMIN_ALERT_INTERVAL and services.admin_alerted_at:
+        return
+    services.admin_alerted_at = now
+    summary = html.escape(f"{type(error).__name__}: {error}")[:500]
+    for admin_id in sorted(services.settings.admin_ids):
+        try:
+            await context.bot.send_message(
+                admin_id, context.text(None, "error.admin_alert", error=summary)
+            )
+        except TelegramError:
+            log.warning("could not alert admin %s", admin_id)

@@ -1,0 +1,177 @@
+"""Fast in-process bot tests: the real Application, with a recording Bot API underneath."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+from bot.app import build_application, close_services, open_services
+from bot.importer import DEMO_TABLE, import_file
+from bot.settings import Settings
+from handlers.context import BotApplication
+
+TOKEN = "123456789:TESTtokenForInProcessTests_0123456"
+BOT = {"id": 7000000002, "is_bot": True, "first_name": "Targetbot", "username": "targetbot_bot"}
+
+
+class RecordingRequest(BaseRequest):
+    """Answers every Bot API call as Telegram would, and records it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self._ids = itertools.count(1)
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    @property
+    def read_timeout(self) -> float:
+        """Return the read timeout (unused: nothing is read from a network)."""
+        return 5.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        """Record the call and answer it."""
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append((name, params))
+        return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
+
+    def _result(self, name: str, params: dict[str, Any]) -> object:
+        if name == "getMe":
+            return BOT
+        if name in ("sendMessage", "editMessageText"):
+            chat_id = int(params["chat_id"])
+            message: dict[str, Any] = {
+                "message_id": int(params.get("message_id") or next(self._ids)),
+                "date": int(time.time()),
+                "from": BOT,
+                "text": params["text"],
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            }
+            if "reply_markup" in params:
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        return True
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone writing to the bot."""
+
+    id: int
+    first_name: str
+    language_code: str = "zh"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+
+
+@dataclass
+class Harness:
+    """Drives the Application with updates and shows what it answered."""
+
+    app: BotApplication
+    request: RecordingRequest
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def db_path(self) -> Path:
+        return self.app.bot_data.settings.database_path
+
+    async def _process(self, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        before = len(self.request.calls)
+        update = Update.de_json({"update_id": next(self._ids), **body}, self.app.bot)
+        await self.app.process_update(update)
+        return self.request.calls[before:]
+
+    async def send(self, person: Person, text: str) -> list[tuple[str, dict[str, Any]]]:
+        """Send a private message; return the Bot API calls it caused."""
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": person.json(),
+            "chat": {"id": person.id, "type": "private"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return await self._process({"message": message})
+
+    async def press(self, person: Person, data: str) -> list[tuple[str, dict[str, Any]]]:
+        """Press an inline button with this callback data (forged or not)."""
+        message = {
+            "message_id": 999,
+            "date": int(time.time()),
+            "from": BOT,
+            "chat": {"id": person.id, "type": "private"},
+            "text": "…",
+        }
+        return await self._process(
+            {
+                "callback_query": {
+                    "id": str(next(self._ids)),
+                    "from": person.json(),
+                    "message": message,
+                    "chat_instance": "1",
+                    "data": data,
+                }
+            }
+        )
+
+
+def shown(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Return the texts a user was shown: messages, edits and button alerts."""
+    texts = []
+    for name, params in calls:
+        if name in ("sendMessage", "editMessageText") or (
+            name == "answerCallbackQuery" and params.get("text")
+        ):
+            texts.append(str(params["text"]))
+    return texts
+
+
+@asynccontextmanager
+async def running_bot(tmp_path: Path, admin_ids: frozenset[int]) -> AsyncIterator[Harness]:
+    """Build the very Application `targetbot run` builds, on a demo database under tmp_path."""
+    settings = Settings.from_mapping(
+        {
+            "BOT_TOKEN": TOKEN,
+            "DATABASE_PATH": str(tmp_path / "targetbot.db"),
+            "ADMIN_IDS": ",".join(map(str, admin_ids)),
+        }
+    )
+    request = RecordingRequest()
+    app = build_application(settings, request=request)
+    await app.initialize()
+    await open_services(app)
+    await import_file(app.bot_data.db, DEMO_TABLE, actor="test")
+    try:
+        yield Harness(app, request)
+    finally:
+        await close_services(app)
+        await app.shutdown()

@@ -1,0 +1,132 @@
+"""Who may do what: every role tries every command and button, checked at the time of action."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.accounts import set_role
+from bot.i18n import Translator
+from storage import targets as plans
+from tests.harness import Harness, Person, running_bot, shown
+
+zh = Translator("zh")
+STRANGER = Person(3003, "路人")
+LIAISON = Person(2002, "水务")
+LEADER = Person(4004, "王")
+ADMIN = Person(1001, "督查")
+VICTIM = Person(5005, "另一位联络员")
+PEOPLE = {"stranger": STRANGER, "liaison": LIAISON, "leader": LEADER, "admin": ADMIN}
+
+HINT, DENIED, OK = "hint", "denied", "ok"
+# action: what each role gets (stranger, liaison, leader, admin).
+TABLE: dict[str, tuple[str, str, str, str]] = {
+    "/start": (HINT, OK, OK, OK),
+    "/help": (OK, OK, OK, OK),
+    "/whoami": (HINT, OK, OK, OK),
+    "/lang en": (HINT, OK, OK, OK),
+    "今天的目标": (HINT, OK, OK, OK),
+    "/invite liaison 水务局": (HINT, DENIED, DENIED, OK),
+    "/users": (HINT, DENIED, DENIED, OK),
+    "/revoke 5005": (HINT, DENIED, DENIED, OK),
+    "button invite:liaison:{unit}": (HINT, DENIED, DENIED, OK),
+    "button revoke:5005": (HINT, DENIED, DENIED, OK),
+}
+CASES = [
+    (action, role, expected)
+    for action, outcomes in TABLE.items()
+    for role, expected in zip(PEOPLE, outcomes, strict=True)
+]
+
+
+async def bind_everyone(harness: Harness) -> int:
+    """Bind the liaison and the victim to 市水务局 and the leader to 王昌华; return the unit id."""
+    db = harness.app.bot_data.db
+    unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+    leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
+    for person in (LIAISON, VICTIM):
+        await set_role(db, telegram_id=person.id, role="liaison", target_id=unit.id, actor="test")
+    await set_role(db, telegram_id=LEADER.id, role="leader", target_id=leader.id, actor="test")
+    return unit.id
+
+
+@pytest.mark.parametrize(("action", "role", "expected"), CASES)
+async def test_each_role_gets_exactly_what_it_may(
+    tmp_path: Path, action: str, role: str, expected: str
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        unit_id = await bind_everyone(harness)
+        person = PEOPLE[role]
+        if action.startswith("button "):
+            calls = await harness.press(person, action.removeprefix("button ").format(unit=unit_id))
+        else:
+            calls = await harness.send(person, action)
+        texts = shown(calls)
+
+    assert texts, f"{role} got no answer to {action}"
+    hint, denied = zh("access.stranger"), zh("access.denied")
+    if expected == HINT:
+        assert texts == [hint]
+    elif expected == DENIED:
+        assert texts == [denied]
+    else:
+        assert hint not in texts
+        assert denied not in texts
+
+    with sqlite3.connect(tmp_path / "targetbot.db") as conn:
+        invites = conn.execute("SELECT COUNT(*) FROM invite").fetchone()[0]
+        victim_role = conn.execute(
+            "SELECT role FROM user WHERE telegram_id = ?", (VICTIM.id,)
+        ).fetchone()[0]
+    changed_invites = "invite" in action and expected == OK
+    assert invites == (1 if changed_invites else 0)
+    assert victim_role == (None if "revoke" in action and expected == OK else "liaison")
+
+
+async def test_a_role_taken_away_is_refused_at_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        assert shown(await harness.send(LIAISON, "/whoami"))[0].startswith("Telegram 编号：2002")
+        db = harness.app.bot_data.db
+        await db.execute("UPDATE user SET role = NULL, unit_id = NULL WHERE telegram_id = 2002")
+        assert shown(await harness.send(LIAISON, "/whoami")) == [zh("access.stranger")]
+
+
+async def test_configured_admins_cannot_be_revoked_in_chat(tmp_path: Path) -> None:
+    second_admin = Person(1002, "第二管理员")
+    async with running_bot(tmp_path, frozenset({ADMIN.id, second_admin.id})) as harness:
+        texts = shown(await harness.send(second_admin, f"/revoke {ADMIN.id}"))
+        assert texts == [zh("admin.revoke_configured", name=str(ADMIN.id))]
+        assert shown(await harness.send(ADMIN, "/users"))[0].startswith("已开通的用户（2）")
+
+
+async def test_every_action_is_in_the_audit_log(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        await harness.send(ADMIN, "/invite liaison 水务局")
+        await harness.send(ADMIN, "/revoke 5005")
+    with sqlite3.connect(tmp_path / "targetbot.db") as conn:
+        rows = conn.execute("SELECT actor, action, subject FROM audit_log ORDER BY id").fetchall()
+    assert ("ADMIN_IDS", "role_change", "user:1001") in rows
+    assert ("test", "role_change", "user:2002") in rows
+    assert ("user:1001", "invite", "invite:1") in rows
+    assert ("user:1001", "revoke", "user:5005") in rows
+
+
+async def test_an_unexpected_error_is_told_to_the_user_and_briefly_to_admins(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        await harness.app.bot_data.db.close()  # the database goes away under the bot
+        calls = await harness.send(LIAISON, "/whoami")
+        second = await harness.send(LEADER, "/whoami")
+    to_user = [p["text"] for name, p in calls if name == "sendMessage" and p["chat_id"] == 2002]
+    to_admin = [p["text"] for name, p in calls if name == "sendMessage" and p["chat_id"] == 1001]
+    assert to_user == [zh("error.generic")]
+    assert len(to_admin) == 1
+    assert to_admin[0].startswith("⚠️ 机器人出错：")
+    # Within the minute, admins are not told again; the user still is.
+    assert [p["chat_id"] for name, p in second if name == "sendMessage"] == [LEADER.id]
