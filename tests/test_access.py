@@ -130,3 +130,18 @@ async def test_an_unexpected_error_is_told_to_the_user_and_briefly_to_admins(
     assert to_admin[0].startswith("⚠️ 机器人出错：")
     # Within the minute, admins are not told again; the user still is.
     assert [p["chat_id"] for name, p in second if name == "sendMessage"] == [LEADER.id]
+
+
+async def test_an_invite_opened_twice_by_its_user_keeps_the_binding(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        texts = shown(await harness.send(ADMIN, "/invite leader 王昌华"))
+        code = texts[0].rsplit("start=", 1)[1]
+        first = shown(await harness.send(LEADER, f"/start {code}"))
+        again = shown(await harness.send(LEADER, f"/start {code}"))
+        other = shown(await harness.send(STRANGER, f"/start {code}"))
+    assert first[0].startswith("欢迎，王！您已开通：市政府领导 · 王昌华。")
+    assert again == first
+    assert other == [zh("start.invite_used")]
+    with sqlite3.connect(tmp_path / "targetbot.db") as conn:
+        binds = conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'bind'").fetchone()
+    assert binds == (1,)
