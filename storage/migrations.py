@@ -133,6 +133,21 @@ MIGRATIONS: tuple[str, ...] = (
         value  TEXT NOT NULL
     );
     """,
+    # 4: what admins call units (人社局 → 市人力资源社会保障局), and questions kept for paging.
+    """
+    CREATE TABLE unit_alias (
+        alias    TEXT PRIMARY KEY,
+        unit_id  INTEGER NOT NULL REFERENCES unit (id)
+    );
+
+    CREATE TABLE saved_query (
+        id           INTEGER PRIMARY KEY,
+        telegram_id  INTEGER NOT NULL,
+        text         TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX report_by_assignment ON report (assignment_id, period, revision);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -1,0 +1,469 @@
+"""Turn a question typed in chat ("王昌华 behind schedule", "曹临水务局滞后") into filters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz, process
+
+from bot.deadlines import parse_deadline
+from bot.names import normalise_leader, normalise_unit
+from storage.targets import Named
+
+# Status words of the query language, zh and en (matched longest first).
+STATUS_WORDS: dict[str, str] = {
+    "behind schedule": "behind",
+    "behind": "behind",
+    "delayed": "behind",
+    "late": "behind",
+    "lagging": "behind",
+    "滞后": "behind",
+    "落后": "behind",
+    "未按计划": "behind",
+    "进度滞后": "behind",
+    "没按计划": "behind",
+    "on track": "on_track",
+    "on schedule": "on_track",
+    "按计划": "on_track",
+    "正常": "on_track",
+    "done": "completed",
+    "completed": "completed",
+    "complete": "completed",
+    "finished": "completed",
+    "已完成": "completed",
+    "已经完成": "completed",
+    "overdue": "overdue",
+    "逾期": "overdue",
+    "超期": "overdue",
+    "过期": "overdue",
+    "not submitted": "not_submitted",
+    "not reported": "not_submitted",
+    "missing": "not_submitted",
+    "unreported": "not_submitted",
+    "未填报": "not_submitted",
+    "未报送": "not_submitted",
+    "未上报": "not_submitted",
+    "未报": "not_submitted",
+    "at risk": "at_risk",
+    "risky": "at_risk",
+    "预警": "at_risk",
+    "风险": "at_risk",
+}
+# One-character answers of the 是否 column count only as a whole word: "否", not 是否 in a text.
+STATUS_TOKENS = {"否": "behind", "是": "on_track"}
+THIS_MONTH_WORDS = ("due this month", "this month", "本月到期", "本月底", "本月")
+# Words that carry no filter: "which of my targets are behind?", "王昌华的目标".
+STOP_WORDS = {
+    "which",
+    "what",
+    "of",
+    "my",
+    "the",
+    "a",
+    "an",
+    "are",
+    "is",
+    "show",
+    "list",
+    "me",
+    "all",
+    "targets",
+    "target",
+    "with",
+    "and",
+    "for",
+    "in",
+    "whose",
+    "any",
+    "please",
+    "?",
+    "的",
+    "目标",
+    "哪些",
+    "有哪些",
+    "情况",
+    "查询",
+    "查看",
+    "所有",
+    "全部",
+    "请",
+    "吗",
+    "呢",
+    "了",
+    "进展",
+    "进度",
+}
+LEADER_TITLES = ("常务副市长", "副市长", "市长", "秘书长", "书记")
+UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
+_CN_NUM = "一二两三四五六七八九十"
+_NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
+_PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
+_MONTH_END = re.compile(rf"(?:(20\d\d)年)?(\d{{1,2}}|[{_CN_NUM}]+)月(?:底|末)(?:前)?")
+_YEAR_END = re.compile(r"(?:(20\d\d)年)?(?:年底|年末)(?:前)?")
+_ONGOING = re.compile(r"长期坚持|持续推进")
+_SPLIT = re.compile(r"[\s,，、;；。.!！?？:：/]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def normalise_text(text: str) -> str:
+    """Return text as the search compares it: NFKC, lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@dataclass(frozen=True)
+class DeadlineFilter:
+    """A deadline asked for: a due date, ongoing work, or "due this month"."""
+
+    text: str
+    due_date: date | None = None
+    ongoing: bool = False
+    this_month: bool = False
+
+
+@dataclass(frozen=True)
+class Ambiguity:
+    """A word that names several leaders or units: the user must choose."""
+
+    kind: str  # "leader" or "unit"
+    word: str
+    choices: tuple[Named, ...]
+
+
+@dataclass
+class ParsedQuery:
+    """What a question asks for; filters of one kind are OR-ed, different kinds AND-ed."""
+
+    text: str
+    leaders: list[Named] = field(default_factory=list)
+    units: list[Named] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    deadline: DeadlineFilter | None = None
+    period: str | None = None
+    numbers: list[int] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
+    ambiguous: list[Ambiguity] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """Tell whether the question asks for nothing we understood."""
+        return not (
+            self.leaders
+            or self.units
+            or self.statuses
+            or self.deadline
+            or self.period
+            or self.numbers
+            or self.keywords
+            or self.ambiguous
+        )
+
+
+def _add(items: list[Named], new: Iterable[Named]) -> None:
+    for item in new:
+        if item not in items:
+            items.append(item)
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    remaining = iter(long)
+    return all(char in remaining for char in short)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The names a question can mention: leaders, units with their forms, and aliases."""
+
+    leaders: tuple[Named, ...]
+    units: tuple[Named, ...]
+    aliases: dict[str, Named] = field(default_factory=dict)  # alias → unit
+
+    def unit_forms(self) -> dict[str, list[Named]]:
+        """Return every way a unit is named: full, without 市, county (东明县), and aliases."""
+        forms: dict[str, list[Named]] = {}
+        for unit in self.units:
+            names = {unit.name}
+            if unit.name.startswith("市") and len(unit.name) > 2:
+                names.add(unit.name[1:])
+            county = re.fullmatch(r"(.+?[县区市])人民政府", unit.name)
+            if county:
+                names.add(county.group(1))
+            for name in names:
+                forms.setdefault(normalise_text(name), []).append(unit)
+        for alias, unit in self.aliases.items():
+            forms.setdefault(normalise_text(alias), [])
+            if unit not in forms[normalise_text(alias)]:
+                forms[normalise_text(alias)].append(unit)
+        return forms
+
+    def abbreviated_units(self, word: str, minimum: int = 3) -> list[Named]:
+        """Return the units `word` abbreviates: 人社局 → 市人力资源社会保障局, 工信局, 卫健委.
+
+        An abbreviation keeps the first character of the name (after 市), its last character
+        (the 局 or 委), and some of the characters between, in order.
+        """
+        if len(word) < minimum or word[-1] not in UNIT_END_CHARS:
+            return []
+        found = []
+        for unit in self.units:
+            core = unit.name[1:] if unit.name.startswith("市") else unit.name
+            if core[0] == word[0] and core[-1] == word[-1] and _is_subsequence(word, core):
+                found.append(unit)
+        return found
+
+    def leaders_by_title(self, word: str) -> list[Named] | None:
+        """Return the leaders a surname with a title names (王副市长), or None if not such."""
+        for title in LEADER_TITLES:
+            if len(word) == 1 + len(title) and word.endswith(title):
+                return [leader for leader in self.leaders if leader.name.startswith(word[0])]
+        return None
+
+
+class _Segmenter:
+    """Finds the known names and words inside text written without spaces."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.leaders = {normalise_text(p.name): p for p in vocabulary.leaders}
+        self.units = vocabulary.unit_forms()
+        self.longest = max([len(w) for w in [*self.leaders, *self.units, *STATUS_WORDS]] + [4])
+
+    def match_at(self, text: str, start: int) -> tuple[int, str, object] | None:
+        """Return (length, kind, value) of the longest known word starting at `start`."""
+        for length in range(min(self.longest, len(text) - start), 1, -1):
+            word = text[start : start + length]
+            if word in self.leaders:
+                return length, "leader", [self.leaders[word]]
+            by_title = self.vocabulary.leaders_by_title(word)
+            if by_title is not None:
+                return length, "leader", by_title
+            if word in STATUS_WORDS and _CJK.match(word):
+                return length, "status", STATUS_WORDS[word]
+            if word in self.units and self._ends_like_a_unit(word):
+                return length, "unit", self.units[word]
+            abbreviated = self.vocabulary.abbreviated_units(word)
+            if abbreviated:
+                return length, "unit", abbreviated
+        return None
+
+    def _ends_like_a_unit(self, word: str) -> bool:
+        # 医保 is a word of many targets, 医保局 is the unit: a bare stem stays a keyword.
+        return word[-1] in UNIT_END_CHARS or word in self.vocabulary.aliases or len(word) >= 5
+
+
+def parse_query(
+    text: str,
+    vocabulary: Vocabulary,
+    *,
+    plan_year: int,
+    is_known_word: Callable[[str, bool], bool],
+) -> ParsedQuery:
+    """Read a question: numbers, period, deadline, status, leaders, units, then keywords.
+
+    `is_known_word(word, exactly)` tells whether a word occurs in any target's text (exactly,
+    or nearly); a word that does not, and is not a leader or unit mistyped, is reported back
+    as unplaced.
+    """
+    query = ParsedQuery(text=text)
+    rest = normalise_text(text)
+    for leader in vocabulary.leaders:  # 曹 临 → 曹临: tables and people put spaces in short names
+        spaced = r"\s*".join(map(re.escape, normalise_text(leader.name)))
+        rest = re.sub(spaced, normalise_text(leader.name), rest)
+
+    def take(pattern: re.Pattern[str], handle: Callable[[re.Match[str]], None]) -> None:
+        nonlocal rest
+        for m in list(pattern.finditer(rest)):
+            handle(m)
+        rest = pattern.sub(" ", rest)
+
+    take(_NUMBER, lambda m: query.numbers.append(int(next(g for g in m.groups() if g))))
+    take(_PERIOD, lambda m: _set_period(query, m, plan_year))
+    take(_MONTH_END, lambda m: _set_deadline(query, m.group(0), plan_year))
+    take(_YEAR_END, lambda m: _set_deadline(query, m.group(0), plan_year))
+    take(_ONGOING, lambda m: _set_deadline(query, m.group(0), plan_year))
+    for phrase in THIS_MONTH_WORDS:
+        if phrase in rest:
+            query.deadline = DeadlineFilter(phrase, this_month=True)
+            rest = rest.replace(phrase, " ")
+    # Latin status phrases by whole words, longest first ("behind schedule" before "behind").
+    for phrase in sorted((w for w in STATUS_WORDS if not _CJK.search(w)), key=len, reverse=True):
+        pattern = re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
+        if pattern.search(rest):
+            query.statuses.append(STATUS_WORDS[phrase])
+            rest = pattern.sub(" ", rest)
+
+    segmenter = _Segmenter(vocabulary)
+    for token in _SPLIT.split(rest):
+        if not token or token in STOP_WORDS:
+            continue
+        if token in STATUS_TOKENS:
+            query.statuses.append(STATUS_TOKENS[token])
+            continue
+        _read_token(token, query, segmenter, vocabulary, is_known_word)
+    query.statuses = list(dict.fromkeys(query.statuses))
+    return query
+
+
+def _read_token(
+    token: str,
+    query: ParsedQuery,
+    segmenter: _Segmenter,
+    vocabulary: Vocabulary,
+    is_known_word: Callable[[str, bool], bool],
+) -> None:
+    """Split one space-free token into known words and keywords."""
+    whole = _known_name(token, segmenter)
+    if whole is not None:
+        _place(query, token, whole)
+        return
+    leftover = ""
+    position = 0
+    while position < len(token):
+        found = segmenter.match_at(token, position) if _CJK.match(token[position]) else None
+        if found is None:
+            leftover += token[position]
+            position += 1
+            continue
+        _word(leftover, query, segmenter, vocabulary, is_known_word)
+        leftover = ""
+        length, kind, value = found
+        _place(query, token[position : position + length], (kind, value))
+        position += length
+    _word(leftover, query, segmenter, vocabulary, is_known_word)
+
+
+def _known_name(token: str, segmenter: _Segmenter) -> tuple[str, object] | None:
+    """Return what a whole token names, if it is a leader, unit or status word."""
+    found = segmenter.match_at(token, 0) if len(token) >= 2 else None
+    if found is not None and found[0] == len(token):
+        return found[1], found[2]
+    if token in segmenter.units:
+        return "unit", segmenter.units[token]
+    return None
+
+
+def _place(query: ParsedQuery, word: str, found: tuple[str, object]) -> None:
+    kind, value = found
+    if kind == "status":
+        assert isinstance(value, str)
+        query.statuses.append(value)
+        return
+    assert isinstance(value, list)
+    if len(value) == 1:
+        _add(query.leaders if kind == "leader" else query.units, value)
+    elif value:
+        query.ambiguous.append(Ambiguity(kind, word, tuple(value)))
+    else:
+        query.unplaced.append(word)
+
+
+def _word(
+    word: str,
+    query: ParsedQuery,
+    segmenter: _Segmenter,
+    vocabulary: Vocabulary,
+    is_known_word: Callable[[str, bool], bool],
+) -> None:
+    """Decide what a leftover word is: a keyword, a typo of a name, or unplaced."""
+    word = _strip_fillers(word.strip())
+    if not word:
+        return
+    units = [u for u in vocabulary.units if word[-1] in UNIT_END_CHARS and word in u.name]
+    if units:  # 县人民政府: part of unit names, not a word of the targets' texts
+        _place(query, word, ("unit", units))
+        return
+    if is_known_word(word, True):
+        query.keywords.append(word)
+        return
+    typo = _typo_of_name(word, vocabulary)
+    if typo is not None:
+        _place(query, word, typo)
+    elif is_known_word(word, False):
+        query.keywords.append(word)  # near a word of some target: a typo of a keyword
+    elif len(word) >= 2:
+        query.unplaced.append(word)
+
+
+_CJK_FILLERS = sorted((w for w in STOP_WORDS if _CJK.match(w)), key=len, reverse=True)
+
+
+def _strip_fillers(word: str) -> str:
+    """Take filler words off both ends: 的目标 → "", 王昌华的 → 王昌华."""
+    changed = True
+    while word and changed:
+        changed = False
+        for filler in _CJK_FILLERS:
+            if word == filler:
+                return ""
+            if word.startswith(filler) or word.endswith(filler):
+                word = word[len(filler) :] if word.startswith(filler) else word[: -len(filler)]
+                changed = True
+                break
+    return word
+
+
+def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | None:
+    """Return the leader or units a mistyped or partial word means (王长华 → 王昌华), if any.
+
+    A unit word that fits several units (县人民政府) comes back with all of them, to choose.
+    """
+    if not _CJK.search(word):
+        return None
+    if 2 <= len(word) <= 4:
+        leader = _clear_best(normalise_leader(word), list(vocabulary.leaders), 60)
+        # Same surname, same length, one character off: 曹林 → 曹临.
+        near = [
+            person
+            for person in vocabulary.leaders
+            if len(person.name) == len(word)
+            and person.name[0] == word[0]
+            and sum(a != b for a, b in zip(person.name, word, strict=True)) == 1
+        ]
+        if leader is None and len(near) == 1:
+            leader = near[0]
+        if leader is not None:
+            return "leader", [leader]
+    if word[-1] in UNIT_END_CHARS:
+        containing = [unit for unit in vocabulary.units if word in unit.name]
+        if containing:
+            return "unit", containing
+        # One wrong character inside an abbreviation: 卫建委 → 卫健委 → 市卫生健康委.
+        found: list[Named] = []
+        for i in range(1, len(word) - 1):
+            _add(found, vocabulary.abbreviated_units(word[:i] + word[i + 1 :], minimum=2))
+        if len(found) == 1:
+            return "unit", found
+    forms = [
+        Named(unit.id, form) for form, units in vocabulary.unit_forms().items() for unit in units
+    ]
+    best = _clear_best(normalise_unit(word), forms, 60)
+    if best is not None:
+        unit = next(u for u in vocabulary.units if u.id == best.id)
+        return "unit", [unit]
+    return None
+
+
+def _clear_best(word: str, items: Sequence[Named], cutoff: float) -> Named | None:
+    scored = process.extract(
+        word, [i.name for i in items], scorer=fuzz.ratio, limit=2, score_cutoff=cutoff
+    )
+    if not scored:
+        return None
+    if len(scored) == 2 and scored[0][1] - scored[1][1] < 15 and scored[1][0] != scored[0][0]:
+        return None
+    return items[scored[0][2]]
+
+
+def _set_period(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:
+    year = int(m.group(1)) if m.group(1) else plan_year
+    quarter = m.group(2) or m.group(3) or str("一二三四".index(m.group(4)) + 1)
+    query.period = f"{year}Q{quarter}"
+
+
+def _set_deadline(query: ParsedQuery, text: str, plan_year: int) -> None:
+    deadline = parse_deadline(text, plan_year)
+    query.deadline = DeadlineFilter(text, deadline.due_date, deadline.ongoing)

@@ -1,0 +1,154 @@
+"""Repository reads for the query engine: everything a plan's search index is built from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.targets import Named
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """An assignment with its leader and units (lead first)."""
+
+    id: int
+    target_id: int
+    position: int
+    leader: Named
+    units: tuple[Named, ...]
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """The latest revision of one assignment's report for one period."""
+
+    assignment_id: int
+    period: str
+    revision: int
+    status: str
+    progress: str
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A live target of the plan."""
+
+    id: int
+    number: int
+    content: str
+    deadline: str
+    due_date: str | None
+
+
+@dataclass(frozen=True)
+class PlanRows:
+    """Everything the search index of one plan is built from."""
+
+    targets: list[TargetRow]
+    assignments: list[AssignmentRow]
+    reports: list[ReportRow]
+
+
+async def signature(conn: aiosqlite.Connection) -> tuple[object, ...]:
+    """Return a value that changes whenever what the search sees may have changed.
+
+    Reports are append-only; every change of targets, aliases or plans is audited.
+    """
+    async with conn.execute(
+        "SELECT (SELECT id FROM plan WHERE is_current = 1), (SELECT MAX(id) FROM report), "
+        "(SELECT MAX(id) FROM audit_log)"
+    ) as cursor:
+        row = await cursor.fetchone()
+    return tuple(row) if row else ()
+
+
+async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
+    """Return a plan's live targets, assignments, and latest report per assignment and period."""
+    async with conn.execute(
+        "SELECT id, number, content, deadline, due_date FROM target "
+        "WHERE plan_id = ? AND retired_at IS NULL ORDER BY number",
+        (plan_id,),
+    ) as cursor:
+        targets = [TargetRow(*row) for row in await cursor.fetchall()]
+    async with conn.execute(
+        """
+        SELECT au.assignment_id, u.id, u.name
+        FROM assignment_unit au JOIN unit u ON u.id = au.unit_id
+        JOIN assignment a ON a.id = au.assignment_id JOIN target t ON t.id = a.target_id
+        WHERE t.plan_id = ? ORDER BY au.assignment_id, au.position
+        """,
+        (plan_id,),
+    ) as cursor:
+        units: dict[int, list[Named]] = {}
+        for aid, uid, name in await cursor.fetchall():
+            units.setdefault(aid, []).append(Named(uid, name))
+    async with conn.execute(
+        """
+        SELECT a.id, a.target_id, a.position, l.id, l.name
+        FROM assignment a JOIN target t ON t.id = a.target_id JOIN leader l ON l.id = a.leader_id
+        WHERE t.plan_id = ? AND t.retired_at IS NULL AND a.retired_at IS NULL
+        ORDER BY t.number, a.position
+        """,
+        (plan_id,),
+    ) as cursor:
+        assignments = [
+            AssignmentRow(aid, tid, position, Named(lid, lname), tuple(units.get(aid, ())))
+            for aid, tid, position, lid, lname in await cursor.fetchall()
+        ]
+    async with conn.execute(
+        """
+        SELECT r.assignment_id, r.period, r.revision, r.status, r.progress
+        FROM report r JOIN assignment a ON a.id = r.assignment_id
+        JOIN target t ON t.id = a.target_id
+        WHERE t.plan_id = ? AND r.revision = (
+            SELECT MAX(revision) FROM report
+            WHERE assignment_id = r.assignment_id AND period = r.period)
+        """,
+        (plan_id,),
+    ) as cursor:
+        reports = [ReportRow(*row) for row in await cursor.fetchall()]
+    return PlanRows(targets, assignments, reports)
+
+
+async def aliases(conn: aiosqlite.Connection) -> dict[str, Named]:
+    """Return the unit aliases admins defined."""
+    async with conn.execute(
+        "SELECT a.alias, u.id, u.name FROM unit_alias a JOIN unit u ON u.id = a.unit_id"
+    ) as cursor:
+        return {alias: Named(uid, name) for alias, uid, name in await cursor.fetchall()}
+
+
+async def set_alias(conn: aiosqlite.Connection, alias: str, unit_id: int) -> None:
+    """Make `alias` name the unit (replacing what it named before)."""
+    await conn.execute(
+        "INSERT INTO unit_alias (alias, unit_id) VALUES (?, ?) "
+        "ON CONFLICT (alias) DO UPDATE SET unit_id = excluded.unit_id",
+        (alias, unit_id),
+    )
+
+
+async def remove_alias(conn: aiosqlite.Connection, alias: str) -> bool:
+    """Forget an alias; False if there was none."""
+    async with conn.execute("DELETE FROM unit_alias WHERE alias = ?", (alias,)) as cursor:
+        return cursor.rowcount == 1
+
+
+async def save_query(conn: aiosqlite.Connection, telegram_id: int, text: str, at: str) -> int:
+    """Keep a question so its result pages can be turned by button; return its id."""
+    async with conn.execute(
+        "INSERT INTO saved_query (telegram_id, text, created_at) VALUES (?, ?, ?)",
+        (telegram_id, text, at),
+    ) as cursor:
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+async def saved_query(conn: aiosqlite.Connection, query_id: int) -> tuple[int, str] | None:
+    """Return (owner's Telegram id, text) of a kept question."""
+    async with conn.execute(
+        "SELECT telegram_id, text FROM saved_query WHERE id = ?", (query_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return (int(row[0]), str(row[1])) if row else None

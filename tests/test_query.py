@@ -1,0 +1,167 @@
+"""The query engine on the demo table: the questions leaders really type."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.engine import Answer, QueryEngine, answer_json
+from bot.importer import DEMO_TABLE, import_file
+from storage import search as rows
+from storage import targets as plans
+from storage.db import connect, transaction
+
+TODAY = date(2026, 11, 25)
+WANG = list(range(48, 90))  # 王昌华's 42 targets
+CAO = list(range(90, 97))
+GONGXIN = [48, 49, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 68, 71, 72, 73, 74, 75, 76, 86]
+WEIJIAN = [69, 77, 78, 79, 80, 81, 82, 87, 88, 89]
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    conn = await connect(tmp_path / "demo.db")
+    await import_file(conn, DEMO_TABLE, actor="test")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def behind(tmp_path: Path, demo_lines: list[str]) -> AsyncIterator[aiosqlite.Connection]:
+    """The demo table with targets 53 and 90 reported 否 (behind)."""
+    lines = []
+    for line in demo_lines:
+        cells = line.split("\t")
+        if cells[0] in ("53", "90"):
+            cells[5] = "否"
+        lines.append("\t".join(cells))
+    path = tmp_path / "behind.tsv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    conn = await connect(tmp_path / "behind.db")
+    await import_file(conn, path, actor="test")
+    yield conn
+    await conn.close()
+
+
+async def ask(conn: aiosqlite.Connection, text: str, only_unit: int | None = None) -> Answer:
+    return await QueryEngine().ask(conn, text, today=TODAY, only_unit=only_unit)
+
+
+def numbers(answer: Answer) -> list[int]:
+    return [hit.target.number for hit in answer.hits]
+
+
+EXACT = [
+    ("王昌华", WANG),
+    ("王长华", WANG),  # a typo
+    ("王副市长", WANG),
+    ("王昌华的目标", WANG),
+    ("曹临", CAO),
+    ("曹 临", CAO),
+    ("人社局", [40, 41, 42, 43, 44, 45]),
+    ("人力资源社会保障局", [40, 41, 42, 43, 44, 45]),
+    ("工信局", GONGXIN),
+    ("卫健委", WEIJIAN),
+    ("卫建委", WEIJIAN),  # a typo in the abbreviation
+    ("水物局", [90, 93, 96]),  # a typo of 水务局
+    ("#48", [48]),
+    ("48号", [48]),
+    ("第90项", [90]),
+    ("10月底", [47]),
+    ("曹临 水务局", [90, 93, 96]),
+    ("曹临水务局", [90, 93, 96]),
+    ("东明县", [53]),
+    ("王昌华 behind schedule", []),
+    ("长期坚持", [52, 69]),  # ongoing work: 长期坚持 and 持续推进
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), EXACT)
+async def test_questions_find_exactly_the_targets_meant(
+    demo: aiosqlite.Connection, text: str, expected: list[int]
+) -> None:
+    assert sorted(numbers(await ask(demo, text))) == expected
+
+
+async def test_two_character_keywords_match_and_rank_content_first(
+    demo: aiosqlite.Connection,
+) -> None:
+    yibao = await ask(demo, "医保")
+    assert {83, 84, 85} <= set(numbers(yibao))
+    assert not set(numbers(yibao)) & set(CAO)
+    assert numbers(yibao)[0] == 84  # 医保 in the target's own text comes first
+    assert {60, 86} <= set(numbers(await ask(demo, "5G")))
+    assert {40, 41, 42, 44} <= set(numbers(await ask(demo, "就业")))
+    assert numbers(await ask(demo, "王昌华医保")) == [84, 83, 85]
+
+
+async def test_behind_filters_and_the_reply_says_what_it_looked_through(
+    demo: aiosqlite.Connection, behind: aiosqlite.Connection
+) -> None:
+    none = await ask(demo, "王昌华 behind schedule")
+    assert none.hits == []
+    assert none.result.without_status == 42
+    assert [p.name for p in none.parsed.leaders] == ["王昌华"]
+    assert none.parsed.statuses == ["behind"]
+
+    assert numbers(await ask(behind, "王昌华 behind schedule")) == [53]
+    assert numbers(await ask(behind, "曹临滞后")) == [90]
+    assert sorted(numbers(await ask(behind, "滞后"))) == [53, 90]
+    assert numbers(await ask(behind, "曹临 否")) == [90]
+    assert len((await ask(behind, "按计划")).hits) == 55
+
+
+async def test_an_ambiguous_unit_asks_and_unknown_words_are_reported(
+    demo: aiosqlite.Connection,
+) -> None:
+    counties = await ask(demo, "县人民政府")
+    assert counties.hits == []
+    [ambiguity] = counties.parsed.ambiguous
+    assert [c.name for c in ambiguity.choices] == [
+        "东明县人民政府",
+        "单县人民政府",
+        "巨野县人民政府",
+        "鄄城县人民政府",
+    ]
+    nothing = await ask(demo, "xyzzy")
+    assert (nothing.hits, nothing.parsed.unplaced) == ([], ["xyzzy"])
+    partly = await ask(demo, "王昌华 qwerty")
+    assert (len(partly.hits), partly.parsed.unplaced) == (42, ["qwerty"])
+    typo = await ask(demo, "曹林")
+    assert sorted(numbers(typo)) == CAO
+
+
+async def test_a_liaison_sees_only_their_units_targets(demo: aiosqlite.Connection) -> None:
+    water = next(u for u in await plans.list_units(demo) if u.name == "市水务局")
+    assert numbers(await ask(demo, "曹临", only_unit=water.id)) == [90, 93, 96]
+    assert numbers(await ask(demo, "王昌华", only_unit=water.id)) == []
+
+
+async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) -> None:
+    data = answer_json(await ask(demo, "5G"))
+    assert data["understood"]["keywords"] == ["5g"]  # type: ignore[index]
+    found = {r["number"]: r for r in data["results"]}  # type: ignore[attr-defined]
+    assert found[86] == {
+        "number": 86,
+        "content": "新建并开通5G基站1700个以上",
+        "leaders": ["王昌华"],
+        "units": ["市工业和信息化局", "市信息通信发展办公室"],
+        "deadline": "年底",
+        "due_date": "2023-12-31",
+        "status": "on_track",
+        "period": "2023Q3",
+        "progress": "新建并开通5G基站1640个",
+    }
+    engine = QueryEngine()
+    assert (await engine.ask(demo, "大数据局", today=TODAY)).hits == []
+    unit = next(u for u in await plans.list_units(demo) if u.name == "市工业和信息化局")
+    async with transaction(demo):
+        await rows.set_alias(demo, "大数据局", unit.id)
+        await demo.execute(
+            "INSERT INTO audit_log (at, actor, action, subject) VALUES ('now', 't', 'alias', 'x')"
+        )
+    assert sorted(numbers(await engine.ask(demo, "大数据局", today=TODAY))) == GONGXIN
