@@ -22,7 +22,7 @@ from storage.db import connect, transaction
 
 log = logging.getLogger(__name__)
 
-MENU = ("start", "help", "whoami", "lang")  # the command menu every user sees
+MENU = ("start", "help", "q", "whoami", "lang")  # the command menu every user sees
 
 
 async def open_services(application: BotApplication) -> None:

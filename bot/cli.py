@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import cli_accounts
+from bot import cli_accounts, cli_query
 from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
 from bot.i18n import LANGUAGES, Translator
 from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
@@ -42,6 +42,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     listing = command("targets")
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
     cli_accounts.add_commands(command, t)
+    cli_query.add_commands(command, t)
     return parser
 
 
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, settings, t)
         if args.command in cli_accounts.COMMANDS:
             return asyncio.run(cli_accounts.main(args, settings, t))
+        if args.command in cli_query.COMMANDS:
+            return asyncio.run(cli_query.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

@@ -95,7 +95,7 @@ class QueryEngine:
             return answer
         result = index.search(parsed, today=today, only_unit=only_unit)
         answer = Answer(parsed, result, self._plan)
-        if not result.hits:
+        if not result.hits and not result.without_status:
             answer.suggestions = self.suggest(parsed)
         return answer
 

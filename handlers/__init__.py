@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, start
+from handlers import account, admin, fallback, query, start
 
 # Registered in this order in one group: the first handler that matches an update wins, so the
 # catch-all fallback must come last.
@@ -14,5 +14,6 @@ HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     *start.HANDLERS,
     *account.HANDLERS,
     *admin.HANDLERS,
+    *query.HANDLERS,
     *fallback.HANDLERS,
 ]

@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.settings import Settings
 
@@ -19,6 +20,7 @@ class Services:
     def __init__(self) -> None:
         self._settings: Settings | None = None
         self._db: aiosqlite.Connection | None = None
+        self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
 
     def configure(self, settings: Settings) -> None:

@@ -366,3 +366,23 @@ async def list_leaders(conn: aiosqlite.Connection) -> list[Named]:
     """Return every leader, by name."""
     rows = await _fetchall(conn, "SELECT id, name FROM leader ORDER BY name")
     return [Named(row["id"], row["name"]) for row in rows]
+
+
+async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | None:
+    """Return one target with its live assignments and their latest reports."""
+    rows = await _fetchall(conn, "SELECT plan_id FROM target WHERE id = ?", (target_id,))
+    if not rows:
+        return None
+    targets = await list_targets(conn, int(rows[0]["plan_id"]), include_retired=True)
+    return next((t for t in targets if t.id == target_id), None)
+
+
+async def report_history(conn: aiosqlite.Connection, target_id: int) -> list[Report]:
+    """Return every report revision of a target's assignments, newest first."""
+    rows = await _fetchall(
+        conn,
+        "SELECT r.* FROM report r JOIN assignment a ON a.id = r.assignment_id "
+        "WHERE a.target_id = ? ORDER BY r.period DESC, r.submitted_at DESC, r.revision DESC",
+        (target_id,),
+    )
+    return [_report(row) for row in rows]

@@ -1,0 +1,122 @@
+"""The CLI's question commands: `targetbot query "TEXT" [--json]` and `targetbot alias …`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from bot.cli_common import CliError, open_database
+from bot.engine import QueryEngine, answer_json
+from bot.i18n import Translator
+from bot.matching import match_names
+from bot.names import normalise_unit
+from bot.present import summary
+from bot.settings import Settings
+from storage import audit
+from storage import search as rows
+from storage import targets as plans
+from storage.db import transaction, utc_now
+
+COMMANDS = ("query", "alias")
+
+
+def add_commands(command: Callable[[str], argparse.ArgumentParser], t: Translator) -> None:
+    """Add `query` and `alias …` to the CLI's parser."""
+    asking = command("query")
+    asking.add_argument("text", help=t("cli.help.question"))
+    asking.add_argument("--json", action="store_true", help=t("cli.help.json"))
+    asking.add_argument("--unit", help=t("cli.help.only_unit"))
+
+    aliases = command("alias").add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str) -> argparse.ArgumentParser:
+        sub = aliases.add_parser(name, help=t(f"cli.help.alias_{name}"))
+        sub.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=t("cli.help.db"))
+        return sub
+
+    adding = action("add")
+    adding.add_argument("alias", help=t("cli.help.alias"))
+    adding.add_argument("unit", help=t("cli.help.unit"))
+    action("list")
+    removing = action("remove")
+    removing.add_argument("alias", help=t("cli.help.alias"))
+
+
+async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    """Run `query` or an `alias` action."""
+    conn = await open_database(settings, t)
+    try:
+        if args.command == "query":
+            return await _query(conn, args, settings, t)
+        action = {"add": _alias_add, "list": _alias_list, "remove": _alias_remove}[args.action]
+        return await action(conn, args, t)
+    finally:
+        await conn.close()
+
+
+async def _unit(conn: aiosqlite.Connection, name: str, t: Translator) -> plans.Named:
+    found = match_names(name, await plans.list_units(conn), normalise_unit)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CliError(t("admin.no_liaison", name=name))
+    raise CliError(t("cli.ambiguous", name=name, choices="、".join(f.name for f in found)))
+
+
+async def _query(
+    conn: aiosqlite.Connection, args: argparse.Namespace, settings: Settings, t: Translator
+) -> int:
+    only_unit = (await _unit(conn, args.unit, t)).id if args.unit else None
+    today = datetime.now(settings.timezone).date()
+    answer = await QueryEngine().ask(conn, args.text, today=today, only_unit=only_unit)
+    if args.json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        return 0
+    if answer.plan is None:
+        print(t("query.no_plan"))
+        return 0
+    print(summary(answer, t, None, page=None))  # every line: a terminal scrolls
+    for ambiguity in answer.parsed.ambiguous:  # no buttons here: list the choices
+        print("\n".join(f"  • {choice.name}" for choice in ambiguity.choices))
+    return 0
+
+
+async def _alias_add(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
+    unit = await _unit(conn, args.unit, t)
+    alias = args.alias.strip()
+    async with transaction(conn):
+        await rows.set_alias(conn, alias, unit.id)
+        await audit.record(
+            conn,
+            actor="cli",
+            action="alias",
+            subject=alias,
+            at=utc_now(),
+            detail={"unit": unit.name},
+        )
+    print(t("cli.alias_added", alias=alias, unit=unit.name))
+    return 0
+
+
+async def _alias_list(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
+    for alias, unit in sorted((await rows.aliases(conn)).items()):
+        print(f"{alias}\t{unit.name}")
+    return 0
+
+
+async def _alias_remove(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
+    async with transaction(conn):
+        removed = await rows.remove_alias(conn, args.alias)
+        if removed:
+            await audit.record(
+                conn, actor="cli", action="alias_removed", subject=args.alias, at=utc_now()
+            )
+    if not removed:
+        raise CliError(t("cli.no_alias", alias=args.alias))
+    print(t("cli.alias_removed", alias=args.alias))
+    return 0

@@ -1,0 +1,178 @@
+"""Words for answers: how a question was understood, result lines, and a target's details.
+
+Plain text in the reader's language; the chat escapes it for HTML, the CLI prints it.
+"""
+
+from __future__ import annotations
+
+from bot.engine import Answer
+from bot.i18n import Translator
+from bot.query import ParsedQuery
+from bot.search import Hit
+from storage.targets import Report, Target
+
+PAGE_SIZE = 10
+LINE_CONTENT = 36  # characters of a target's text on a result line
+MESSAGE_LIMIT = 4096
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return text cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def status_word(t: Translator, language: str | None, status: str) -> str:
+    """Return a status in words."""
+    return t(f"status.{status}", language)
+
+
+def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
+    """Return one line saying how the question was understood."""
+    parts: list[str] = []
+
+    def add(key: str, values: list[str]) -> None:
+        if values:
+            parts.append(t(f"query.part.{key}", language, value="、".join(values)))
+
+    add("leader", [p.name for p in parsed.leaders])
+    add("unit", [u.name for u in parsed.units])
+    add("status", [status_word(t, language, s) for s in parsed.statuses])
+    add("deadline", [parsed.deadline.text] if parsed.deadline else [])
+    add("period", [parsed.period] if parsed.period else [])
+    add("number", [f"#{n}" for n in parsed.numbers])
+    add("keywords", parsed.keywords)
+    if parts:
+        line = t("query.understood", language, parts=" · ".join(parts))
+    elif parsed.ambiguous:
+        line = ""  # the next line asks which was meant
+    else:
+        line = t("query.understood_nothing", language)
+    if parsed.unplaced:
+        line += "\n" + t("query.unplaced", language, words="、".join(parsed.unplaced))
+    return line.strip("\n")
+
+
+def result_line(hit: Hit, t: Translator, language: str | None) -> str:
+    """Return a target's line: `#86 新建并开通5G基站… · 市工业和信息化局 · 年底 · 🟢 按计划`."""
+    lead = hit.assignments_of_target[0].units[0].name if hit.assignments_of_target else "—"
+    return t(
+        "query.line",
+        language,
+        number=hit.target.number,
+        content=shorten(hit.target.content, LINE_CONTENT),
+        unit=lead,
+        deadline=hit.target.deadline,
+        light=hit.light,
+        status=status_word(t, language, hit.status),
+    )
+
+
+def _scope(parsed: ParsedQuery) -> str:
+    names = [p.name for p in parsed.leaders] + [u.name for u in parsed.units] + parsed.keywords
+    return "、".join(names)
+
+
+def summary(answer: Answer, t: Translator, language: str | None, page: int | None = 0) -> str:
+    """Return the answer's text for one page (None: all): understood, count, and the lines."""
+    lines = [line for line in [understood(answer.parsed, t, language)] if line]
+    result = answer.result
+    parsed = answer.parsed
+    if parsed.ambiguous:
+        for ambiguity in parsed.ambiguous:
+            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=ambiguity.word))
+        return "\n".join(lines)
+    if not result.hits:
+        if result.without_status:
+            statuses = "、".join(status_word(t, language, s) for s in parsed.statuses)
+            scope = _scope(parsed)
+            key = "query.none_with_status_scoped" if scope else "query.none_with_status"
+            lines.append(
+                t(key, language, count=result.without_status, scope=scope, status=statuses)
+            )
+        else:
+            lines.append(t("query.none", language))
+        if answer.suggestions:
+            lines.append(t("query.suggest", language, names="、".join(answer.suggestions)))
+        return "\n".join(lines)
+    if page is None:
+        lines.append(
+            t(
+                "query.count",
+                language,
+                count=len(result.hits),
+                period=result.period or "—",
+                page=1,
+                pages=1,
+            )
+        )
+        lines += [result_line(hit, t, language) for hit in result.hits]
+        return "\n".join(lines)
+    pages = (len(result.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = max(0, min(page, pages - 1))
+    count_key = "query.count_paged" if pages > 1 else "query.count"
+    lines.append(
+        t(
+            count_key,
+            language,
+            count=len(result.hits),
+            period=result.period or "—",
+            page=page + 1,
+            pages=pages,
+        )
+    )
+    lines += [
+        result_line(hit, t, language)
+        for hit in result.hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    return "\n".join(lines)
+
+
+def details(target: Target, history: list[Report], t: Translator, language: str | None) -> str:
+    """Return a target's full text, every assignment, its latest reports, and history."""
+    lines = [t("detail.title", language, number=target.number, content=target.content)]
+    due = target.due_date.isoformat() if target.due_date else t("detail.ongoing", language)
+    lines.append(t("detail.deadline", language, deadline=target.deadline, due=due))
+    for assignment in target.assignments:
+        units = "、".join(assignment.units)
+        lines.append(t("detail.assignment", language, leader=assignment.leader, units=units))
+        report = assignment.latest_report
+        if report is None:
+            lines.append(t("detail.no_report", language))
+            continue
+        lines.append(
+            t(
+                "detail.report",
+                language,
+                period=report.period,
+                status=status_word(t, language, report.status),
+                revision=report.revision,
+                progress=report.progress,
+            )
+        )
+        if report.reason or report.remedy:
+            lines.append(
+                t(
+                    "detail.reason",
+                    language,
+                    reason=report.reason or "—",
+                    remedy=report.remedy or "—",
+                )
+            )
+    if history:
+        lines.append(t("detail.history", language))
+        for report in history:
+            lines.append(
+                t(
+                    "detail.history_line",
+                    language,
+                    period=report.period,
+                    revision=report.revision,
+                    status=status_word(t, language, report.status),
+                    at=report.submitted_at[:16].replace("T", " "),
+                    source=t(f"detail.source_{report.source}", language),
+                )
+            )
+    text = "\n".join(lines)
+    limit = MESSAGE_LIMIT - 300  # room for HTML escaping
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,213 @@
+"""Questions in chat: free text in a private chat, /q anywhere, and the answer's buttons."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.accounts import Account
+from bot.engine import Answer
+from bot.present import PAGE_SIZE, details, summary
+from handlers.access import requires
+from handlers.context import BotContext
+from storage import search as saved
+from storage import targets as plans
+from storage.db import transaction, utc_now
+
+DETAIL_BUTTONS_PER_ROW = 5
+
+
+async def _ask(context: BotContext, account: Account, text: str) -> Answer:
+    """Ask the engine, as this account may see: a liaison only their unit's targets."""
+    services = context.services
+    today = datetime.now(services.settings.timezone).date()
+    only_unit = account.unit_id if account.role == "liaison" else None
+    return await services.engine.ask(services.db, text, today=today, only_unit=only_unit)
+
+
+def _markup(answer: Answer, query_id: int, page: int) -> InlineKeyboardMarkup | None:
+    """Buttons: choices for an ambiguous word, suggestions, details per target, and paging."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for k, ambiguity in enumerate(answer.parsed.ambiguous):
+        rows += [
+            [InlineKeyboardButton(choice.name, callback_data=f"qa:{query_id}:{k}:{i}")]
+            for i, choice in enumerate(ambiguity.choices)
+        ]
+    if not answer.hits:
+        rows += [
+            [InlineKeyboardButton(name, callback_data=f"qs:{query_id}:{i}")]
+            for i, name in enumerate(answer.suggestions)
+        ]
+        return InlineKeyboardMarkup(rows) if rows else None
+    pages = (len(answer.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = max(0, min(page, pages - 1))
+    shown = answer.hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    buttons = [
+        InlineKeyboardButton(f"#{hit.target.number}", callback_data=f"qd:{hit.target.id}")
+        for hit in shown
+    ]
+    rows += [
+        buttons[i : i + DETAIL_BUTTONS_PER_ROW]
+        for i in range(0, len(buttons), DETAIL_BUTTONS_PER_ROW)
+    ]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"qp:{query_id}:{page - 1}"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=f"qp:{query_id}:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show(
+    update: Update,
+    context: BotContext,
+    account: Account,
+    text: str,
+    *,
+    page: int = 0,
+    query_id: int | None = None,
+    edit: bool = False,
+) -> None:
+    """Answer a question: a new message, or the pressed message edited to another page."""
+    answer = await _ask(context, account, text)
+    language = account.language
+    if answer.plan is None:
+        body, markup = context.text(language, "query.no_plan"), None
+    else:
+        if query_id is None:
+            async with transaction(context.services.db):
+                query_id = await saved.save_query(
+                    context.services.db, account.telegram_id, text, utc_now()
+                )
+        body = html.escape(summary(answer, context.services.t, language, page))
+        markup = _markup(answer, query_id, page)
+    callback = update.callback_query
+    if callback is not None and edit:
+        await callback.answer()
+        await callback.edit_message_text(body, reply_markup=markup)
+        return
+    if callback is not None:
+        await callback.answer()
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(body, reply_markup=markup)
+
+
+@requires("liaison")
+async def free_text(update: Update, context: BotContext, account: Account) -> None:
+    """Answer a question typed in a private chat."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await _show(update, context, account, message.text)
+
+
+@requires("liaison")
+async def q_command(update: Update, context: BotContext, account: Account) -> None:
+    """Answer `/q <question>`, in any chat."""
+    text = " ".join(context.args or []).strip()
+    if not text:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(context.text(account.language, "query.usage"))
+        return
+    await _show(update, context, account, text)
+
+
+async def _saved_text(
+    update: Update, context: BotContext, account: Account
+) -> tuple[str, list[str]] | None:
+    """Return the kept question a button refers to and the rest of its data, or say it is stale."""
+    assert update.callback_query is not None
+    parts = (update.callback_query.data or "").split(":")
+    found = (
+        await saved.saved_query(context.services.db, int(parts[1]))
+        if len(parts) >= 3 and parts[1].isdigit()
+        else None
+    )
+    if found is None:
+        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        return None
+    return found[1], parts[2:]
+
+
+@requires("liaison")
+async def page_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Turn the answer's page."""
+    assert update.callback_query is not None
+    found = await _saved_text(update, context, account)
+    if found is not None and found[1][0].isdigit():
+        query_id = int((update.callback_query.data or "").split(":")[1])
+        await _show(
+            update, context, account, found[0], page=int(found[1][0]), query_id=query_id, edit=True
+        )
+
+
+@requires("liaison")
+async def choice_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Ask again with the leader or unit the user chose for an ambiguous word."""
+    found = await _saved_text(update, context, account)
+    if found is None:
+        return
+    text, (k, i) = found[0], found[1][:2]
+    ambiguous = (await _ask(context, account, text)).parsed.ambiguous
+    if not (
+        k.isdigit()
+        and i.isdigit()
+        and int(k) < len(ambiguous)
+        and int(i) < len(ambiguous[int(k)].choices)
+    ):
+        assert update.callback_query is not None
+        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        return
+    ambiguity = ambiguous[int(k)]
+    chosen = ambiguity.choices[int(i)].name
+    await _show(update, context, account, text.replace(ambiguity.word, f" {chosen} "))
+
+
+@requires("liaison")
+async def suggestion_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Ask about the leader or unit the bot suggested."""
+    found = await _saved_text(update, context, account)
+    if found is None:
+        return
+    suggestions = (await _ask(context, account, found[0])).suggestions
+    index = found[1][0]
+    if not index.isdigit() or int(index) >= len(suggestions):
+        assert update.callback_query is not None
+        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        return
+    await _show(update, context, account, suggestions[int(index)])
+
+
+@requires("liaison")
+async def details_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Show a target's full text, assignments, latest reports and history."""
+    callback = update.callback_query
+    assert callback is not None
+    raw = (callback.data or "").removeprefix("qd:")
+    db = context.services.db
+    target = await plans.target_by_id(db, int(raw)) if raw.isdigit() else None
+    units = {u for a in target.assignments for u in a.units} if target else set()
+    if target is None or (account.role == "liaison" and account.unit not in units):
+        await callback.answer(context.text(account.language, "detail.not_found"), show_alert=True)
+        return
+    history = await plans.report_history(db, target.id)
+    await callback.answer()
+    text = details(target, history, context.services.t, account.language)
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(html.escape(text))
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("q", q_command),
+    CallbackQueryHandler(page_pressed, pattern=r"^qp:"),
+    CallbackQueryHandler(choice_pressed, pattern=r"^qa:"),
+    CallbackQueryHandler(suggestion_pressed, pattern=r"^qs:"),
+    CallbackQueryHandler(details_pressed, pattern=r"^qd:"),
+    # Free text in a private chat is a question; in groups the bot only answers /q.
+    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text),
+]

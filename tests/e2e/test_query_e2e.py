@@ -1,0 +1,92 @@
+"""End to end: leaders and liaisons ask the running bot and get the right targets."""
+
+from __future__ import annotations
+
+import re
+
+from bot.i18n import Translator
+from tests.e2e.botapi import FakeBotAPI, Sent, User
+from tests.e2e.conftest import ADMIN, LEADER, LIAISON, BotProcess
+
+zh = Translator("zh")
+
+
+def numbers(sent: Sent) -> list[int]:
+    """Return the target numbers of the answer's lines, each beginning `#<number>`."""
+    return [int(m.group(1)) for m in re.finditer(r"^#(\d+) ", sent.text, re.MULTILINE)]
+
+
+async def bind(api: FakeBotAPI, user: User, invite: str) -> None:
+    await api.user_sends(ADMIN, invite)
+    link = (await api.reply(ADMIN.id)).text
+    code = link.rsplit("start=", 1)[1].strip()
+    await api.user_sends(user, f"/start {code}")
+    await api.reply(user.id)
+
+
+async def ask(api: FakeBotAPI, user: User, text: str) -> Sent:
+    await api.user_sends(user, text)
+    return await api.reply(user.id)
+
+
+async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProcess) -> None:
+    await bind(api, LEADER, "/invite leader 王昌华")
+
+    wang = await ask(api, LEADER, "王昌华")
+    assert wang.text.startswith("🔎 理解为：领导 王昌华\n找到 42 个目标（2023Q3），第 1/5 页：")
+    assert numbers(wang) == list(range(48, 58))
+    assert "#48 规模以上工业增加值增长6%左右 · 市工业和信息化局 · 年底 · 🟢 按计划" in wang.text
+    labels = [label for label, _ in wang.buttons]
+    assert labels[:10] == [f"#{n}" for n in range(48, 58)]
+    assert labels[-1] == "▶"
+
+    next_page = dict(wang.buttons)["▶"]
+    await api.press(LEADER, wang, next_page)
+    page2 = await api.reply(LEADER.id)
+    assert page2.method == "editMessageText"
+    assert numbers(page2) == list(range(58, 68))
+    assert [label for label, _ in page2.buttons][-2:] == ["◀", "▶"]
+
+    await api.press(LEADER, page2, dict(page2.buttons)["#60"])
+    detail = await api.reply(LEADER.id)
+    assert detail.text.startswith("#60 深入实施“云行齐鲁工赋山东”行动")
+    assert "👤 王昌华 — 市工业和信息化局" in detail.text
+    assert "2023Q3 · 按计划 · 第 1 版：组织召开数字经济" in detail.text
+    assert "填报记录：" in detail.text
+
+    for text, expected in [
+        ("曹 临", list(range(90, 97))),
+        ("#48", [48]),
+        ("48号", [48]),
+        ("第90项", [90]),
+        ("10月底", [47]),
+        ("曹临 水务局", [90, 93, 96]),
+        ("人社局", list(range(40, 46))),
+    ]:
+        assert numbers(await ask(api, LEADER, text)) == expected, text
+
+    behind = await ask(api, LEADER, "王昌华 behind schedule")
+    assert behind.text == "🔎 理解为：领导 王昌华 · 状态 滞后\n王昌华 的 42 个目标中，没有滞后的。"
+
+    counties = await ask(api, LEADER, "/q 县人民政府")
+    assert counties.text == "“县人民政府” 对应多个单位，请选择："
+    await api.press(LEADER, counties, dict(counties.buttons)["东明县人民政府"])
+    chosen = await api.reply(LEADER.id)
+    assert numbers(chosen) == [53]
+
+
+async def test_a_liaison_sees_only_their_units_targets_even_by_forged_button(
+    api: FakeBotAPI, bot: BotProcess
+) -> None:
+    await bind(api, LIAISON, "/invite liaison 水务局")
+    mine = await ask(api, LIAISON, "曹临")
+    assert numbers(mine) == [90, 93, 96]
+    assert numbers(await ask(api, LIAISON, "王昌华")) == []
+
+    # A forged details button for target #48 (市工业和信息化局): refused, nothing shown.
+    ids = [data for label, data in mine.buttons if label == "#90"]
+    target_90 = int(ids[0].removeprefix("qd:"))
+    forged = await api.press(LIAISON, mine, f"qd:{target_90 - 42}")  # #48 by id order
+    answer = await api.callback_answer(forged)
+    assert answer["text"] == zh("detail.not_found")
+    assert api.unread(LIAISON.id) == []
