@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import sqlite3
@@ -14,6 +15,22 @@ from tests.e2e.botapi import BOT_USERNAME, FakeBotAPI, User
 from tests.e2e.conftest import ADMIN, LIAISON, OTHER, BotProcess
 
 zh, en = Translator("zh"), Translator("en")
+
+
+async def wait_for_port(port: int, within: float = 15.0) -> None:
+    """Wait until something accepts connections on 127.0.0.1:port."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            await writer.wait_closed()
+            return
 
 
 async def invite_link(api: FakeBotAPI, command: str) -> str:
@@ -156,6 +173,8 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(
     )
     await bot.start()
     try:
+        # PTB sets the webhook first and starts listening right after: wait for the port.
+        await wait_for_port(port)
         assert api.webhook is not None, [c[0] for c in api.calls]
         url, secret = api.webhook["url"], api.webhook["secret_token"]
         assert url.startswith("https://bot.example.org/telegram/")
