@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import aliases
 from bot.cli_common import CliError, open_database
 from bot.engine import QueryEngine, answer_json
 from bot.i18n import Translator
@@ -17,10 +18,8 @@ from bot.matching import match_names
 from bot.names import normalise_unit
 from bot.present import summary
 from bot.settings import Settings
-from storage import audit
 from storage import search as rows
 from storage import targets as plans
-from storage.db import transaction, utc_now
 
 COMMANDS = ("query", "alias")
 
@@ -87,19 +86,10 @@ async def _query(
 
 
 async def _alias_add(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
-    unit = await _unit(conn, args.unit, t)
-    alias = args.alias.strip()
-    async with transaction(conn):
-        await rows.set_alias(conn, alias, unit.id)
-        await audit.record(
-            conn,
-            actor="cli",
-            action="alias",
-            subject=alias,
-            at=utc_now(),
-            detail={"unit": unit.name},
-        )
-    print(t("cli.alias_added", alias=alias, unit=unit.name))
+    found = await aliases.add_alias(conn, args.alias, args.unit, actor="cli")
+    if len(found) != 1:
+        await _unit(conn, args.unit, t)  # raises the message for none or several
+    print(t("cli.alias_added", alias=args.alias.strip(), unit=found[0].name))
     return 0
 
 
@@ -110,13 +100,7 @@ async def _alias_list(conn: aiosqlite.Connection, args: argparse.Namespace, t: T
 
 
 async def _alias_remove(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
-    async with transaction(conn):
-        removed = await rows.remove_alias(conn, args.alias)
-        if removed:
-            await audit.record(
-                conn, actor="cli", action="alias_removed", subject=args.alias, at=utc_now()
-            )
-    if not removed:
+    if not await aliases.remove_alias(conn, args.alias, actor="cli"):
         raise CliError(t("cli.no_alias", alias=args.alias))
     print(t("cli.alias_removed", alias=args.alias))
     return 0

@@ -95,7 +95,7 @@ class QueryEngine:
             return answer
         result = index.search(parsed, today=today, only_unit=only_unit)
         answer = Answer(parsed, result, self._plan)
-        if not result.hits and not result.without_status:
+        if not result.ranked and not result.without_status:
             answer.suggestions = self.suggest(parsed)
         return answer
 
@@ -165,7 +165,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "understood": understood_json(answer.parsed),
         "unplaced": list(answer.parsed.unplaced),
         "period": answer.result.period,
-        "count": len(answer.hits),
+        "count": len(answer.result),
         "results": [hit_json(hit) for hit in answer.hits],
         "suggestions": answer.suggestions,
     }

@@ -82,7 +82,7 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
         for ambiguity in parsed.ambiguous:
             lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=ambiguity.word))
         return "\n".join(lines)
-    if not result.hits:
+    if not result.ranked:
         if result.without_status:
             statuses = "、".join(status_word(t, language, s) for s in parsed.statuses)
             scope = _scope(parsed)
@@ -100,7 +100,7 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
             t(
                 "query.count",
                 language,
-                count=len(result.hits),
+                count=len(result),
                 period=result.period or "—",
                 page=1,
                 pages=1,
@@ -108,23 +108,20 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
         )
         lines += [result_line(hit, t, language) for hit in result.hits]
         return "\n".join(lines)
-    pages = (len(result.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    pages = (len(result) + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
     count_key = "query.count_paged" if pages > 1 else "query.count"
     lines.append(
         t(
             count_key,
             language,
-            count=len(result.hits),
+            count=len(result),
             period=result.period or "—",
             page=page + 1,
             pages=pages,
         )
     )
-    lines += [
-        result_line(hit, t, language)
-        for hit in result.hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    ]
+    lines += [result_line(hit, t, language) for hit in result.page(page, PAGE_SIZE)]
     return "\n".join(lines)
 
 

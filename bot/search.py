@@ -18,7 +18,7 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from bot.periods import period_end
-from bot.query import ParsedQuery, normalise_text
+from bot.query import DeadlineFilter, ParsedQuery, normalise_text
 from storage.search import PlanRows
 from storage.targets import Named
 
@@ -26,6 +26,7 @@ CONTENT_SCORE = 3.0
 PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
 FUZZY_CUTOFF = 80.0
+WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
 
 # Status words of the query → the statuses an assignment can be in for a period.
 LIGHTS = {
@@ -103,12 +104,46 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """What a question found, ranked, and what it would have found without its status words."""
+    """What a question found, ranked, and what it would have found without its status words.
+
+    Hits are made only when asked for: a chat page needs ten of them, a count none.
+    """
 
     query: ParsedQuery
     period: str | None
-    hits: list[Hit]
+    ranked: list[int]  # target indexes, best first
+    index: TargetIndex | None = None
+    view: StatusView | None = None
+    matched: set[int] | None = None  # the assignments that matched, None for all
+    scores: dict[int, float] = field(default_factory=dict)
     without_status: int | None = None  # how many matched the other filters, when status did not
+
+    def __len__(self) -> int:
+        return len(self.ranked)
+
+    def hit(self, target: int) -> Hit:
+        """Return the hit of one target index."""
+        assert self.index is not None
+        assert self.view is not None
+        pool = self.index.assignments
+        mine = self.index.targets[target].assignments
+        found = mine if self.matched is None else [a for a in mine if a in self.matched]
+        return Hit(
+            self.index.targets[target],
+            [pool[a] for a in found],
+            self.scores.get(target, 0.0),
+            self.view,
+            pool,
+        )
+
+    def page(self, number: int, size: int) -> list[Hit]:
+        """Return the hits of one page (0-based)."""
+        return [self.hit(t) for t in self.ranked[number * size : (number + 1) * size]]
+
+    @property
+    def hits(self) -> list[Hit]:
+        """Return every hit, ranked."""
+        return [self.hit(t) for t in self.ranked]
 
 
 def _bigrams(text: str) -> set[str]:
@@ -128,8 +163,12 @@ class TargetIndex:
     contents: list[str]  # normalised content per target
     progresses: list[str]  # normalised latest progress and unit names of a target
     postings: dict[str, array[int]]  # bigram → targets whose content or progress has it
+    content_postings: dict[str, array[int]]  # bigram → targets whose own content has it
     periods: list[str]
+    assignment_target: array[int]  # assignment index → target index
+    by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     _views: dict[tuple[str | None, date], StatusView] = field(default_factory=dict)
+    _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rows: PlanRows, year: int) -> TargetIndex:
@@ -187,11 +226,17 @@ class TargetIndex:
             )
             for t in targets
         ]
-        collected: dict[str, list[int]] = {}
+        collected: dict[str, array[int]] = {}
+        in_content: dict[str, array[int]] = {}
         for index, (content, progress) in enumerate(zip(contents, progresses, strict=True)):
-            for gram in _bigrams(content) | _bigrams(progress):
-                collected.setdefault(gram, []).append(index)
-        postings = {gram: array("i", ids) for gram, ids in collected.items()}
+            own = _bigrams(content)
+            for gram in own:
+                in_content.setdefault(gram, array("i")).append(index)
+            for gram in own | _bigrams(progress):
+                collected.setdefault(gram, array("i")).append(index)
+        by_due: dict[date | None, set[int]] = {}
+        for index, target in enumerate(targets):
+            by_due.setdefault(target.due_date, set()).add(index)
         return cls(
             year=year,
             targets=targets,
@@ -201,29 +246,35 @@ class TargetIndex:
             by_number={t.number: i for i, t in enumerate(targets)},
             contents=contents,
             progresses=progresses,
-            postings=postings,
+            postings=collected,
+            content_postings=in_content,
             periods=periods,
+            assignment_target=array("i", (a.target for a in assignments)),
+            by_due=by_due,
         )
 
     # -------------------------------------------------------------- keywords
 
-    def _exact(self, word: str) -> set[int]:
-        """Return the targets whose content or progress contains `word`."""
+    def _exact(self, word: str) -> tuple[set[int], set[int]]:
+        """Return the targets whose text contains `word`, and those whose own content does."""
+        cached = self._words.get(word)
+        if cached is not None:
+            return cached
         if len(word) < 2:
-            return {
-                i
-                for i, (c, p) in enumerate(zip(self.contents, self.progresses, strict=True))
-                if word in c or word in p
-            }
-        lists = sorted((self.postings.get(g, array("i")) for g in _bigrams(word)), key=len)
-        candidates = set(lists[0])
-        for more in lists[1:]:
-            if not candidates:
-                break
-            candidates.intersection_update(more)
-        if len(word) == 2:
-            return candidates
-        return {i for i in candidates if word in self.contents[i] or word in self.progresses[i]}
+            in_content = {i for i, c in enumerate(self.contents) if word in c}
+            found = in_content | {i for i, p in enumerate(self.progresses) if word in p}
+        elif len(word) == 2:  # a word of two characters is its own bigram: no reading needed
+            found = set(self.postings.get(word, ()))
+            in_content = set(self.content_postings.get(word, ()))
+        else:
+            # Read only the texts that have the word's rarest bigram.
+            rarest = min((self.postings.get(g, array("i")) for g in _bigrams(word)), key=len)
+            in_content = {i for i in rarest if word in self.contents[i]}
+            found = in_content.union(i for i in rarest if word in self.progresses[i])
+        if len(self._words) >= WORD_CACHE:
+            self._words.clear()
+        self._words[word] = (found, in_content)
+        return found, in_content
 
     def _fuzzy(self, word: str) -> set[int]:
         """Return the targets with a near match of a longer word (typos), if it has none exact."""
@@ -245,18 +296,24 @@ class TargetIndex:
             >= FUZZY_CUTOFF
         }
 
-    def find_word(self, word: str) -> tuple[set[int], bool]:
-        """Return the targets a keyword finds, and whether the match was exact."""
+    def find_word(self, word: str) -> dict[int, float]:
+        """Return the targets a keyword finds with their scores: own text, progress, or near."""
         word = normalise_text(word)
-        exact = self._exact(word)
-        if exact:
-            return exact, True
-        return self._fuzzy(word), False
+        found, in_content = self._exact(word)
+        if found:
+            scores = dict.fromkeys(found, PROGRESS_SCORE)
+            scores.update(dict.fromkeys(in_content, CONTENT_SCORE))
+            return scores
+        return dict.fromkeys(self._fuzzy(word), FUZZY_SCORE)
+
+    def forget_words(self) -> None:
+        """Forget remembered keyword lookups (benchmarks measure them cold)."""
+        self._words.clear()
 
     def knows(self, word: str, exactly: bool) -> bool:
         """Tell whether a word occurs in any target's text, exactly or (if not `exactly`) nearly."""
         word = normalise_text(word)
-        return bool(self._exact(word) if exactly else self._fuzzy(word))
+        return bool(self._exact(word)[0] if exactly else self._fuzzy(word))
 
     # -------------------------------------------------------------- statuses
 
@@ -309,11 +366,29 @@ class TargetIndex:
             narrow(set().union(*(view.members.get(s, set()) for s in query.statuses)))
 
         targets, scores = self._target_filters(query, today)
-        hits = self._hits(assignments, targets, scores, view)
-        result = SearchResult(query, period, hits)
-        if not hits and query.statuses:
-            result.without_status = len(self._hits(before_status, targets, scores, view))
+        found = self._targets_of(assignments, targets)
+        if scores:  # best score first, by number within a score (indexes follow numbers)
+            buckets: dict[float, list[int]] = {}
+            for t in found:
+                buckets.setdefault(scores[t], []).append(t)
+            ranked = [t for score in sorted(buckets, reverse=True) for t in sorted(buckets[score])]
+        else:
+            ranked = sorted(found)
+        result = SearchResult(query, period, ranked, self, view, assignments, scores)
+        if not ranked and query.statuses:
+            result.without_status = len(self._targets_of(before_status, targets))
         return result
+
+    def _targets_of(
+        self, assignments: set[int] | None, targets: set[int] | None
+    ) -> set[int] | range:
+        """Return the targets that have a matching assignment and pass the target filters."""
+        if assignments is None:
+            return targets if targets is not None else range(len(self.targets))
+        owner = self.assignment_target
+        if targets is None:
+            return {owner[a] for a in assignments}
+        return {t for a in assignments if (t := owner[a]) in targets}
 
     def _target_filters(
         self, query: ParsedQuery, today: date
@@ -330,57 +405,24 @@ class TargetIndex:
         if query.numbers:
             narrow(self.by_number[n] for n in query.numbers if n in self.by_number)
         if query.deadline is not None:
-            narrow(i for i, t in enumerate(self.targets) if _due_matches(t, query, today))
+            wanted = query.deadline
+            narrow(
+                i
+                for due, members in self.by_due.items()
+                if _due_matches(due, wanted, today)
+                for i in members
+            )
         for word in query.keywords:
-            found, exact = self.find_word(word)
+            found = self.find_word(word)
             narrow(found)
-            needle = normalise_text(word)
-            for i in found:
-                score = (
-                    (CONTENT_SCORE if needle in self.contents[i] else PROGRESS_SCORE)
-                    if exact
-                    else FUZZY_SCORE
-                )
+            for i, score in found.items():
                 scores[i] = scores.get(i, 0.0) + score
         return targets, scores
 
-    def _hits(
-        self,
-        assignments: set[int] | None,
-        targets: set[int] | None,
-        scores: dict[int, float],
-        view: StatusView,
-    ) -> list[Hit]:
-        """Combine assignment and target filters into ranked hits."""
-        matched: dict[int, list[int]] = {}
-        if assignments is None:
-            pool = targets if targets is not None else range(len(self.targets))
-            matched = {t: list(self.targets[t].assignments) for t in pool}
-        else:
-            for a in assignments:
-                t = self.assignments[a].target
-                if targets is None or t in targets:
-                    matched.setdefault(t, []).append(a)
-        hits = [
-            Hit(
-                self.targets[t],
-                [self.assignments[a] for a in sorted(found)],
-                scores.get(t, 0.0),
-                view,
-                self.assignments,
-            )
-            for t, found in matched.items()
-        ]
-        hits.sort(key=lambda h: (-h.score, h.target.number))
-        return hits
 
-
-def _due_matches(target: IndexedTarget, query: ParsedQuery, today: date) -> bool:
-    wanted = query.deadline
-    assert wanted is not None
+def _due_matches(due: date | None, wanted: DeadlineFilter, today: date) -> bool:
     if wanted.this_month:
-        due = target.due_date
         return due is not None and (due.year, due.month) == (today.year, today.month)
     if wanted.ongoing:
-        return target.due_date is None
-    return wanted.due_date is not None and target.due_date == wanted.due_date
+        return due is None
+    return wanted.due_date is not None and due == wanted.due_date

@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.accounts import ROLE_WORDS, Account, candidates, create_invite, find_users, revoke
+from bot.aliases import add_alias
 from handlers.access import requires
 from handlers.context import BotContext
 from storage import targets as plans
@@ -193,7 +194,29 @@ async def _revoke(update: Update, context: BotContext, account: Account, telegra
             await context.bot.send_message(telegram_id, context.text(language, "admin.revoked_you"))
 
 
+@requires("admin")
+async def alias(update: Update, context: BotContext, account: Account) -> None:
+    """`/alias 人社局 市人力资源社会保障局`: teach the bot another name of a unit."""
+    args = context.args or []
+    if len(args) < 2:
+        await _reply(update, context.text(account.language, "admin.alias_usage"))
+        return
+    name, unit = args[0], " ".join(args[1:])
+    found = await add_alias(context.services.db, name, unit, actor=f"user:{account.telegram_id}")
+    if len(found) == 1:
+        key, values = "admin.alias_added", {"alias": name, "unit": found[0].name}
+    elif found:
+        key, values = (
+            "admin.alias_ambiguous",
+            {"unit": unit, "choices": "、".join(f.name for f in found)},
+        )
+    else:
+        key, values = "admin.no_liaison", {"name": unit}
+    await _reply(update, context.text(account.language, key, **values))
+
+
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("alias", alias),
     CommandHandler("invite", invite),
     CommandHandler("users", list_users),
     CommandHandler("revoke", revoke_command),

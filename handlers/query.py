@@ -37,15 +37,15 @@ def _markup(answer: Answer, query_id: int, page: int) -> InlineKeyboardMarkup | 
             [InlineKeyboardButton(choice.name, callback_data=f"qa:{query_id}:{k}:{i}")]
             for i, choice in enumerate(ambiguity.choices)
         ]
-    if not answer.hits:
+    if not answer.result.ranked:
         rows += [
             [InlineKeyboardButton(name, callback_data=f"qs:{query_id}:{i}")]
             for i, name in enumerate(answer.suggestions)
         ]
         return InlineKeyboardMarkup(rows) if rows else None
-    pages = (len(answer.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    pages = (len(answer.result) + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
-    shown = answer.hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    shown = answer.result.page(page, PAGE_SIZE)
     buttons = [
         InlineKeyboardButton(f"#{hit.target.number}", callback_data=f"qd:{hit.target.id}")
         for hit in shown

@@ -31,6 +31,8 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "/invite liaison 水务局": (HINT, DENIED, DENIED, OK),
     "/users": (HINT, DENIED, DENIED, OK),
     "/revoke 5005": (HINT, DENIED, DENIED, OK),
+    "/alias 大数据局 工信局": (HINT, DENIED, DENIED, OK),
+    "/q 曹临": (HINT, OK, OK, OK),
     "button invite:liaison:{unit}": (HINT, DENIED, DENIED, OK),
     "button revoke:5005": (HINT, DENIED, DENIED, OK),
 }
@@ -77,11 +79,13 @@ async def test_each_role_gets_exactly_what_it_may(
 
     with sqlite3.connect(tmp_path / "targetbot.db") as conn:
         invites = conn.execute("SELECT COUNT(*) FROM invite").fetchone()[0]
+        aliases = conn.execute("SELECT COUNT(*) FROM unit_alias").fetchone()[0]
         victim_role = conn.execute(
             "SELECT role FROM user WHERE telegram_id = ?", (VICTIM.id,)
         ).fetchone()[0]
     changed_invites = "invite" in action and expected == OK
     assert invites == (1 if changed_invites else 0)
+    assert aliases == (1 if "alias" in action and expected == OK else 0)
     assert victim_role == (None if "revoke" in action and expected == OK else "liaison")
 
 

@@ -1,0 +1,46 @@
+"""Unit aliases admins add (人社局 → 市人力资源社会保障局), on top of derived abbreviations."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.matching import match_names
+from bot.names import normalise_unit
+from storage import audit
+from storage import search as rows
+from storage import targets as plans
+from storage.db import transaction, utc_now
+from storage.targets import Named
+
+
+async def add_alias(
+    conn: aiosqlite.Connection, alias: str, unit: str, *, actor: str
+) -> list[Named]:
+    """Make `alias` name the unit `unit` means; return the units it may mean.
+
+    One unit: the alias is stored (and audited). None or several: nothing is stored.
+    """
+    found = match_names(unit, await plans.list_units(conn), normalise_unit)
+    if len(found) == 1:
+        async with transaction(conn):
+            await rows.set_alias(conn, alias.strip(), found[0].id)
+            await audit.record(
+                conn,
+                actor=actor,
+                action="alias",
+                subject=alias.strip(),
+                at=utc_now(),
+                detail={"unit": found[0].name},
+            )
+    return found
+
+
+async def remove_alias(conn: aiosqlite.Connection, alias: str, *, actor: str) -> bool:
+    """Forget an alias; False if there was none."""
+    async with transaction(conn):
+        removed = await rows.remove_alias(conn, alias)
+        if removed:
+            await audit.record(
+                conn, actor=actor, action="alias_removed", subject=alias, at=utc_now()
+            )
+    return removed
