@@ -12,7 +12,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot import accounts
-from bot.cli_common import CliError, open_database
+from bot.cli_common import CliError, actions, open_database
 from bot.i18n import Translator
 from bot.importer import describe_error
 from bot.settings import Settings
@@ -32,14 +32,7 @@ def add_commands(command: Callable[[str], argparse.ArgumentParser], t: Translato
     bound.add_argument("--leader", help=t("cli.help.leader"))
     inviting.add_argument("--days", type=int, help=t("cli.help.days"))
 
-    people = command("users").add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    def action(name: str) -> argparse.ArgumentParser:
-        sub = people.add_parser(name, help=t(f"cli.help.users_{name}"))
-        # --db also after the action; SUPPRESS keeps a --db given before it.
-        sub.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=t("cli.help.db"))
-        return sub
-
+    action = actions(command("users"), "users", t)
     adding = action("add")
     adding.add_argument("--telegram-id", type=int, required=True, help=t("cli.help.telegram_id"))
     adding.add_argument("--role", required=True, choices=users.ROLES, help=t("cli.help.role"))

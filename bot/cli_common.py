@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
 import aiosqlite
 
 from bot.i18n import Translator
@@ -31,3 +35,18 @@ async def open_database(settings: Settings, t: Translator) -> aiosqlite.Connecti
     except (OSError, aiosqlite.Error) as error:
         message = t("cli.db_error", path=settings.database_path, error=error)
         raise CliError(message, EXIT_BAD_SETTINGS) from error
+
+
+def actions(
+    command: argparse.ArgumentParser, name: str, t: Translator
+) -> Callable[[str], argparse.ArgumentParser]:
+    """Return a maker of `targetbot NAME ACTION` sub-commands, each taking `--db` too."""
+    sub = command.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(verb: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(verb, help=t(f"cli.help.{name}_{verb}"))
+        # --db also after the action; SUPPRESS keeps a --db given before it.
+        parser.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=t("cli.help.db"))
+        return parser
+
+    return action

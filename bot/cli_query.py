@@ -6,12 +6,11 @@ import argparse
 import json
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import aiosqlite
 
 from bot import aliases
-from bot.cli_common import CliError, open_database
+from bot.cli_common import CliError, actions, open_database
 from bot.engine import QueryEngine, answer_json
 from bot.i18n import Translator
 from bot.matching import match_names
@@ -31,13 +30,7 @@ def add_commands(command: Callable[[str], argparse.ArgumentParser], t: Translato
     asking.add_argument("--json", action="store_true", help=t("cli.help.json"))
     asking.add_argument("--unit", help=t("cli.help.only_unit"))
 
-    aliases = command("alias").add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    def action(name: str) -> argparse.ArgumentParser:
-        sub = aliases.add_parser(name, help=t(f"cli.help.alias_{name}"))
-        sub.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=t("cli.help.db"))
-        return sub
-
+    action = actions(command("alias"), "alias", t)
     adding = action("add")
     adding.add_argument("alias", help=t("cli.help.alias"))
     adding.add_argument("unit", help=t("cli.help.unit"))

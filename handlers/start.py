@@ -53,17 +53,7 @@ async def start(update: Update, context: BotContext) -> None:
             language = account.language if account else None
             await message.reply_text(context.text(language, f"start.invite_{result.status}"))
             return
-        account = result.account
-        await message.reply_text(
-            context.text(
-                account.language,
-                "start.bound",
-                name=user.first_name,
-                binding=describe_binding(context, account),
-            )
-            + "\n\n"
-            + help_text(context, account)
-        )
+        await _greet(update, context, result.account, "start.bound")
         return
     account = await current_account(update, context)
     if account is None:
@@ -71,16 +61,20 @@ async def start(update: Update, context: BotContext) -> None:
     if account.role is None:
         await message.reply_text(context.text(account.language, "access.stranger"))
         return
-    await message.reply_text(
-        context.text(
-            account.language,
-            "start.welcome_back",
-            name=user.first_name,
-            binding=describe_binding(context, account),
-        )
-        + "\n\n"
-        + help_text(context, account)
+    await _greet(update, context, account, "start.welcome_back")
+
+
+async def _greet(update: Update, context: BotContext, account: Account, key: str) -> None:
+    """Greet by name with the role and binding, then say what this role can do."""
+    assert update.effective_message is not None
+    assert update.effective_user is not None
+    greeting = context.text(
+        account.language,
+        key,
+        name=update.effective_user.first_name,
+        binding=describe_binding(context, account),
     )
+    await update.effective_message.reply_text(f"{greeting}\n\n{help_text(context, account)}")
 
 
 @requires(None)
