@@ -62,6 +62,9 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
         ("10月底", [47]),
         ("曹临 水务局", [90, 93, 96]),
         ("人社局", list(range(40, 46))),
+        ("卫健委", [69, 77, 78, 79, 80, 81, 82, 87, 88, 89]),
+        ("5G", [60, 86]),
+        ("医保", [84, 83, 85]),
     ]:
         assert numbers(await ask(api, LEADER, text)) == expected, text
 
