@@ -84,7 +84,7 @@ async def run(size: int, workdir: Path) -> dict[str, float]:
     engine = QueryEngine()
     rss_before = resident_mb()
     started = time.perf_counter()
-    await engine.refresh(conn)
+    await engine.refresh(conn, TODAY)
     build = time.perf_counter() - started
     index_mb = resident_mb() - rss_before
     index = engine.index

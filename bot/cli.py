@@ -8,12 +8,15 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from bot import cli_accounts, cli_query
 from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
+from bot.engine import QueryEngine
 from bot.i18n import LANGUAGES, Translator
 from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
+from bot.present import light_json
 from bot.settings import Settings, SettingsError, load_environment
 from bot.tables import TableError
 from storage import targets as repo
@@ -133,7 +136,20 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
     finally:
         await conn.close()
     if args.json:
-        print(json.dumps([target_json(target) for target in targets], ensure_ascii=False, indent=2))
+        engine = QueryEngine(settings.at_risk_margin)
+        conn = await open_database(settings, t)
+        try:
+            await engine.refresh(conn)
+        finally:
+            await conn.close()
+        today = datetime.now(settings.timezone).date()
+        data = []
+        for target in targets:
+            item = target_json(target)
+            hit = engine.index.light_of(target.number, today=today) if engine.index else None
+            item.update(light_json(hit, t))
+            data.append(item)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if plan is None or not targets:
         print(t("cli.targets_empty"))

@@ -11,11 +11,11 @@ import aiosqlite
 
 from bot import aliases
 from bot.cli_common import CliError, actions, open_database
-from bot.engine import QueryEngine, answer_json
+from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.matching import match_names
 from bot.names import normalise_unit
-from bot.present import summary
+from bot.present import answer_json, summary
 from bot.settings import Settings
 from storage import search as rows
 from storage import targets as plans
@@ -65,9 +65,10 @@ async def _query(
 ) -> int:
     only_unit = (await _unit(conn, args.unit, t)).id if args.unit else None
     today = datetime.now(settings.timezone).date()
-    answer = await QueryEngine().ask(conn, args.text, today=today, only_unit=only_unit)
+    engine = QueryEngine(settings.at_risk_margin)
+    answer = await engine.ask(conn, args.text, today=today, only_unit=only_unit)
     if args.json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(answer_json(answer, t), ensure_ascii=False, indent=2))
         return 0
     if answer.plan is None:
         print(t("query.no_plan"))

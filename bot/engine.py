@@ -12,7 +12,6 @@ from bot.query import ParsedQuery, Vocabulary, parse_query
 from bot.search import Hit, SearchResult, TargetIndex
 from storage import search as rows
 from storage import targets as plans
-from storage.targets import Named
 
 SUGGESTIONS = 3
 
@@ -35,14 +34,19 @@ class Answer:
 class QueryEngine:
     """Answers questions about the current plan from an index rebuilt only when data changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, margin_points: int = 15) -> None:
+        self.margin = margin_points / 100
         self._signature: tuple[object, ...] | None = None
         self._plan: plans.Plan | None = None
         self._index: TargetIndex | None = None
         self._vocabulary = Vocabulary((), ())
 
-    async def refresh(self, conn: aiosqlite.Connection) -> None:
-        """Rebuild the index if targets, reports, aliases or the current plan changed."""
+    async def refresh(self, conn: aiosqlite.Connection, today: date | None = None) -> None:
+        """Rebuild the index if targets, reports, aliases or the current plan changed.
+
+        With `today`, the latest period's statuses are worked out now too, so that the first
+        question after a change does not wait for them.
+        """
         signature = await rows.signature(conn)
         if signature == self._signature:
             return
@@ -54,9 +58,13 @@ class QueryEngine:
         )
         self._plan = plan
         self._index = (
-            TargetIndex.build(await rows.load_plan(conn, plan.id), plan.year) if plan else None
+            TargetIndex.build(await rows.load_plan(conn, plan.id), plan.year, self.margin)
+            if plan
+            else None
         )
         self._signature = signature
+        if self._index is not None and today is not None:
+            self._index.warm(today)
 
     @property
     def index(self) -> TargetIndex | None:
@@ -77,7 +85,7 @@ class QueryEngine:
         only_unit: int | None = None,
     ) -> Answer:
         """Answer a question about the current plan; `only_unit` limits it to a liaison's unit."""
-        await self.refresh(conn)
+        await self.refresh(conn, today)
         index = self._index
         year = index.year if index else today.year
         parsed = parse_query(
@@ -110,62 +118,3 @@ class QueryEngine:
             ):
                 scored[name] = max(score, scored.get(name, 0.0))
         return sorted(scored, key=lambda n: -scored[n])[:SUGGESTIONS]
-
-
-def _names(items: list[Named]) -> list[str]:
-    return [item.name for item in items]
-
-
-def understood_json(parsed: ParsedQuery) -> dict[str, object]:
-    """Return how a question was understood, in the `query --json` shape."""
-    return {
-        "leader": _names(parsed.leaders),
-        "unit": _names(parsed.units),
-        "status": list(parsed.statuses),
-        "deadline": parsed.deadline.text if parsed.deadline else None,
-        "period": parsed.period,
-        "number": list(parsed.numbers),
-        "keywords": list(parsed.keywords),
-        "ambiguous": [
-            {"kind": a.kind, "word": a.word, "choices": _names(list(a.choices))}
-            for a in parsed.ambiguous
-        ],
-    }
-
-
-def hit_json(hit: Hit) -> dict[str, object]:
-    """Return one found target in the `query --json` shape."""
-    target = hit.target
-    leaders: list[str] = []
-    units: list[str] = []
-    period = hit.view.period
-    progress = None
-    for assignment in hit.assignments_of_target:
-        if assignment.leader.name not in leaders:
-            leaders.append(assignment.leader.name)
-        units.extend(u.name for u in assignment.units if u.name not in units)
-        if progress is None and period in assignment.reports:
-            progress = assignment.reports[period][1]
-    return {
-        "number": target.number,
-        "content": target.content,
-        "leaders": leaders,
-        "units": units,
-        "deadline": target.deadline,
-        "due_date": target.due_date.isoformat() if target.due_date else None,
-        "status": hit.status,
-        "period": period,
-        "progress": progress,
-    }
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    """Return a whole answer in the `query --json` shape."""
-    return {
-        "understood": understood_json(answer.parsed),
-        "unplaced": list(answer.parsed.unplaced),
-        "period": answer.result.period,
-        "count": len(answer.result),
-        "results": [hit_json(hit) for hit in answer.hits],
-        "suggestions": answer.suggestions,
-    }

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from bot.engine import Answer
 from bot.i18n import Translator
+from bot.quantities import Estimate, format_amount
 from bot.query import ParsedQuery
-from bot.search import Hit
-from storage.targets import Report, Target
+from bot.search import Hit, Risk
+from storage.targets import Named, Report, Target
 
 PAGE_SIZE = 10
 LINE_CONTENT = 36  # characters of a target's text on a result line
@@ -56,9 +57,11 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
 def result_line(hit: Hit, t: Translator, language: str | None) -> str:
     """Return a target's line: `#86 新建并开通5G基站… · 市工业和信息化局 · 年底 · 🟢 按计划`."""
     lead = hit.assignments_of_target[0].units[0].name if hit.assignments_of_target else "—"
+    reason = light_reason(hit, t, language) if hit.status == "at_risk" else ""
     return t(
-        "query.line",
+        "query.line_reason" if reason else "query.line",
         language,
+        reason=reason,
         number=hit.target.number,
         content=shorten(hit.target.content, LINE_CONTENT),
         unit=lead,
@@ -125,9 +128,25 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
     return "\n".join(lines)
 
 
-def details(target: Target, history: list[Report], t: Translator, language: str | None) -> str:
-    """Return a target's full text, every assignment, its latest reports, and history."""
+def details(
+    target: Target,
+    history: list[Report],
+    t: Translator,
+    language: str | None,
+    hit: Hit | None = None,
+) -> str:
+    """Return a target's full text, its light, every assignment, latest reports, and history."""
     lines = [t("detail.title", language, number=target.number, content=target.content)]
+    if hit is not None:
+        lines.append(
+            t(
+                "detail.light",
+                language,
+                light=hit.light,
+                status=status_word(t, language, hit.status),
+                reason=light_reason(hit, t, language),
+            )
+        )
     due = target.due_date.isoformat() if target.due_date else t("detail.ongoing", language)
     lines.append(t("detail.deadline", language, deadline=target.deadline, due=due))
     for assignment in target.assignments:
@@ -173,3 +192,139 @@ def details(target: Target, history: list[Report], t: Translator, language: str 
     text = "\n".join(lines)
     limit = MESSAGE_LIMIT - 300  # room for HTML escaping
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}"
+
+
+def _fraction(estimate: Estimate) -> str:
+    """Return achieved of target: 18/50个, 16.32亿元/30亿元."""
+    achieved, target, unit = estimate.achieved, estimate.target, estimate.unit or ""
+    assert achieved is not None
+    assert target is not None
+    if max(achieved, target) < 1e4:
+        return f"{achieved:g}/{target:g}{unit}"
+    return f"{format_amount(achieved, unit)}/{format_amount(target, unit)}"
+
+
+def progress_words(risk: Risk, t: Translator, language: str | None) -> str:
+    """Return how far a target has come in words: `18/50个（36%）` or `完成率 87%`."""
+    if risk.estimate.explicit:
+        return t("light.stated", language, share=_percent(risk.estimate.share))
+    return t(
+        "light.fraction",
+        language,
+        done=_fraction(risk.estimate),
+        share=_percent(risk.estimate.share),
+    )
+
+
+def light_reason(hit: Hit, t: Translator, language: str | None) -> str:
+    """Return why a target has its light, e.g. `18/50个（36%），时间已过 75%`."""
+    status, risk, period = hit.status, hit.risk, hit.view.period or "—"
+    if status == "behind":
+        return t("light.behind", language, period=period)
+    if status == "overdue":
+        due = hit.target.due_date.isoformat() if hit.target.due_date else "—"
+        return t("light.overdue", language, due=due)
+    if status == "not_submitted":
+        return t("light.not_submitted", language, period=period)
+    if status == "completed":
+        return t("light.completed", language, period=period)
+    if risk is None:
+        return t("light.on_track", language, period=period)
+    words = progress_words(risk, t, language)
+    key = "light.at_risk" if status == "at_risk" else "light.on_track_numbers"
+    deadline = hit.target.due_date
+    if deadline is None or (deadline.month, deadline.day) == (12, 31):
+        key += "_year"  # the time is the year's: "at 75% of the year"
+    return t(key, language, progress=words, elapsed=_percent(risk.elapsed))
+
+
+def _names(items: list[Named]) -> list[str]:
+    return [item.name for item in items]
+
+
+def understood_json(parsed: ParsedQuery) -> dict[str, object]:
+    """Return how a question was understood, in the `query --json` shape."""
+    return {
+        "leader": _names(parsed.leaders),
+        "unit": _names(parsed.units),
+        "status": list(parsed.statuses),
+        "deadline": parsed.deadline.text if parsed.deadline else None,
+        "period": parsed.period,
+        "number": list(parsed.numbers),
+        "keywords": list(parsed.keywords),
+        "ambiguous": [
+            {"kind": a.kind, "word": a.word, "choices": _names(list(a.choices))}
+            for a in parsed.ambiguous
+        ],
+    }
+
+
+def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, object]:
+    """Return one found target in the `query --json` shape (the light's reason in words)."""
+    target = hit.target
+    leaders: list[str] = []
+    units: list[str] = []
+    period = hit.view.period
+    progress = None
+    for assignment in hit.assignments_of_target:
+        if assignment.leader.name not in leaders:
+            leaders.append(assignment.leader.name)
+        units.extend(u.name for u in assignment.units if u.name not in units)
+        if progress is None and period in assignment.reports:
+            progress = assignment.reports[period][1]
+    return {
+        "number": target.number,
+        "content": target.content,
+        "leaders": leaders,
+        "units": units,
+        "deadline": target.deadline,
+        "due_date": target.due_date.isoformat() if target.due_date else None,
+        "status": hit.status,
+        "period": period,
+        "progress": progress,
+        "light": hit.light,
+        "progress_estimate": estimate_json(hit.risk),
+        "light_reason": light_reason(hit, t, language),
+    }
+
+
+def light_json(hit: Hit | None, t: Translator, language: str | None = None) -> dict[str, object]:
+    """Return a target's light, what its numbers say, and why, for the JSON outputs."""
+    if hit is None:
+        return {"light": None, "progress_estimate": None, "light_reason": None}
+    return {
+        "light": hit.light,
+        "progress_estimate": estimate_json(hit.risk),
+        "light_reason": light_reason(hit, t, language),
+    }
+
+
+def estimate_json(risk: Risk | None) -> dict[str, object] | None:
+    """Return what the numbers say, in the JSON shape: target, achieved, unit, share."""
+    if risk is None:
+        return None
+    e = risk.estimate
+    return {
+        "target": e.target,
+        "achieved": e.achieved,
+        "unit": e.unit,
+        "share": round(e.share, 4),
+        "stated": e.explicit,
+        "elapsed": round(risk.elapsed, 4),
+    }
+
+
+def answer_json(answer: Answer, t: Translator, language: str | None = None) -> dict[str, object]:
+    """Return a whole answer in the `query --json` shape."""
+    return {
+        "understood": understood_json(answer.parsed),
+        "unplaced": list(answer.parsed.unplaced),
+        "period": answer.result.period,
+        "count": len(answer.result),
+        "results": [hit_json(hit, t, language) for hit in answer.hits],
+        "suggestions": answer.suggestions,
+    }

@@ -18,6 +18,7 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from bot.periods import period_end
+from bot.quantities import Estimate, elapsed_share, estimate
 from bot.query import DeadlineFilter, ParsedQuery, normalise_text
 from storage.search import PlanRows
 from storage.targets import Named
@@ -65,12 +66,27 @@ class IndexedTarget:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """What the numbers say of an assignment: how far it has come, and how much time is gone."""
+
+    estimate: Estimate
+    elapsed: float  # share of the target's time gone at the period's end
+
+    @property
+    def lag(self) -> float:
+        """Return how far completion trails time, in shares (0.39 for 36 % at 75 %)."""
+        return self.elapsed - self.estimate.share
+
+
+@dataclass(frozen=True)
 class StatusView:
     """Every assignment's status for one period, as of one day (for overdue)."""
 
     period: str | None
+    as_of: date
     of: list[str]  # status per assignment index
     members: dict[str, set[int]]  # status → assignment indexes
+    risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
 
 
 @dataclass
@@ -100,6 +116,12 @@ class Hit:
     def light(self) -> str:
         """Return the traffic light of the target's status."""
         return LIGHTS[self.status]
+
+    @property
+    def risk(self) -> Risk | None:
+        """Return what the numbers say of the target: its assignment furthest behind."""
+        risks = [self.view.risks[a] for a in self.target.assignments if a in self.view.risks]
+        return max(risks, key=lambda r: r.lag) if risks else None
 
 
 @dataclass
@@ -167,11 +189,12 @@ class TargetIndex:
     periods: list[str]
     assignment_target: array[int]  # assignment index → target index
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
+    margin: float  # how far completion may trail time before a target is at risk
     _views: dict[tuple[str | None, date], StatusView] = field(default_factory=dict)
     _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rows: PlanRows, year: int) -> TargetIndex:
+    def build(cls, rows: PlanRows, year: int, margin: float = 0.15) -> TargetIndex:
         """Build the index of a plan from its rows."""
         position = {row.id: i for i, row in enumerate(rows.targets)}
         reports: dict[int, dict[str, tuple[str, str]]] = {}
@@ -251,6 +274,7 @@ class TargetIndex:
             periods=periods,
             assignment_target=array("i", (a.target for a in assignments)),
             by_due=by_due,
+            margin=margin,
         )
 
     # -------------------------------------------------------------- keywords
@@ -321,20 +345,64 @@ class TargetIndex:
         """Return every assignment's status for a period, as of a day (for overdue)."""
         key = (period, as_of)
         if key not in self._views:
-            of = [self._status(a, period, as_of) for a in self.assignments]
+            risks = self._risks(period) if period else {}
+            of = [self._status(i, a, period, as_of, risks) for i, a in enumerate(self.assignments)]
             members: dict[str, set[int]] = {status: set() for status in LIGHTS}
             for index, status in enumerate(of):
                 members[status].add(index)
-            self._views = {key: StatusView(period, of, members)}  # only the latest: flat memory
+            # Only the latest view is kept: memory stays flat.
+            self._views = {key: StatusView(period, as_of, of, members, risks)}
         return self._views[key]
 
-    def _status(self, assignment: IndexedAssignment, period: str | None, as_of: date) -> str:
+    def _risks(self, period: str) -> dict[int, Risk]:
+        """Return what the numbers in each assignment's report for a period say."""
+        end = period_end(period)
+        risks: dict[int, Risk] = {}
+        for index, assignment in enumerate(self.assignments):
+            report = assignment.reports.get(period)
+            if report is None:
+                continue
+            target = self.targets[assignment.target]
+            found = estimate(target.content, report[1])
+            elapsed = elapsed_share(end, target.due_date, self.year)
+            if found is not None and elapsed is not None:
+                risks[index] = Risk(found, elapsed)
+        return risks
+
+    def _status(
+        self,
+        index: int,
+        assignment: IndexedAssignment,
+        period: str | None,
+        as_of: date,
+        risks: dict[int, Risk],
+    ) -> str:
         report = assignment.reports.get(period) if period else None
         status = report[0] if report else "not_submitted"
         due = self.targets[assignment.target].due_date
         if status != "completed" and due is not None and due < as_of:
             return "overdue" if status != "behind" else "behind"
+        risk = risks.get(index)
+        if status == "on_track" and risk is not None and risk.lag > self.margin:
+            return "at_risk"  # reported on track, but the numbers trail the time gone
         return status
+
+    def latest_view(self, today: date) -> StatusView:
+        """Return the statuses of the latest period with reports, as of today or its end."""
+        period = self.periods[-1] if self.periods else None
+        return self.status_view(period, min(today, period_end(period)) if period else today)
+
+    def warm(self, today: date) -> None:
+        """Work out the latest period's statuses ahead of the first question."""
+        self.latest_view(today)
+
+    def light_of(self, number: int, *, today: date) -> Hit | None:
+        """Return target `number` as a hit for the latest period: its status, light and risk."""
+        index = self.by_number.get(number)
+        if index is None:
+            return None
+        view = self.latest_view(today)
+        return SearchResult(ParsedQuery(text=""), view.period, [index], self, view).hit(index)
 
     # -------------------------------------------------------------- the search
 

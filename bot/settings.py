@@ -51,6 +51,7 @@ class Settings:
     default_language: str = "zh"
     load_demo_data: bool = True
     invite_days: int = 7
+    at_risk_margin: int = 15  # percentage points completion may trail time before 🟡
     bot_username: str | None = None
 
     @classmethod
@@ -80,6 +81,7 @@ class Settings:
             default_language=_parse_language(get("DEFAULT_LANGUAGE") or "zh"),
             load_demo_data=_parse_bool("LOAD_DEMO_DATA", get("LOAD_DEMO_DATA") or "true"),
             invite_days=_parse_int("INVITE_DAYS", get("INVITE_DAYS") or "7", 1, 365),
+            at_risk_margin=_parse_int("AT_RISK_MARGIN", get("AT_RISK_MARGIN") or "15", 0, 100),
             bot_username=_parse_username(get("BOT_USERNAME")),
         )
 

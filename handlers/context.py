@@ -26,6 +26,7 @@ class Services:
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with."""
         self._settings = settings
+        self.engine = QueryEngine(settings.at_risk_margin)
 
     @property
     def settings(self) -> Settings:

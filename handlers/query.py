@@ -196,8 +196,12 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
         await callback.answer(context.text(account.language, "detail.not_found"), show_alert=True)
         return
     history = await plans.report_history(db, target.id)
+    engine = context.services.engine
+    await engine.refresh(db)
+    today = datetime.now(context.services.settings.timezone).date()
+    hit = engine.index.light_of(target.number, today=today) if engine.index else None
     await callback.answer()
-    text = details(target, history, context.services.t, account.language)
+    text = details(target, history, context.services.t, account.language, hit)
     if update.effective_message is not None:
         await update.effective_message.reply_text(html.escape(text))
 

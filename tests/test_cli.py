@@ -77,6 +77,16 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
                 "progress": "新建并开通5G基站1640个",
             }
         ],
+        "light": "🟢",
+        "progress_estimate": {
+            "target": 1700.0,
+            "achieved": 1640.0,
+            "unit": "个",
+            "share": 0.9647,
+            "stated": False,
+            "elapsed": 0.75,
+        },
+        "light_reason": "1640/1700个（96%），全年时间已过 75%",
     }
 
     again = targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db))

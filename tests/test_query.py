@@ -9,8 +9,10 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.engine import Answer, QueryEngine, answer_json
+from bot.engine import Answer, QueryEngine
+from bot.i18n import Translator
 from bot.importer import DEMO_TABLE, import_file
+from bot.present import answer_json
 from storage import search as rows
 from storage import targets as plans
 from storage.db import connect, transaction
@@ -142,7 +144,7 @@ async def test_a_liaison_sees_only_their_units_targets(demo: aiosqlite.Connectio
 
 
 async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) -> None:
-    data = answer_json(await ask(demo, "5G"))
+    data = answer_json(await ask(demo, "5G"), Translator("en"))
     assert data["understood"]["keywords"] == ["5g"]  # type: ignore[index]
     found = {r["number"]: r for r in data["results"]}  # type: ignore[attr-defined]
     assert found[86] == {
@@ -155,6 +157,16 @@ async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) ->
         "status": "on_track",
         "period": "2023Q3",
         "progress": "新建并开通5G基站1640个",
+        "light": "🟢",
+        "progress_estimate": {
+            "target": 1700.0,
+            "achieved": 1640.0,
+            "unit": "个",
+            "share": 0.9647,
+            "stated": False,
+            "elapsed": 0.75,
+        },
+        "light_reason": "1640/1700个 (96%) at 75% of the year",
     }
     engine = QueryEngine()
     assert (await engine.ask(demo, "大数据局", today=TODAY)).hits == []

@@ -71,6 +71,17 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
     behind = await ask(api, LEADER, "王昌华 behind schedule")
     assert behind.text == "🔎 理解为：领导 王昌华 · 状态 滞后\n王昌华 的 42 个目标中，没有滞后的。"
 
+    risky = await ask(api, LEADER, "预警")
+    assert numbers(risky) == [46, 90]
+    assert (
+        "#46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · 🟡 预警：18/50个（36%），"
+        "但全年时间已过 75%" in risky.text
+    )
+    await api.press(LEADER, risky, dict(risky.buttons)["#90"])
+    assert (
+        "🟡 预警：16.32亿元/30亿元（54%），但全年时间已过 75%" in (await api.reply(LEADER.id)).text
+    )
+
     counties = await ask(api, LEADER, "/q 县人民政府")
     assert counties.text == "“县人民政府” 对应多个单位，请选择："
     await api.press(LEADER, counties, dict(counties.buttons)["东明县人民政府"])
