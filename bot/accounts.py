@@ -326,6 +326,12 @@ async def choose_language(conn: aiosqlite.Connection, telegram_id: int, language
         await users.set_language(conn, telegram_id, language)
 
 
+async def admin_ids(conn: aiosqlite.Connection, settings: Settings) -> list[int]:
+    """Return every admin to tell things: ADMIN_IDS and the reachable admins in the store."""
+    stored = {u.telegram_id for u in await users.list_users(conn) if u.role == "admin" and u.active}
+    return sorted(stored | set(settings.admin_ids))
+
+
 async def mark_unreachable(conn: aiosqlite.Connection, telegram_id: int) -> None:
     """Mark a user who blocked the bot as inactive."""
     async with transaction(conn):

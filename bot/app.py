@@ -14,15 +14,16 @@ from telegram.request import BaseRequest
 from bot.accounts import ensure_admins
 from bot.i18n import LANGUAGES, Translator
 from bot.settings import Settings
-from handlers import HANDLERS
+from handlers import build_handlers
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
 from storage import users
 from storage.db import connect, transaction
+from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
-MENU = ("start", "help", "q", "whoami", "lang")  # the command menu every user sees
+MENU = ("start", "help", "q", "report", "mine", "whoami", "lang")  # the menu every user sees
 
 
 async def open_services(application: BotApplication) -> None:
@@ -69,6 +70,8 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
         # Waits out 429s (retry_after) and keeps to Telegram's overall and per-chat limits.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        # Conversation states and user data in the same SQLite file; drafts survive restarts.
+        .persistence(SQLitePersistence(settings.database_path))
         .post_init(post_init)
         .post_shutdown(close_services)
     )
@@ -76,7 +79,7 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         builder = builder.request(request).get_updates_request(request)
     application: BotApplication = builder.build()
     application.bot_data.configure(settings)
-    application.add_handlers(HANDLERS)
+    application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
     return application
 

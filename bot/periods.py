@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 _PERIOD = re.compile(r"^(\d{4})Q([1-4])$")
@@ -22,3 +23,101 @@ def period_end(period: str) -> date:
     if quarter == 4:
         return date(year, 12, 31)
     return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+
+
+_DAY = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_day(text: str) -> date | None:
+    """Return the date written as 2024-01-05, 2024/1/5 or 2024年1月5日; None if not a date."""
+    m = _DAY.match(text.strip())
+    if m is None:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def normalise_period(text: str) -> str | None:
+    """Return a period written as 2023Q3 or 2023q3 in its stored form; None if not one."""
+    candidate = text.strip().upper()
+    return candidate if _PERIOD.match(candidate) else None
+
+
+DEFAULT_DEADLINE_DAYS = 5  # a quarter's report is due this many days after the quarter ends
+
+
+def period_of(day: date) -> str:
+    """Return the quarter a day falls in: 2023-08-15 → 2023Q3."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def next_period(period: str) -> str:
+    """Return the quarter after a period: 2023Q4 → 2024Q1."""
+    year, quarter = parse_period(period)
+    return f"{year + 1}Q1" if quarter == 4 else f"{year}Q{quarter + 1}"
+
+
+def previous_period(period: str) -> str:
+    """Return the quarter before a period: 2024Q1 → 2023Q4."""
+    year, quarter = parse_period(period)
+    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+
+
+def default_deadline(period: str, days: int = DEFAULT_DEADLINE_DAYS) -> date:
+    """Return a period's report deadline by the default rule: `days` after its last day."""
+    return period_end(period) + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class OpenPeriod:
+    """The period liaisons report for now, its deadline (None: until an admin closes it)."""
+
+    period: str
+    deadline: date | None
+    how: str  # "admin", "calendar" or "plan"
+
+    def accepts(self, today: date) -> bool:
+        """Tell whether reports are still taken on this day."""
+        return self.deadline is None or today <= self.deadline
+
+
+def choose_open_period(
+    *,
+    plan_year: int,
+    today: date,
+    latest_reported: str | None,
+    decisions: dict[str, tuple[str, date | None]],
+    days: int = DEFAULT_DEADLINE_DAYS,
+) -> OpenPeriod | None:
+    """Return the period open for reports, or None.
+
+    An admin's decision wins (`decisions`: period → (open|closed, deadline); an admin's period
+    without a deadline stays open until closed). Otherwise, within
+    the plan's year the calendar decides: the first quarter whose deadline has not passed.
+    For a plan whose year is over (such as the 2023 demo table), the quarter after the last one
+    reported stays open without a deadline until an admin closes it.
+    """
+    opened = sorted(p for p, (state, _) in decisions.items() if state == "open")
+    if opened:
+        period = opened[-1]
+        return OpenPeriod(period, decisions[period][1], "admin")
+    candidate: OpenPeriod | None
+    if today <= default_deadline(f"{plan_year}Q4", days):
+        quarter = period_of(today)
+        previous = previous_period(quarter)
+        if previous < quarter and today <= default_deadline(previous, days):
+            quarter = previous  # the days just after a quarter ends still report on it
+        if quarter < f"{plan_year}Q1":
+            quarter = f"{plan_year}Q1"
+        candidate = OpenPeriod(quarter, default_deadline(quarter, days), "calendar")
+    elif latest_reported is None:
+        candidate = OpenPeriod(f"{plan_year}Q1", None, "plan")
+    else:
+        following = next_period(latest_reported)
+        period = following if following.startswith(str(plan_year)) else latest_reported
+        candidate = OpenPeriod(period, None, "plan")
+    if decisions.get(candidate.period, ("open", None))[0] == "closed":
+        return None
+    return candidate

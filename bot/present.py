@@ -5,12 +5,16 @@ Plain text in the reader's language; the chat escapes it for HTML, the CLI print
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from bot.engine import Answer
 from bot.i18n import Translator
 from bot.quantities import Estimate, format_amount
 from bot.query import ParsedQuery
 from bot.search import Hit, Risk
-from storage.targets import Named, Report, Target
+from storage.reports import Entry
+from storage.targets import Named, Target
 
 PAGE_SIZE = 10
 LINE_CONTENT = 36  # characters of a target's text on a result line
@@ -21,6 +25,12 @@ def shorten(text: str, limit: int) -> str:
     """Return text cut to `limit` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def local_time(stamp: str, tz: ZoneInfo | None) -> str:
+    """Return a stored UTC time as `YYYY-MM-DD HH:MM` in `tz` (None: as stored)."""
+    moment = datetime.fromisoformat(stamp)
+    return (moment.astimezone(tz) if tz else moment).strftime("%Y-%m-%d %H:%M")
 
 
 def status_word(t: Translator, language: str | None, status: str) -> str:
@@ -130,12 +140,18 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
 
 def details(
     target: Target,
-    history: list[Report],
+    history: list[Entry],
     t: Translator,
     language: str | None,
     hit: Hit | None = None,
+    *,
+    pending: frozenset[int] | set[int] = frozenset(),
+    tz: ZoneInfo | None = None,
 ) -> str:
-    """Return a target's full text, its light, every assignment, latest reports, and history."""
+    """Return a target's full text, its light, every assignment, latest reports, and history.
+
+    `pending`: assignments whose lead unit has a newer update awaiting review.
+    """
     lines = [t("detail.title", language, number=target.number, content=target.content)]
     if hit is not None:
         lines.append(
@@ -155,6 +171,9 @@ def details(
         report = assignment.latest_report
         if report is None:
             lines.append(t("detail.no_report", language))
+        if assignment.id in pending:
+            lines.append(t("detail.pending_mark", language))
+        if report is None:
             continue
         lines.append(
             t(
@@ -177,7 +196,13 @@ def details(
             )
     if history:
         lines.append(t("detail.history", language))
-        for report in history:
+        for entry in history:
+            report = entry.report
+            who = (
+                t("detail.who", language, name=entry.submitter or "—", unit=entry.unit or "—")
+                if report.source == "chat"
+                else ""
+            )
             lines.append(
                 t(
                     "detail.history_line",
@@ -185,8 +210,10 @@ def details(
                     period=report.period,
                     revision=report.revision,
                     status=status_word(t, language, report.status),
-                    at=report.submitted_at[:16].replace("T", " "),
+                    at=local_time(report.submitted_at, tz),
                     source=t(f"detail.source_{report.source}", language),
+                    who=who,
+                    review=t(f"detail.review_{entry.review}", language) if entry.review else "",
                 )
             )
     text = "\n".join(lines)

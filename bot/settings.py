@@ -53,6 +53,8 @@ class Settings:
     invite_days: int = 7
     at_risk_margin: int = 15  # percentage points completion may trail time before 🟡
     bot_username: str | None = None
+    report_deadline_days: int = 5  # a quarter's report is due this many days after it ends
+    review_required: bool = False  # chat submissions wait for an admin's approval
 
     @classmethod
     def from_env(
@@ -83,6 +85,10 @@ class Settings:
             invite_days=_parse_int("INVITE_DAYS", get("INVITE_DAYS") or "7", 1, 365),
             at_risk_margin=_parse_int("AT_RISK_MARGIN", get("AT_RISK_MARGIN") or "15", 0, 100),
             bot_username=_parse_username(get("BOT_USERNAME")),
+            report_deadline_days=_parse_int(
+                "REPORT_DEADLINE_DAYS", get("REPORT_DEADLINE_DAYS") or "5", 0, 90
+            ),
+            review_required=_parse_bool("REVIEW_REQUIRED", get("REVIEW_REQUIRED") or "false"),
         )
 
     def require_token(self) -> str:

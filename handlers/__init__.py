@@ -6,14 +6,22 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, query, start
+from handlers import account, admin, fallback, query, report, review, start
 
-# Registered in this order in one group: the first handler that matches an update wins, so the
-# catch-all fallback must come last.
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    *start.HANDLERS,
-    *account.HANDLERS,
-    *admin.HANDLERS,
-    *query.HANDLERS,
-    *fallback.HANDLERS,
-]
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return every handler, made anew for each Application (conversations keep state).
+
+    Registered in this order in one group: the first handler that matches an update wins. The
+    conversations (an admin's review comment, a liaison's update) come before the questions, so
+    text typed in the middle of a flow belongs to the flow; the catch-all fallback comes last.
+    """
+    return [
+        *start.HANDLERS,
+        *account.HANDLERS,
+        *admin.HANDLERS,
+        *review.handlers(),
+        *report.handlers(),
+        *query.HANDLERS,
+        *fallback.HANDLERS,
+    ]

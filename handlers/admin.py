@@ -10,8 +10,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import reporting
 from bot.accounts import ROLE_WORDS, Account, candidates, create_invite, find_users, revoke
 from bot.aliases import add_alias
+from bot.periods import normalise_period, parse_day
 from handlers.access import requires
 from handlers.context import BotContext
 from storage import targets as plans
@@ -215,7 +217,68 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     await _reply(update, context.text(account.language, key, **values))
 
 
+@requires("admin", private=True)
+async def period(update: Update, context: BotContext, account: Account) -> None:
+    """Show or change the period open for reports: `/period [open P [D] | close P | deadline D]`."""
+    services = context.services
+    lang = account.language
+    args = context.args or []
+    verb = args[0].lower() if args else "show"
+    try:
+        if verb in ("open", "close", "deadline"):
+            await _change_period(context, account, verb, args[1:])
+        elif verb != "show":
+            raise reporting.UpdateRefused("period.usage")
+    except reporting.UpdateRefused as refusal:
+        await _reply(update, context.text(lang, refusal.key, **refusal.values))
+        return
+    current = await reporting.window(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+    if current is None:
+        text = context.text(lang, "query.no_plan")
+    elif current.open is None:
+        text = context.text(lang, "period.none_open")
+    else:
+        deadline = current.open.deadline
+        text = context.text(
+            lang,
+            "period.shown",
+            period=current.open.period,
+            deadline=deadline.isoformat() if deadline else context.text(lang, "period.no_deadline"),
+            how=context.text(lang, f"period.how_{current.open.how}"),
+        )
+    await _reply(update, text)
+
+
+async def _change_period(context: BotContext, account: Account, verb: str, args: list[str]) -> None:
+    """Open, close, or set the deadline of a period, as the admin asked."""
+    services = context.services
+    actor = f"user:{account.telegram_id}"
+    if verb == "deadline":
+        day = parse_day(args[0]) if len(args) == 1 else None
+        current = await reporting.window(
+            services.db, services.today(), services.settings.report_deadline_days
+        )
+        if day is None:
+            raise reporting.UpdateRefused("period.usage")
+        if current is None or current.open is None:
+            raise reporting.UpdateRefused("period.none_open")
+        await reporting.set_period(services.db, current.open.period, "open", day, actor=actor)
+        return
+    chosen = normalise_period(args[0]) if args else None
+    day = parse_day(args[1]) if len(args) == 2 else None
+    if chosen is None or len(args) > 2 or (len(args) == 2 and day is None):
+        raise reporting.UpdateRefused("period.usage")
+    if verb == "close" and len(args) != 1:
+        raise reporting.UpdateRefused("period.usage")
+    await reporting.set_period(
+        services.db, chosen, verb if verb == "open" else "closed", day, actor=actor
+    )
+
+
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("period", period),
     CommandHandler("alias", alias),
     CommandHandler("invite", invite),
     CommandHandler("users", list_users),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import aiosqlite
@@ -22,6 +24,7 @@ class Services:
         self._db: aiosqlite.Connection | None = None
         self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set the time
 
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with."""
@@ -49,6 +52,10 @@ class Services:
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+    def today(self) -> date:
+        """Return today's date in the configured time zone."""
+        return self.clock().astimezone(self.settings.timezone).date()
 
     @property
     def t(self) -> Translator:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -14,6 +13,7 @@ from bot.engine import Answer
 from bot.present import PAGE_SIZE, details, summary
 from handlers.access import requires
 from handlers.context import BotContext
+from storage import reports
 from storage import search as saved
 from storage import targets as plans
 from storage.db import transaction, utc_now
@@ -24,7 +24,7 @@ DETAIL_BUTTONS_PER_ROW = 5
 async def _ask(context: BotContext, account: Account, text: str) -> Answer:
     """Ask the engine, as this account may see: a liaison only their unit's targets."""
     services = context.services
-    today = datetime.now(services.settings.timezone).date()
+    today = services.today()
     only_unit = account.unit_id if account.role == "liaison" else None
     return await services.engine.ask(services.db, text, today=today, only_unit=only_unit)
 
@@ -195,13 +195,22 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None or (account.role == "liaison" and account.unit not in units):
         await callback.answer(context.text(account.language, "detail.not_found"), show_alert=True)
         return
-    history = await plans.report_history(db, target.id)
+    history = await reports.history(db, target.id)
+    pending = await reports.pending_assignments(db, target.id)
     engine = context.services.engine
     await engine.refresh(db)
-    today = datetime.now(context.services.settings.timezone).date()
+    today = context.services.today()
     hit = engine.index.light_of(target.number, today=today) if engine.index else None
     await callback.answer()
-    text = details(target, history, context.services.t, account.language, hit)
+    text = details(
+        target,
+        history,
+        context.services.t,
+        account.language,
+        hit,
+        pending=pending,
+        tz=context.services.settings.timezone,
+    )
     if update.effective_message is not None:
         await update.effective_message.reply_text(html.escape(text))
 

@@ -148,6 +148,67 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX report_by_assignment ON report (assignment_id, period, revision);
     """,
+    # 5: quarterly updates in chat: which unit's part a report is, whether it waits for review,
+    # the draft it came from (a second confirm finds it), periods admins open and close, drafts
+    # that survive restarts, reviews, and python-telegram-bot's own persistence.
+    """
+    ALTER TABLE report ADD COLUMN unit_id INTEGER REFERENCES unit (id);
+    ALTER TABLE report ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE report ADD COLUMN draft_key TEXT;
+    CREATE UNIQUE INDEX report_by_draft ON report (draft_key) WHERE draft_key IS NOT NULL;
+
+    CREATE TABLE period (
+        plan_id     INTEGER NOT NULL REFERENCES plan (id),
+        period      TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]Q[1-4]'),
+        state       TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+        deadline    TEXT,
+        changed_by  TEXT NOT NULL,
+        changed_at  TEXT NOT NULL,
+        PRIMARY KEY (plan_id, period)
+    );
+
+    CREATE TABLE draft (
+        telegram_id      INTEGER PRIMARY KEY,
+        key              TEXT NOT NULL UNIQUE,
+        chat_id          INTEGER NOT NULL,
+        assignment_id    INTEGER NOT NULL REFERENCES assignment (id),
+        unit_id          INTEGER NOT NULL REFERENCES unit (id),
+        period           TEXT NOT NULL,
+        step             TEXT NOT NULL,
+        progress         TEXT NOT NULL DEFAULT '',
+        status           TEXT CHECK (status IN ('on_track', 'behind', 'completed')),
+        reason           TEXT,
+        remedy           TEXT,
+        replace_next     INTEGER NOT NULL DEFAULT 0,
+        paused           INTEGER NOT NULL DEFAULT 0,
+        last_message_id  INTEGER NOT NULL DEFAULT 0,
+        started_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX draft_by_unit ON draft (unit_id, period);
+
+    CREATE TABLE review (
+        report_id   INTEGER PRIMARY KEY REFERENCES report (id),
+        decision    TEXT NOT NULL CHECK (decision IN ('approved', 'returned')),
+        comment     TEXT,
+        reviewer    INTEGER NOT NULL,
+        at          TEXT NOT NULL
+    );
+
+    CREATE TABLE ptb_data (
+        kind  TEXT NOT NULL CHECK (kind IN ('user', 'chat')),
+        id    INTEGER NOT NULL,
+        data  TEXT NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
+
+    CREATE TABLE ptb_conversation (
+        name   TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        state  TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+    );
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from storage.targets import Named
+from storage.targets import Named, official
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,14 @@ async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
             for aid, tid, position, lid, lname in await cursor.fetchall()
         ]
     async with conn.execute(
-        """
+        f"""
         SELECT r.assignment_id, r.period, r.revision, r.status, r.progress
         FROM report r JOIN assignment a ON a.id = r.assignment_id
         JOIN target t ON t.id = a.target_id
-        WHERE t.plan_id = ? AND r.revision = (
-            SELECT MAX(revision) FROM report
-            WHERE assignment_id = r.assignment_id AND period = r.period)
+        WHERE t.plan_id = ? AND r.id = (
+            SELECT MAX(o.id) FROM report o
+            WHERE o.assignment_id = r.assignment_id AND o.period = r.period
+            AND {official("o")})
         """,
         (plan_id,),
     ) as cursor:

@@ -12,6 +12,21 @@ import aiosqlite
 STATUSES = ("on_track", "behind", "completed")
 
 
+def official(alias: str = "r") -> str:
+    """Return the SQL condition that report `alias` is official.
+
+    Official: imported, or written by the assignment's lead unit; and, when it had to wait for
+    review, approved. Assisting units' parts and updates still under review are kept but are
+    not what leaders, the lights and the overview table show.
+    """
+    return (
+        f"(({alias}.unit_id IS NULL OR {alias}.unit_id = (SELECT au.unit_id FROM assignment_unit au"
+        f" WHERE au.assignment_id = {alias}.assignment_id AND au.position = 1))"
+        f" AND ({alias}.needs_review = 0 OR EXISTS (SELECT 1 FROM review v"
+        f" WHERE v.report_id = {alias}.id AND v.decision = 'approved')))"
+    )
+
+
 @dataclass(frozen=True)
 class Plan:
     """One target table: a year's targets of one government."""
@@ -37,6 +52,8 @@ class Report:
     source: str
     submitted_by: int | None
     submitted_at: str
+    unit_id: int | None = None  # the unit whose part this is; None: imported (official)
+    needs_review: bool = False  # submitted while review was required
 
 
 @dataclass(frozen=True)
@@ -68,7 +85,8 @@ def _plan(row: aiosqlite.Row) -> Plan:
     return Plan(row["id"], row["title"], row["year"], bool(row["is_current"]))
 
 
-def _report(row: aiosqlite.Row) -> Report:
+def report_from_row(row: aiosqlite.Row) -> Report:
+    """Return a report from a `report` table row."""
     return Report(
         id=row["id"],
         assignment_id=row["assignment_id"],
@@ -81,6 +99,8 @@ def _report(row: aiosqlite.Row) -> Report:
         source=row["source"],
         submitted_by=row["submitted_by"],
         submitted_at=row["submitted_at"],
+        unit_id=row["unit_id"],
+        needs_review=bool(row["needs_review"]),
     )
 
 
@@ -179,7 +199,8 @@ async def list_targets(
         """,
         (plan_id,),
     )
-    conditions = ["t.plan_id = ?"]
+    # Only the official rows: imported, or written by the assignment's lead unit.
+    conditions = ["t.plan_id = ?", official()]
     params: list[object] = [plan_id]
     if report_source is not None:
         conditions.append("r.source = ?")
@@ -203,7 +224,7 @@ async def list_targets(
     units: defaultdict[int, list[str]] = defaultdict(list)
     for row in unit_rows:
         units[row["assignment_id"]].append(row["name"])
-    latest = {row["assignment_id"]: _report(row) for row in report_rows}
+    latest = {row["assignment_id"]: report_from_row(row) for row in report_rows}
     assignments: defaultdict[int, list[Assignment]] = defaultdict(list)
     for row in assignment_rows:
         assignments[row["target_id"]].append(
@@ -317,6 +338,9 @@ async def append_report(
     submitted_by: int | None = None,
     reason: str | None = None,
     remedy: str | None = None,
+    unit_id: int | None = None,
+    needs_review: bool = False,
+    draft_key: str | None = None,
 ) -> int:
     """Add the next revision of an assignment's report for a period; return its revision."""
     rows = await _fetchall(
@@ -329,8 +353,8 @@ async def append_report(
     await conn.execute(
         """
         INSERT INTO report (assignment_id, period, revision, progress, status, reason, remedy,
-                            source, submitted_by, submitted_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            source, submitted_by, submitted_at, unit_id, needs_review, draft_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         (
             assignment_id,
@@ -343,6 +367,9 @@ async def append_report(
             source,
             submitted_by,
             at,
+            unit_id,
+            int(needs_review),
+            draft_key,
         ),
     )
     return revision
@@ -385,4 +412,4 @@ async def report_history(conn: aiosqlite.Connection, target_id: int) -> list[Rep
         "WHERE a.target_id = ? ORDER BY r.period DESC, r.submitted_at DESC, r.revision DESC",
         (target_id,),
     )
-    return [_report(row) for row in rows]
+    return [report_from_row(row) for row in rows]

@@ -96,17 +96,45 @@ class Harness:
 
     app: BotApplication
     request: RecordingRequest
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Message ids only grow in a chat, also across restarts of the bot (a new Harness).
+    _ids: itertools.count[int] = field(
+        default_factory=lambda: itertools.count(time.monotonic_ns() // 1000)
+    )
+    last_update: dict[str, Any] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
         return self.app.bot_data.settings.database_path
 
     async def _process(self, body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        self.last_update = {"update_id": next(self._ids), **body}
+        return await self.replay()
+
+    async def replay(self) -> list[tuple[str, dict[str, Any]]]:
+        """Deliver the last update again, as Telegram may; return the calls it caused."""
         before = len(self.request.calls)
-        update = Update.de_json({"update_id": next(self._ids), **body}, self.app.bot)
-        await self.app.process_update(update)
+        await self.app.process_update(Update.de_json(self.last_update, self.app.bot))
         return self.request.calls[before:]
+
+    async def send_sticker(self, person: Person) -> list[tuple[str, dict[str, Any]]]:
+        """Send a sticker (no text) in a private chat."""
+        sticker = {
+            "file_id": "sticker-1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": person.json(),
+            "chat": {"id": person.id, "type": "private"},
+            "sticker": sticker,
+        }
+        return await self._process({"message": message})
 
     async def send(self, person: Person, text: str) -> list[tuple[str, dict[str, Any]]]:
         """Send a private message; return the Bot API calls it caused."""
@@ -156,22 +184,36 @@ def shown(calls: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 @asynccontextmanager
-async def running_bot(tmp_path: Path, admin_ids: frozenset[int]) -> AsyncIterator[Harness]:
-    """Build the very Application `targetbot run` builds, on a demo database under tmp_path."""
+async def running_bot(
+    tmp_path: Path,
+    admin_ids: frozenset[int],
+    *,
+    load_demo: bool = True,
+    **settings_values: str,
+) -> AsyncIterator[Harness]:
+    """Build the very Application `targetbot run` builds, on a demo database under tmp_path.
+
+    `settings_values` adds settings by name (REVIEW_REQUIRED="true"); with `load_demo` false the
+    database is used as it is (a restart of the same bot).
+    """
     settings = Settings.from_mapping(
         {
             "BOT_TOKEN": TOKEN,
             "DATABASE_PATH": str(tmp_path / "targetbot.db"),
             "ADMIN_IDS": ",".join(map(str, admin_ids)),
+            **settings_values,
         }
     )
     request = RecordingRequest()
     app = build_application(settings, request=request)
     await app.initialize()
     await open_services(app)
-    await import_file(app.bot_data.db, DEMO_TABLE, actor="test")
+    await app.start()  # the job queue (conversation timeouts) and the persistence updater
+    if load_demo:
+        await import_file(app.bot_data.db, DEMO_TABLE, actor="test")
     try:
         yield Harness(app, request)
     finally:
+        await app.stop()
         await close_services(app)
         await app.shutdown()

@@ -148,7 +148,15 @@ async def test_in_groups_only_commands_are_answered_and_invites_stay_private(
 async def test_the_command_menu_is_registered_per_language(
     api: FakeBotAPI, bot: BotProcess
 ) -> None:
-    assert [c["command"] for c in api.commands["zh"]] == ["start", "help", "q", "whoami", "lang"]
+    assert [c["command"] for c in api.commands["zh"]] == [
+        "start",
+        "help",
+        "q",
+        "report",
+        "mine",
+        "whoami",
+        "lang",
+    ]
     assert api.commands["en"][1]["description"] == en("menu.help")
     assert api.commands[None] == api.commands["zh"]
 

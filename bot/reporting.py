@@ -1,0 +1,533 @@
+"""The quarterly update: the open period, a unit's targets, drafts step by step, submission.
+
+No Telegram here: the chat flow (handlers/report.py) calls these, and tests call them directly.
+Every change is one transaction; every refusal is an `UpdateRefused` naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+import aiosqlite
+
+from bot.periods import OpenPeriod, choose_open_period, parse_period
+from storage import audit
+from storage import reports as repo
+from storage import targets as plans
+from storage.db import transaction, utc_now
+from storage.reports import Draft
+from storage.targets import Plan, Report
+
+MAX_PROGRESS = 2000  # characters of progress text, all messages joined
+MAX_REASON = 500  # characters of a reason or a remedy
+
+# The steps of the flow, in order; a draft is always at one of them.
+PROGRESS, STATUS, REASON, REMEDY, PREVIEW = "progress", "status", "reason", "remedy", "preview"
+STEPS = (PROGRESS, STATUS, REASON, REMEDY, PREVIEW)
+
+
+class UpdateRefused(Exception):
+    """The update cannot go on as asked; `key` and `values` render the reason for the user."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+
+@dataclass(frozen=True)
+class Window:
+    """The current plan and the period open for reports in it (None: an admin closed it)."""
+
+    plan: Plan
+    open: OpenPeriod | None
+
+    def accepting(self, today: date) -> OpenPeriod:
+        """Return the open period if it still takes reports today, or say why not."""
+        if self.open is None:
+            raise UpdateRefused("report.closed")
+        if not self.open.accepts(today):
+            assert self.open.deadline is not None
+            raise UpdateRefused(
+                "report.deadline_passed",
+                period=self.open.period,
+                deadline=self.open.deadline.isoformat(),
+            )
+        return self.open
+
+
+@dataclass(frozen=True)
+class Task:
+    """One of a unit's targets in a period, and where the unit's update for it stands."""
+
+    assignment_id: int
+    target_id: int
+    number: int
+    content: str
+    deadline: str
+    due_date: date | None
+    leader: str
+    units: tuple[str, ...]
+    lead: bool  # the unit leads this assignment: its update is the official one
+    state: str  # draft (being written), else the report state
+    report_state: str  # missing, submitted, pending (awaits review) or returned
+    latest: Report | None  # the unit's latest revision for the period
+
+    @property
+    def done(self) -> bool:
+        """Tell whether the unit has submitted something that was not sent back."""
+        return self.report_state in ("submitted", "pending")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What was stored: the target, period, revision and time; `repeated` for a second tap."""
+
+    number: int
+    content: str
+    period: str
+    revision: int
+    at: str
+    status: str
+    pending_review: bool
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class Background:
+    """What a liaison sees while writing: last period's text, other units' parts, own revisions."""
+
+    previous: Report | None
+    others: list[tuple[str, Report]]  # (unit, latest revision) of the other units this period
+    mine: list[tuple[Report, str | None]]  # own revisions this period with their review
+
+
+async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window | None:
+    """Return the current plan and its open period as of `today`; None without a plan."""
+    plan = await plans.current_plan(conn)
+    if plan is None:
+        return None
+    chosen = choose_open_period(
+        plan_year=plan.year,
+        today=today,
+        latest_reported=await repo.latest_reported(conn, plan.id),
+        decisions=await repo.decisions(conn, plan.id),
+        days=days,
+    )
+    return Window(plan, chosen)
+
+
+async def tasks(conn: aiosqlite.Connection, unit_id: int, period: str) -> list[Task]:
+    """Return a unit's targets in the current plan for a period: still to do first, by number."""
+    async with conn.execute(
+        """
+        SELECT a.id AS assignment_id, t.id AS target_id, t.number, t.content, t.deadline,
+               t.due_date, l.name AS leader, au.position
+        FROM assignment_unit au JOIN assignment a ON a.id = au.assignment_id
+        JOIN target t ON t.id = a.target_id JOIN plan p ON p.id = t.plan_id
+        JOIN leader l ON l.id = a.leader_id
+        WHERE au.unit_id = ? AND p.is_current = 1 AND t.retired_at IS NULL
+          AND a.retired_at IS NULL
+        ORDER BY t.number, a.position
+        """,
+        (unit_id,),
+    ) as cursor:
+        rows = list(await cursor.fetchall())
+    drafts = await repo.drafts_of_unit(conn, unit_id, period)
+    found: list[Task] = []
+    for row in rows:
+        aid = int(row["assignment_id"])
+        units = await _unit_names(conn, aid)
+        lead = int(row["position"]) == 1
+        latest, decision = await _latest_of_unit(conn, aid, period, unit_id, lead)
+        report_state = _report_state(latest, decision)
+        found.append(
+            Task(
+                assignment_id=aid,
+                target_id=int(row["target_id"]),
+                number=int(row["number"]),
+                content=row["content"],
+                deadline=row["deadline"],
+                due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
+                leader=row["leader"],
+                units=units,
+                lead=lead,
+                state="draft" if aid in drafts else report_state,
+                report_state=report_state,
+                latest=latest,
+            )
+        )
+    order = {"returned": 0, "draft": 1, "missing": 2, "pending": 3, "submitted": 4}
+    return sorted(found, key=lambda task: (order[task.state], task.number))
+
+
+def _report_state(latest: Report | None, decision: str | None) -> str:
+    if latest is None:
+        return "missing"
+    if decision == "returned":
+        return "returned"
+    if latest.needs_review and decision is None:
+        return "pending"
+    return "submitted"
+
+
+async def _unit_names(conn: aiosqlite.Connection, assignment_id: int) -> tuple[str, ...]:
+    async with conn.execute(
+        "SELECT u.name FROM assignment_unit au JOIN unit u ON u.id = au.unit_id "
+        "WHERE au.assignment_id = ? ORDER BY au.position",
+        (assignment_id,),
+    ) as cursor:
+        return tuple(row[0] for row in await cursor.fetchall())
+
+
+async def _latest_of_unit(
+    conn: aiosqlite.Connection, assignment_id: int, period: str, unit_id: int, lead: bool
+) -> tuple[Report | None, str | None]:
+    """Return a unit's latest revision for a period (imported rows are the lead unit's)."""
+    mine = [
+        (report, decision)
+        for report, decision in await repo.unit_reports(conn, assignment_id, period)
+        if report.unit_id == unit_id or (lead and report.unit_id is None)
+    ]
+    return mine[-1] if mine else (None, None)
+
+
+async def task_for(
+    conn: aiosqlite.Connection, unit_id: int, assignment_id: int, period: str
+) -> Task | None:
+    """Return the unit's task for an assignment, or None when the unit has no part in it."""
+    found = [t for t in await tasks(conn, unit_id, period) if t.assignment_id == assignment_id]
+    return found[0] if found else None
+
+
+async def background(
+    conn: aiosqlite.Connection, task: Task, unit_id: int, period: str
+) -> Background:
+    """Return what the writer sees beside the form: last period, other units, own revisions."""
+    revisions = await repo.unit_reports(conn, task.assignment_id, period)
+    units = await _unit_ids(conn, task.assignment_id)
+    others: list[tuple[str, Report]] = []
+    for other_id, name in units:
+        if other_id == unit_id:
+            continue
+        theirs = [r for r, _ in revisions if r.unit_id == other_id]
+        if theirs:
+            others.append((name, theirs[-1]))
+    mine = [
+        (r, d) for r, d in revisions if r.unit_id == unit_id or (task.lead and r.unit_id is None)
+    ]
+    return Background(await repo.latest_before(conn, task.assignment_id, period), others, mine)
+
+
+async def _unit_ids(conn: aiosqlite.Connection, assignment_id: int) -> list[tuple[int, str]]:
+    async with conn.execute(
+        "SELECT u.id, u.name FROM assignment_unit au JOIN unit u ON u.id = au.unit_id "
+        "WHERE au.assignment_id = ? ORDER BY au.position",
+        (assignment_id,),
+    ) as cursor:
+        return [(int(i), str(name)) for i, name in await cursor.fetchall()]
+
+
+# ---------------------------------------------------------------------------- drafts
+
+
+async def begin(
+    conn: aiosqlite.Connection,
+    *,
+    telegram_id: int,
+    chat_id: int,
+    unit_id: int,
+    task: Task,
+    period: str,
+) -> Draft:
+    """Start (and store) a draft for a task; a revision starts from the unit's latest text."""
+    now = utc_now()
+    latest = task.latest
+    draft = Draft(
+        telegram_id=telegram_id,
+        key=secrets.token_urlsafe(9),
+        chat_id=chat_id,
+        assignment_id=task.assignment_id,
+        unit_id=unit_id,
+        period=period,
+        step=PROGRESS,
+        progress=latest.progress if latest else "",
+        status=latest.status if latest else None,
+        reason=latest.reason if latest else None,
+        remedy=latest.remedy if latest else None,
+        replace_next=latest is not None,
+        started_at=now,
+        updated_at=now,
+    )
+    await store(conn, draft)
+    return draft
+
+
+async def store(conn: aiosqlite.Connection, draft: Draft) -> None:
+    """Keep the draft as it is now, in one transaction."""
+    async with transaction(conn):
+        await repo.save_draft(conn, draft.but(updated_at=utc_now()))
+
+
+def add_text(draft: Draft, text: str, message_id: int) -> Draft:
+    """Return the draft with a progress message added (or replacing, after an edit request).
+
+    A message already taken (the same update delivered twice) changes nothing.
+    """
+    if message_id and message_id <= draft.last_message_id:
+        return draft
+    piece = text.strip()
+    if not piece:
+        raise UpdateRefused("report.empty_text")
+    joined = piece if draft.replace_next or not draft.progress else f"{draft.progress}\n{piece}"
+    if len(joined) > MAX_PROGRESS:
+        raise UpdateRefused(
+            "report.too_long", length=len(joined), limit=MAX_PROGRESS, piece=len(piece)
+        )
+    return draft.but(progress=joined, replace_next=False, last_message_id=message_id)
+
+
+def set_status(draft: Draft, status: str) -> Draft:
+    """Return the draft with its status chosen and the next step: reasons when behind."""
+    if status not in plans.STATUSES:
+        raise UpdateRefused("report.stale_button")
+    if not draft.progress.strip():
+        raise UpdateRefused("report.no_progress")
+    if status == "behind" and not draft.reason:
+        return draft.but(status=status, step=REASON)
+    if status == "behind" and not draft.remedy:
+        return draft.but(status=status, step=REMEDY)
+    return draft.but(status=status, step=PREVIEW)
+
+
+def set_reason(draft: Draft, text: str, message_id: int, *, remedy: bool) -> Draft:
+    """Return the draft with the reason (or the remedy) of a delay, and the next step."""
+    if message_id and message_id <= draft.last_message_id:
+        return draft
+    value = text.strip()
+    if not value:
+        raise UpdateRefused("report.empty_text")
+    if len(value) > MAX_REASON:
+        raise UpdateRefused("report.reason_too_long", length=len(value), limit=MAX_REASON)
+    if remedy:
+        return draft.but(remedy=value, step=PREVIEW, last_message_id=message_id)
+    step = REMEDY if not draft.remedy else PREVIEW
+    return draft.but(reason=value, step=step, last_message_id=message_id)
+
+
+def edit(draft: Draft, step: str) -> Draft:
+    """Return the draft sent back to one step; progress is replaced by the next message."""
+    if step not in (PROGRESS, STATUS, REASON, REMEDY):
+        raise UpdateRefused("report.stale_button")
+    if step in (REASON, REMEDY) and draft.status != "behind":
+        raise UpdateRefused("report.stale_button")
+    return draft.but(step=step, replace_next=step == PROGRESS or draft.replace_next)
+
+
+def ready(draft: Draft) -> Draft:
+    """Return the draft moved from writing progress on to choosing a status."""
+    if not draft.progress.strip():
+        raise UpdateRefused("report.no_progress")
+    return draft.but(step=STATUS, replace_next=False)
+
+
+def equals_previous(draft: Draft, previous: Report | None) -> bool:
+    """Tell whether the progress text is last period's, word for word (spaces aside)."""
+    return previous is not None and "".join(draft.progress.split()) == "".join(
+        previous.progress.split()
+    )
+
+
+async def discard(conn: aiosqlite.Connection, telegram_id: int) -> bool:
+    """Throw a user's draft away; False if there was none."""
+    async with transaction(conn):
+        return await repo.delete_draft(conn, telegram_id)
+
+
+async def pause(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
+    """Mark a user's draft as left idle: kept, and resumed only by /report."""
+    async with transaction(conn):
+        draft = await repo.get_draft(conn, telegram_id)
+        if draft is not None and not draft.paused:
+            await repo.save_draft(conn, draft.but(paused=True, updated_at=utc_now()))
+    return draft
+
+
+# ---------------------------------------------------------------------------- submitting
+
+
+async def submit(
+    conn: aiosqlite.Connection,
+    key: str,
+    *,
+    telegram_id: int,
+    unit_id: int,
+    today: date,
+    days: int,
+    review_required: bool,
+) -> Receipt:
+    """Store the draft `key` as the next revision, in one transaction, and forget the draft.
+
+    Submitting the same draft again (a double tap, an update delivered twice) stores nothing
+    and returns the first receipt.
+    """
+    async with transaction(conn):
+        done = await repo.report_by_draft(conn, key)
+        if done is not None:
+            target = await _target_of(conn, done.assignment_id)
+            return _receipt(target, done, repeated=True)
+        draft = await repo.get_draft(conn, telegram_id)
+        if draft is None or draft.key != key:
+            raise UpdateRefused("report.stale_button")
+        if draft.unit_id != unit_id:
+            raise UpdateRefused("report.not_your_target")
+        current = await window(conn, today, days)
+        if current is None:
+            raise UpdateRefused("report.closed")
+        period = current.accepting(today)
+        if period.period != draft.period:
+            raise UpdateRefused("report.period_changed", period=draft.period)
+        task = await task_for(conn, unit_id, draft.assignment_id, draft.period)
+        if task is None:
+            raise UpdateRefused("report.not_your_target")
+        if not draft.progress.strip() or draft.status is None:
+            raise UpdateRefused("report.incomplete")
+        behind = draft.status == "behind"
+        if behind and not (draft.reason and draft.remedy):
+            raise UpdateRefused("report.incomplete")
+        now = utc_now()
+        revision = await plans.append_report(
+            conn,
+            draft.assignment_id,
+            draft.period,
+            draft.progress,
+            draft.status,
+            source="chat",
+            at=now,
+            submitted_by=telegram_id,
+            reason=draft.reason if behind else None,
+            remedy=draft.remedy if behind else None,
+            unit_id=unit_id,
+            needs_review=review_required,
+            draft_key=key,
+        )
+        await repo.delete_draft(conn, telegram_id)
+        await audit.record(
+            conn,
+            actor=f"user:{telegram_id}",
+            action="report_submit",
+            subject=f"assignment:{draft.assignment_id}",
+            at=now,
+            detail={
+                "target": task.number,
+                "period": draft.period,
+                "revision": revision,
+                "status": draft.status,
+                "unit_id": unit_id,
+                "lead": task.lead,
+                "needs_review": review_required,
+            },
+        )
+        stored = await repo.report_by_draft(conn, key)
+        assert stored is not None
+        target = await _target_of(conn, draft.assignment_id)
+    return _receipt(target, stored, repeated=False)
+
+
+async def _target_of(conn: aiosqlite.Connection, assignment_id: int) -> tuple[int, str]:
+    async with conn.execute(
+        "SELECT t.number, t.content FROM assignment a JOIN target t ON t.id = a.target_id "
+        "WHERE a.id = ?",
+        (assignment_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def _receipt(target: tuple[int, str], report: Report, *, repeated: bool) -> Receipt:
+    return Receipt(
+        number=target[0],
+        content=target[1],
+        period=report.period,
+        revision=report.revision,
+        at=report.submitted_at,
+        status=report.status,
+        pending_review=report.needs_review,
+        repeated=repeated,
+    )
+
+
+# ---------------------------------------------------------------------------- admins
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A review made: the report, its target, and whom to tell."""
+
+    report: Report
+    number: int
+    content: str
+    decision: str
+    comment: str | None
+
+
+async def decide_review(
+    conn: aiosqlite.Connection,
+    report_id: int,
+    decision: str,
+    comment: str | None,
+    *,
+    reviewer: int,
+) -> Decision:
+    """Approve or return a submission waiting for review, once."""
+    if decision not in ("approved", "returned"):
+        raise UpdateRefused("review.stale")
+    now = utc_now()
+    async with transaction(conn):
+        report = await repo.report_by_id(conn, report_id)
+        if report is None or not report.needs_review:
+            raise UpdateRefused("review.stale")
+        if not await repo.record_review(
+            conn, report_id, decision, comment, reviewer=reviewer, at=now
+        ):
+            raise UpdateRefused("review.already", decision=await repo.review_of(conn, report_id))
+        number, content = await _target_of(conn, report.assignment_id)
+        await audit.record(
+            conn,
+            actor=f"user:{reviewer}",
+            action=f"review_{decision}",
+            subject=f"report:{report_id}",
+            at=now,
+            detail={"target": number, "period": report.period, "comment": comment},
+        )
+    return Decision(report, number, content, decision, comment)
+
+
+async def set_period(
+    conn: aiosqlite.Connection,
+    period: str,
+    state: str,
+    deadline: date | None,
+    *,
+    actor: str,
+) -> Plan:
+    """Open (with an optional deadline) or close a period of the current plan, audited."""
+    parse_period(period)
+    plan = await plans.current_plan(conn)
+    if plan is None:
+        raise UpdateRefused("period.no_plan")
+    now = utc_now()
+    async with transaction(conn):
+        await repo.decide(conn, plan.id, period, state, deadline, by=actor, at=now)
+        await audit.record(
+            conn,
+            actor=actor,
+            action=f"period_{state}",
+            subject=f"plan:{plan.id}:{period}",
+            at=now,
+            detail={"deadline": deadline.isoformat() if deadline else None},
+        )
+    return plan

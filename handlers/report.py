@@ -1,0 +1,577 @@
+"""/report and /mine: a unit's liaison submits the quarterly update step by step.
+
+Every step stores the draft before answering, so nothing typed is lost; the conversation's state
+is the draft's step (see storage/persistence.py), so a restart resumes where the writer was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import warnings
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import report_view as view
+from bot import reporting
+from bot.accounts import Account, admin_ids
+from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
+from handlers.access import answer, requires
+from handlers.context import BotContext
+from handlers.reply import buttons, show
+from storage import reports as repo
+from storage import users
+from storage.persistence import DRAFT_CONVERSATION
+from storage.reports import Draft
+
+END = ConversationHandler.END
+REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
+TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _t(context: BotContext, account: Account, key: str, /, **values: object) -> str:
+    """Return a plain (unescaped) message in the account's language."""
+    return context.services.t(key, account.language, **values)
+
+
+async def _window(context: BotContext) -> Window:
+    """Return the plan and its open period now, or refuse when there is no plan."""
+    services = context.services
+    current = await reporting.window(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+    if current is None:
+        raise UpdateRefused("query.no_plan")
+    return current
+
+
+async def _refuse(
+    update: Update, context: BotContext, account: Account, refusal: UpdateRefused
+) -> None:
+    """Tell the user why the step cannot go on: an alert on a button, else a message."""
+    text = _t(context, account, refusal.key, **refusal.values)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    else:
+        await show(update, text)
+
+
+def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboardMarkup | None:
+    """Return the buttons of the draft's step."""
+
+    def label(key: str) -> str:
+        return _t(context, account, f"report.button.{key}")
+
+    discard = (label("discard"), "rp:discard")
+    if draft.step == PROGRESS:
+        rows = [[(label("ready"), "rp:ready")]] if draft.progress else []
+        return buttons([*rows, [discard]])
+    if draft.step == STATUS:
+        return buttons(
+            [[(label(s), f"rp:status:{s}") for s in ("on_track", "behind", "completed")], [discard]]
+        )
+    if draft.step in (REASON, REMEDY):
+        return buttons([[discard]])
+    rows = [
+        [(label("confirm"), f"rp:confirm:{draft.key}")],
+        [(label("edit_progress"), "rp:edit:progress"), (label("edit_status"), "rp:edit:status")],
+    ]
+    if draft.status == "behind":
+        rows.append(
+            [(label("edit_reason"), "rp:edit:reason"), (label("edit_remedy"), "rp:edit:remedy")]
+        )
+    rows.append([(label("cancel"), "rp:cancel")])
+    return buttons(rows)
+
+
+async def _step_text(
+    context: BotContext, account: Account, draft: Draft, task: reporting.Task
+) -> str:
+    """Return the text of the draft's step: the preview, or the prompt with the text so far."""
+    t, lang = context.services.t, account.language
+    if draft.step == PREVIEW:
+        return (
+            view.preview(t, lang, draft, task.number, task.content, account.unit or "", task.lead)
+            + "\n\n"
+            + view.prompt(t, lang, draft, draft.period)
+        )
+    return view.prompt(t, lang, draft, draft.period)
+
+
+async def _task(context: BotContext, account: Account, draft: Draft) -> reporting.Task | None:
+    assert account.unit_id is not None
+    return await reporting.task_for(
+        context.services.db, account.unit_id, draft.assignment_id, draft.period
+    )
+
+
+async def _show_step(
+    update: Update,
+    context: BotContext,
+    account: Account,
+    draft: Draft,
+    *,
+    before: str = "",
+    edit: bool = True,
+) -> object:
+    """Show the draft's step (with `before` above it) and return it as the conversation state."""
+    task = await _task(context, account, draft)
+    if task is None:
+        await reporting.discard(context.services.db, account.telegram_id)
+        await show(update, _t(context, account, "report.not_your_target"), edit=edit)
+        return END
+    text = await _step_text(context, account, draft, task)
+    await show(
+        update,
+        f"{before}\n\n{text}" if before else text,
+        _markup(context, account, draft),
+        edit=edit,
+    )
+    return draft.step
+
+
+async def _current(
+    update: Update, context: BotContext, account: Account, step: str
+) -> Draft | object:
+    """Return the user's draft at `step`; otherwise show where the draft really is (a state)."""
+    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    if draft is None or draft.unit_id != account.unit_id:
+        await show(update, _t(context, account, "report.no_draft"))
+        return END
+    if draft.step != step:
+        hint = _t(context, account, "report.hint_step")
+        return await _show_step(update, context, account, draft, before=hint, edit=False)
+    return draft
+
+
+def _liaison(account: Account) -> bool:
+    return account.unit_id is not None
+
+
+async def _no_unit(update: Update, context: BotContext, account: Account) -> object:
+    await answer(update, context, context.text(account.language, "report.no_unit"))
+    return END
+
+
+# ---------------------------------------------------------------------------- entry
+
+
+@requires("liaison", private=True)
+async def report_command(update: Update, context: BotContext, account: Account) -> object:
+    """Continue the draft where it stopped, or list the unit's targets for this period."""
+    if not _liaison(account):
+        return await _no_unit(update, context, account)
+    db = context.services.db
+    draft = await repo.get_draft(db, account.telegram_id)
+    if draft is not None and draft.unit_id == account.unit_id:
+        if draft.paused:
+            draft = draft.but(paused=False)
+            await reporting.store(db, draft)
+        resume = _t(context, account, "report.resume", period=draft.period)
+        return await _show_step(update, context, account, draft, before=resume)
+    if draft is not None:  # a draft of a unit the user no longer belongs to
+        await reporting.discard(db, account.telegram_id)
+    try:
+        current = await _window(context)
+        period = current.accepting(context.services.today())
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return END
+    assert account.unit_id is not None
+    tasks = await reporting.tasks(db, account.unit_id, period.period)
+    if not tasks:
+        await show(update, _t(context, account, "report.no_tasks", unit=account.unit))
+        return END
+    heading = view.task_list(
+        context.services.t,
+        account.language,
+        account.unit or "",
+        period,
+        tasks,
+        context.services.today(),
+    )
+    rows = [[(view.task_button(task), f"rp:pick:{task.assignment_id}")] for task in tasks]
+    await show(update, heading, buttons(rows))
+    return END
+
+
+@requires("liaison", private=True)
+async def pick_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Start (or continue) the update of the chosen target, if it is the unit's."""
+    if not _liaison(account):
+        return await _no_unit(update, context, account)
+    assert update.callback_query is not None
+    assert account.unit_id is not None
+    raw = (update.callback_query.data or "").rsplit(":", 1)[-1]
+    db = context.services.db
+    draft = await repo.get_draft(db, account.telegram_id)
+    if (
+        draft is not None
+        and draft.unit_id == account.unit_id
+        and (draft.assignment_id == int(raw) or draft.progress or draft.status)
+    ):
+        # One draft at a time: never drop words typed for another target.
+        key = "report.resume" if draft.assignment_id == int(raw) else "report.other_draft"
+        if draft.paused:
+            draft = draft.but(paused=False)
+            await reporting.store(db, draft)
+        before = _t(context, account, key, period=draft.period)
+        return await _show_step(update, context, account, draft, before=before, edit=False)
+    try:
+        period = (await _window(context)).accepting(context.services.today())
+        task = await reporting.task_for(db, account.unit_id, int(raw), period.period)
+        if task is None:
+            raise UpdateRefused("report.not_your_target")
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return None  # the state stays as it was
+    draft = await reporting.begin(
+        db,
+        telegram_id=account.telegram_id,
+        chat_id=update.effective_chat.id if update.effective_chat else account.telegram_id,
+        unit_id=account.unit_id,
+        task=task,
+        period=period.period,
+    )
+    back = await reporting.background(db, task, account.unit_id, period.period)
+    card = view.card(
+        context.services.t,
+        account.language,
+        task,
+        account.unit or "",
+        period.period,
+        back,
+        context.services.settings.timezone,
+    )
+    return await _show_step(update, context, account, draft, before=card)
+
+
+# ---------------------------------------------------------------------------- steps
+
+
+@requires("liaison", private=True)
+async def progress_text(update: Update, context: BotContext, account: Account) -> object:
+    """Add a message to the progress text, store it, and say how long it is now."""
+    found = await _current(update, context, account, PROGRESS)
+    if not isinstance(found, Draft):
+        return found
+    message = update.effective_message
+    assert message is not None
+    try:
+        draft = reporting.add_text(found, message.text or "", message.message_id)
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return PROGRESS
+    if draft is found:
+        return PROGRESS  # the same message again: already taken
+    db = context.services.db
+    await reporting.store(db, draft)
+    text = view.taken(context.services.t, account.language, draft)
+    previous = await repo.latest_before(db, draft.assignment_id, draft.period)
+    if reporting.equals_previous(draft, previous):
+        assert previous is not None
+        text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
+    await show(update, text, _markup(context, account, draft))
+    return PROGRESS
+
+
+async def _advance(
+    update: Update,
+    context: BotContext,
+    account: Account,
+    step: str,
+    change: Callable[[Draft], Draft],
+) -> object:
+    """Apply one step's change to the draft at `step`, store it, and show the next step."""
+    found = await _current(update, context, account, step)
+    if not isinstance(found, Draft):
+        return found
+    try:
+        draft = change(found)
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return step
+    if draft is found:
+        return step  # the same message again: already taken
+    await reporting.store(context.services.db, draft)
+    return await _show_step(update, context, account, draft)
+
+
+def _pressed(update: Update) -> str:
+    """Return the last part of the pressed button's data: `rp:status:behind` → `behind`."""
+    assert update.callback_query is not None
+    return (update.callback_query.data or "").rsplit(":", 1)[-1]
+
+
+def _typed(update: Update) -> tuple[str, int]:
+    """Return the text of the message and its id."""
+    message = update.effective_message
+    assert message is not None
+    return message.text or "", message.message_id
+
+
+@requires("liaison", private=True)
+async def ready_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Move on from the progress text to the status."""
+    return await _advance(update, context, account, PROGRESS, reporting.ready)
+
+
+@requires("liaison", private=True)
+async def status_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Take the chosen status; ask the reason and remedy when behind."""
+    status = _pressed(update)
+    return await _advance(
+        update, context, account, STATUS, lambda draft: reporting.set_status(draft, status)
+    )
+
+
+@requires("liaison", private=True)
+async def reason_text(update: Update, context: BotContext, account: Account) -> object:
+    """Take the reason of the delay."""
+    text, message_id = _typed(update)
+    return await _advance(
+        update,
+        context,
+        account,
+        REASON,
+        lambda draft: reporting.set_reason(draft, text, message_id, remedy=False),
+    )
+
+
+@requires("liaison", private=True)
+async def remedy_text(update: Update, context: BotContext, account: Account) -> object:
+    """Take the remedy for the delay."""
+    text, message_id = _typed(update)
+    return await _advance(
+        update,
+        context,
+        account,
+        REMEDY,
+        lambda draft: reporting.set_reason(draft, text, message_id, remedy=True),
+    )
+
+
+@requires("liaison", private=True)
+async def edit_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Go back from the preview to one step."""
+    step = _pressed(update)
+    return await _advance(
+        update, context, account, PREVIEW, lambda draft: reporting.edit(draft, step)
+    )
+
+
+@requires("liaison", private=True)
+async def confirm_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Store the update in one transaction and answer with a receipt (once, however tapped)."""
+    if not _liaison(account):
+        return await _no_unit(update, context, account)
+    assert update.callback_query is not None
+    assert account.unit_id is not None
+    key = (update.callback_query.data or "").removeprefix("rp:confirm:")
+    services = context.services
+    try:
+        receipt = await reporting.submit(
+            services.db,
+            key,
+            telegram_id=account.telegram_id,
+            unit_id=account.unit_id,
+            today=services.today(),
+            days=services.settings.report_deadline_days,
+            review_required=services.settings.review_required,
+        )
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return None
+    current = await reporting.window(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+    deadline = (
+        view.deadline_words(services.t, account.language, current.open, services.today())
+        if current is not None and current.open is not None
+        else "—"
+    )
+    text = view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
+    await show(update, text)
+    if receipt.pending_review and not receipt.repeated:
+        await _tell_admins(context, account, receipt)
+    return END
+
+
+async def _tell_admins(context: BotContext, account: Account, receipt: reporting.Receipt) -> None:
+    """Tell every admin that a submission waits for review."""
+    services = context.services
+    for admin in await admin_ids(services.db, services.settings):
+        language = await _language_of(context, admin)
+        text = services.t(
+            "review.new",
+            language,
+            number=receipt.number,
+            unit=account.unit or "",
+            period=receipt.period,
+            revision=receipt.revision,
+        )
+        markup = buttons([[(services.t("review.button.open", language), "rv:next")]])
+        with contextlib.suppress(TelegramError):  # an unreachable admin sees it in /review
+            await context.bot.send_message(admin, _escape(text), reply_markup=markup)
+
+
+async def _language_of(context: BotContext, telegram_id: int) -> str:
+    user = await users.get_user(context.services.db, telegram_id)
+    return (user.language if user else None) or context.services.settings.default_language
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)
+
+
+# ---------------------------------------------------------------------------- leaving
+
+
+@requires("liaison", private=True)
+async def cancel(update: Update, context: BotContext, account: Account) -> object:
+    """Stop the update and throw the draft away."""
+    dropped = await reporting.discard(context.services.db, account.telegram_id)
+    key = "report.cancelled" if dropped else "report.nothing_to_cancel"
+    await show(update, _t(context, account, key))
+    return END
+
+
+@requires("liaison", private=True)
+async def discard_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Throw the draft away, at the writer's request."""
+    await reporting.discard(context.services.db, account.telegram_id)
+    await show(update, _t(context, account, "report.discarded"))
+    return END
+
+
+@requires("liaison", private=True)
+async def wrong_kind(update: Update, context: BotContext, account: Account) -> object:
+    """Answer input of the wrong kind (a sticker, a photo, text where a button is expected)."""
+    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    if draft is None:
+        await show(update, _t(context, account, "report.no_draft"))
+        return END
+    text_step = draft.step in (PROGRESS, REASON, REMEDY)
+    hint = _t(context, account, "report.hint_text" if text_step else "report.hint_buttons")
+    return await _show_step(update, context, account, draft, before=hint, edit=False)
+
+
+@requires("liaison")
+async def stale_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Answer a button of a step already left, or of a flow already over."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(_t(context, account, "report.stale_button"), show_alert=True)
+
+
+async def timed_out(update: object, context: BotContext) -> None:
+    """Pause a flow left idle: the draft is kept, and /report continues it."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    draft = await reporting.pause(context.services.db, update.effective_user.id)
+    if draft is None or update.effective_chat is None:
+        return
+    language = await _language_of(context, update.effective_user.id)
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(
+            update.effective_chat.id, _escape(context.services.t("report.paused", language))
+        )
+
+
+@requires("liaison", private=True)
+async def cancel_outside(update: Update, context: BotContext, account: Account) -> None:
+    """`/cancel` with no flow going: drop a paused draft, or say there is nothing to cancel."""
+    await cancel(update, context)
+
+
+@requires("liaison", private=True)
+async def mine_command(update: Update, context: BotContext, account: Account) -> None:
+    """List the unit's targets with this period's state and the days left."""
+    if not _liaison(account):
+        await _no_unit(update, context, account)
+        return
+    assert account.unit_id is not None
+    try:
+        current = await _window(context)
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return
+    if current.open is None:
+        await show(update, _t(context, account, "report.closed"))
+        return
+    tasks = await reporting.tasks(context.services.db, account.unit_id, current.open.period)
+    text = view.mine(
+        context.services.t,
+        account.language,
+        account.unit or "",
+        current.open,
+        tasks,
+        context.services.today(),
+    )
+    await show(update, text)
+
+
+def _conversation() -> ConversationHandler[BotContext]:
+    pick = CallbackQueryHandler(pick_pressed, pattern=r"^rp:pick:\d+$")
+    report = CommandHandler("report", report_command)
+    with warnings.catch_warnings():
+        # Buttons are tracked per chat and user, not per message, on purpose: every step checks
+        # the draft, so an old button can never act on the wrong step.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[report, pick],
+            states={
+                PROGRESS: [
+                    MessageHandler(TEXT_IN_PRIVATE, progress_text),
+                    CallbackQueryHandler(ready_pressed, pattern=r"^rp:ready$"),
+                ],
+                STATUS: [CallbackQueryHandler(status_pressed, pattern=r"^rp:status:")],
+                REASON: [MessageHandler(TEXT_IN_PRIVATE, reason_text)],
+                REMEDY: [MessageHandler(TEXT_IN_PRIVATE, remedy_text)],
+                PREVIEW: [
+                    CallbackQueryHandler(confirm_pressed, pattern=r"^rp:confirm:"),
+                    CallbackQueryHandler(edit_pressed, pattern=r"^rp:edit:"),
+                ],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+            },
+            fallbacks=[
+                report,
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
+                CallbackQueryHandler(discard_pressed, pattern=r"^rp:discard$"),
+                pick,
+                MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, wrong_kind),
+                CallbackQueryHandler(stale_pressed, pattern=r"^rp:"),
+            ],
+            name=DRAFT_CONVERSATION,
+            persistent=True,
+            conversation_timeout=REPORT_IDLE,
+        )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, with a conversation of its own for one Application."""
+    return [
+        _conversation(),
+        # Outside a flow: a second tap on confirm shows the first receipt; other old buttons say so.
+        CallbackQueryHandler(confirm_pressed, pattern=r"^rp:confirm:"),
+        CallbackQueryHandler(stale_pressed, pattern=r"^rp:"),
+        CommandHandler("cancel", cancel_outside),
+        CommandHandler("mine", mine_command),
+    ]

@@ -1,0 +1,232 @@
+"""/review (REVIEW_REQUIRED=true): admins approve submissions or return them with a comment."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import report_view as view
+from bot import reporting
+from bot.accounts import Account
+from bot.reporting import UpdateRefused
+from handlers.access import requires
+from handlers.context import BotContext
+from handlers.reply import buttons, show
+from storage import reports as repo
+from storage import users
+
+END = ConversationHandler.END
+COMMENT = "comment"
+MAX_COMMENT = 500
+
+
+async def _next(update: Update, context: BotContext, account: Account, *, edit: bool) -> None:
+    """Show the oldest submission waiting for review, or say there is none."""
+    services = context.services
+    t, lang = services.t, account.language
+    waiting = await repo.pending_reviews(services.db)
+    if not waiting:
+        await show(update, t("review.none", lang), edit=edit)
+        return
+    item = waiting[0]
+    previous = await repo.latest_before(services.db, item.report.assignment_id, item.report.period)
+    text = view.pending_text(t, lang, item, previous, 1, len(waiting), services.settings.timezone)
+    rid = item.report.id
+    markup = buttons(
+        [
+            [
+                (t("review.button.approve", lang), f"rv:ok:{rid}"),
+                (t("review.button.return", lang), f"rv:ret:{rid}"),
+            ]
+        ]
+    )
+    await show(update, text, markup, edit=edit)
+
+
+@requires("admin", private=True)
+async def review_command(update: Update, context: BotContext, account: Account) -> None:
+    """Show the oldest submission waiting for review."""
+    await _next(update, context, account, edit=False)
+
+
+@requires("admin", private=True)
+async def next_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Show the oldest submission waiting for review (from a notice's button)."""
+    await _next(update, context, account, edit=False)
+
+
+async def _tell_writer(
+    context: BotContext, decision: reporting.Decision, assignment_id: int
+) -> None:
+    """Tell the liaison who submitted what became of it; a returned update gets a revise button."""
+    writer = decision.report.submitted_by
+    if writer is None:
+        return
+    services = context.services
+    user = await users.get_user(services.db, writer)
+    lang = (user.language if user else None) or services.settings.default_language
+    values = {
+        "number": decision.number,
+        "period": decision.report.period,
+        "revision": decision.report.revision,
+        "comment": decision.comment or "",
+    }
+    text = services.t(f"review.told_{decision.decision}", lang, **values)
+    markup = (
+        buttons([[(services.t("review.button.revise", lang), f"rp:pick:{assignment_id}")]])
+        if decision.decision == "returned"
+        else None
+    )
+    with contextlib.suppress(TelegramError):  # they see it in /report all the same
+        await context.bot.send_message(writer, html.escape(text), reply_markup=markup)
+
+
+async def _decide(
+    update: Update,
+    context: BotContext,
+    account: Account,
+    report_id: int,
+    decision: str,
+    comment: str | None,
+) -> bool:
+    """Record a decision, tell the admin and the writer; False if it could not be made."""
+    services = context.services
+    try:
+        made = await reporting.decide_review(
+            services.db, report_id, decision, comment, reviewer=account.telegram_id
+        )
+    except UpdateRefused as refusal:
+        values = dict(refusal.values)
+        if "decision" in values:
+            values["decision"] = services.t(
+                f"review.decision.{values['decision']}", account.language
+            )
+        text = services.t(refusal.key, account.language, **values)
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await show(update, text)
+        return False
+    done = services.t(
+        f"review.done_{decision}",
+        account.language,
+        number=made.number,
+        period=made.report.period,
+        revision=made.report.revision,
+    )
+    await show(update, done)
+    await _tell_writer(context, made, made.report.assignment_id)
+    return True
+
+
+def _report_id(update: Update) -> int | None:
+    assert update.callback_query is not None
+    raw = (update.callback_query.data or "").rsplit(":", 1)[-1]
+    return int(raw) if raw.isdigit() else None
+
+
+@requires("admin", private=True)
+async def approve_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Approve a submission: leaders see it from now on."""
+    report_id = _report_id(update)
+    if report_id is None:
+        return
+    if await _decide(update, context, account, report_id, "approved", None):
+        await _next(update, context, account, edit=False)
+
+
+@requires("admin", private=True)
+async def return_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Ask for the comment to return a submission with."""
+    report_id = _report_id(update)
+    report = await repo.report_by_id(context.services.db, report_id) if report_id else None
+    if report is None or await repo.review_of(context.services.db, report.id) is not None:
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            context.services.t("review.stale", account.language), show_alert=True
+        )
+        return END
+    assert context.user_data is not None
+    context.user_data["returning"] = report.id
+    await show(
+        update, context.services.t("review.ask_comment", account.language, limit=MAX_COMMENT)
+    )
+    return COMMENT
+
+
+@requires("admin", private=True)
+async def comment_text(update: Update, context: BotContext, account: Account) -> object:
+    """Return the submission with this comment, and tell its writer."""
+    message = update.effective_message
+    assert message is not None
+    assert context.user_data is not None
+    comment = (message.text or "").strip()
+    if not comment or len(comment) > MAX_COMMENT:
+        await show(
+            update,
+            context.services.t(
+                "review.comment_length", account.language, length=len(comment), limit=MAX_COMMENT
+            ),
+        )
+        return COMMENT
+    report_id = context.user_data.pop("returning", None)
+    if not isinstance(report_id, int):
+        await show(update, context.services.t("review.stale", account.language))
+        return END
+    if await _decide(update, context, account, report_id, "returned", comment):
+        await _next(update, context, account, edit=False)
+    return END
+
+
+@requires("admin", private=True)
+async def cancel_comment(update: Update, context: BotContext, account: Account) -> object:
+    """Leave the submission undecided."""
+    if context.user_data is not None:
+        context.user_data.pop("returning", None)
+    await show(update, context.services.t("review.cancelled", account.language))
+    return END
+
+
+def _conversation() -> ConversationHandler[BotContext]:
+    with warnings.catch_warnings():
+        # The comment belongs to the admin, not to one message: per chat and user on purpose.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(return_pressed, pattern=r"^rv:ret:\d+$")],
+            states={
+                COMMENT: [
+                    MessageHandler(
+                        filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, comment_text
+                    )
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", cancel_comment)],
+            name="review",
+            persistent=True,
+            conversation_timeout=timedelta(hours=1),
+        )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, with a conversation of its own for one Application."""
+    return [
+        _conversation(),
+        CommandHandler("review", review_command),
+        CallbackQueryHandler(next_pressed, pattern=r"^rv:next$"),
+        CallbackQueryHandler(approve_pressed, pattern=r"^rv:ok:\d+$"),
+    ]
