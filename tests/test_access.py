@@ -20,7 +20,7 @@ ADMIN = Person(1001, "督查")
 VICTIM = Person(5005, "另一位联络员")
 PEOPLE = {"stranger": STRANGER, "liaison": LIAISON, "leader": LEADER, "admin": ADMIN}
 
-HINT, DENIED, OK = "hint", "denied", "ok"
+HINT, DENIED, OK, NO_UNIT = "hint", "denied", "ok", "no unit"
 # action: what each role gets (stranger, liaison, leader, admin).
 TABLE: dict[str, tuple[str, str, str, str]] = {
     "/start": (HINT, OK, OK, OK),
@@ -33,6 +33,13 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "/revoke 5005": (HINT, DENIED, DENIED, OK),
     "/alias 大数据局 工信局": (HINT, DENIED, DENIED, OK),
     "/q 曹临": (HINT, OK, OK, OK),
+    # Updates are a unit's: leaders and admins are bound to no unit.
+    "/report": (HINT, OK, NO_UNIT, NO_UNIT),
+    "/mine": (HINT, OK, NO_UNIT, NO_UNIT),
+    "/period": (HINT, DENIED, DENIED, OK),
+    "/period close 2023Q4": (HINT, DENIED, DENIED, OK),
+    "/review": (HINT, DENIED, DENIED, OK),
+    "button rv:ok:1": (HINT, DENIED, DENIED, OK),
     "button invite:liaison:{unit}": (HINT, DENIED, DENIED, OK),
     "button revoke:5005": (HINT, DENIED, DENIED, OK),
 }
@@ -73,6 +80,8 @@ async def test_each_role_gets_exactly_what_it_may(
         assert texts == [hint]
     elif expected == DENIED:
         assert texts == [denied]
+    elif expected == NO_UNIT:
+        assert texts == [zh("report.no_unit")]
     else:
         assert hint not in texts
         assert denied not in texts
@@ -80,6 +89,7 @@ async def test_each_role_gets_exactly_what_it_may(
     with sqlite3.connect(tmp_path / "targetbot.db") as conn:
         invites = conn.execute("SELECT COUNT(*) FROM invite").fetchone()[0]
         aliases = conn.execute("SELECT COUNT(*) FROM unit_alias").fetchone()[0]
+        periods = conn.execute("SELECT COUNT(*) FROM period").fetchone()[0]
         victim_role = conn.execute(
             "SELECT role FROM user WHERE telegram_id = ?", (VICTIM.id,)
         ).fetchone()[0]
@@ -87,6 +97,7 @@ async def test_each_role_gets_exactly_what_it_may(
     assert invites == (1 if changed_invites else 0)
     assert aliases == (1 if "alias" in action and expected == OK else 0)
     assert victim_role == (None if "revoke" in action and expected == OK else "liaison")
+    assert periods == (1 if "close" in action and expected == OK else 0)
 
 
 async def test_a_role_taken_away_is_refused_at_once(tmp_path: Path) -> None:

@@ -291,3 +291,75 @@ async def test_review_approve_and_return(tmp_path: Path) -> None:
             "SELECT r.revision, v.decision, v.comment FROM review v "
             "JOIN report r ON r.id = v.report_id ORDER BY r.revision",
         ) == [(1, "returned", "请补充投资完成比例"), (2, "approved", None)]
+
+
+async def test_the_lead_unit_sees_the_assisting_units_part_and_only_its_own_is_official(
+    tmp_path: Path,
+) -> None:
+    county = Person(2004, "东明")
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        db = harness.app.bot_data.db
+        units = {u.name: u.id for u in await plans.list_units(db)}
+        await set_role(
+            db, telegram_id=county.id, role="liaison", target_id=units["东明县人民政府"], actor="t"
+        )
+        listing = await harness.send(county, "/report")
+        label = "⬜ #53 加快建设东明石化30万吨/年UPC科技试验、烯烃新材料…"
+        assert list(buttons(listing)) == [label]
+        card = shown(await harness.press(county, buttons(listing)[label]))
+        assert "本单位：东明县人民政府（配合）" in card[0]
+        await harness.send(county, "东明县完成智能化改造项目12个")
+        await harness.press(county, "rp:ready")
+        preview = await harness.press(county, "rp:status:behind")
+        await harness.send(county, "资金未到位")
+        preview = await harness.send(county, "争取专项债支持")
+        receipt = shown(await harness.press(county, buttons(preview)["✅ 确认提交"]))
+        assert "2023Q4 · 第 1 版 · 滞后" in receipt[0]
+
+        lead = await harness.send(INDUSTRY, "/report")
+        card = shown(
+            await harness.press(
+                INDUSTRY, next(d for label, d in buttons(lead).items() if "#53" in label)
+            )
+        )[0]
+        assert (
+            "其他责任单位本期（2023Q4）填报：\n• 东明县人民政府：2023Q4 · 滞后 · 第 1 版：" in card
+        )
+        assert "东明县完成智能化改造项目12个" in card
+        # The assisting part does not make the target behind for leaders.
+        assert "#53" not in shown(await harness.send(LEADER, "/q 滞后"))[0]
+
+
+async def test_cancel_at_any_step_drops_the_draft_and_stores_nothing(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "完成投资21.5亿元")
+        await harness.press(LIAISON, "rp:ready")
+        assert shown(await harness.send(LIAISON, "/cancel")) == [zh("report.cancelled")]
+        assert rows(harness.db_path, "SELECT COUNT(*) FROM draft") == [(0,)]
+        assert shown(await harness.send(LIAISON, "/cancel")) == [zh("report.nothing_to_cancel")]
+        # After cancelling, free text is a question again.
+        assert shown(await harness.send(LIAISON, "曹临"))[0].startswith("🔎 理解为：领导 曹临")
+
+
+async def test_a_flow_left_idle_is_paused_and_report_continues_it(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "完成投资21.5亿元")
+        assert harness.app.job_queue is not None
+        (timeout,) = harness.app.job_queue.jobs()  # the conversation's timeout
+        before = len(harness.request.calls)
+        await timeout.run(harness.app)
+        assert shown(harness.request.calls[before:]) == [zh("report.paused")]
+        assert rows(harness.db_path, "SELECT paused, progress FROM draft") == [
+            (1, "完成投资21.5亿元")
+        ]
+        # The next free text is a question; /report brings the draft back.
+        assert shown(await harness.send(LIAISON, "曹临"))[0].startswith("🔎 理解为：领导 曹临")
+        resumed = shown(await harness.send(LIAISON, "/report"))[0]
+        assert resumed.startswith("继续您 2023Q4 的草稿：")
+        assert "完成投资21.5亿元" in resumed
+        assert rows(harness.db_path, "SELECT paused FROM draft") == [(0,)]
