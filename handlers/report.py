@@ -40,6 +40,7 @@ from storage.reports import Draft
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
+MAX_BUTTONS = 90  # targets listed as buttons; Telegram allows 100 in one keyboard
 TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 
 
@@ -173,12 +174,30 @@ async def _no_unit(update: Update, context: BotContext, account: Account) -> obj
 # ---------------------------------------------------------------------------- entry
 
 
+def _number(args: list[str]) -> int | None:
+    """Return the target number of `/report 90` (also #90, 90号, 第90项); None without one."""
+    raw = "".join(args).strip().lstrip("#第").removesuffix("项").removesuffix("号")
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 @requires("liaison", private=True)
 async def report_command(update: Update, context: BotContext, account: Account) -> object:
-    """Continue the draft where it stopped, or list the unit's targets for this period."""
+    """Continue the draft where it stopped, or list the unit's targets (`/report 90`: open one)."""
     if not _liaison(account):
         return await _no_unit(update, context, account)
     db = context.services.db
+    assert account.unit_id is not None
+    number = _number(context.args or [])
+    if number is not None:
+        period_now = await _accepting(update, context, account)
+        if period_now is None:
+            return END
+        tasks = await reporting.tasks(db, account.unit_id, period_now)
+        chosen = [task for task in tasks if task.number == number]
+        if not chosen:
+            await show(update, _t(context, account, "report.no_such_target", number=number))
+            return END
+        return await _open(update, context, account, chosen[0].assignment_id)
     draft = await repo.get_draft(db, account.telegram_id)
     if draft is not None and draft.unit_id == account.unit_id:
         if draft.paused:
@@ -194,7 +213,6 @@ async def report_command(update: Update, context: BotContext, account: Account) 
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return END
-    assert account.unit_id is not None
     tasks = await reporting.tasks(db, account.unit_id, period.period)
     if not tasks:
         await show(update, _t(context, account, "report.no_tasks", unit=account.unit))
@@ -207,9 +225,22 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         tasks,
         context.services.today(),
     )
-    rows = [[(view.task_button(task), f"rp:pick:{task.assignment_id}")] for task in tasks]
+    if len(tasks) > MAX_BUTTONS:  # Telegram takes 100 buttons at most; the rest by number
+        heading += "\n" + _t(context, account, "report.more", count=len(tasks) - MAX_BUTTONS)
+    rows = [
+        [(view.task_button(task), f"rp:pick:{task.assignment_id}")] for task in tasks[:MAX_BUTTONS]
+    ]
     await show(update, heading, buttons(rows))
     return END
+
+
+async def _accepting(update: Update, context: BotContext, account: Account) -> str | None:
+    """Return the period taking reports now, or say why none does and return None."""
+    try:
+        return (await _window(context)).accepting(context.services.today()).period
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return None
 
 
 @requires("liaison", private=True)
@@ -218,17 +249,23 @@ async def pick_pressed(update: Update, context: BotContext, account: Account) ->
     if not _liaison(account):
         return await _no_unit(update, context, account)
     assert update.callback_query is not None
+    return await _open(update, context, account, int(_pressed(update)))
+
+
+async def _open(
+    update: Update, context: BotContext, account: Account, assignment_id: int
+) -> object:
+    """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
-    raw = (update.callback_query.data or "").rsplit(":", 1)[-1]
     db = context.services.db
     draft = await repo.get_draft(db, account.telegram_id)
     if (
         draft is not None
         and draft.unit_id == account.unit_id
-        and (draft.assignment_id == int(raw) or draft.progress or draft.status)
+        and (draft.assignment_id == assignment_id or draft.progress or draft.status)
     ):
         # One draft at a time: never drop words typed for another target.
-        key = "report.resume" if draft.assignment_id == int(raw) else "report.other_draft"
+        key = "report.resume" if draft.assignment_id == assignment_id else "report.other_draft"
         if draft.paused:
             draft = draft.but(paused=False)
             await reporting.store(db, draft)
@@ -236,7 +273,7 @@ async def pick_pressed(update: Update, context: BotContext, account: Account) ->
         return await _show_step(update, context, account, draft, before=before, edit=False)
     try:
         period = (await _window(context)).accepting(context.services.today())
-        task = await reporting.task_for(db, account.unit_id, int(raw), period.period)
+        task = await reporting.task_for(db, account.unit_id, assignment_id, period.period)
         if task is None:
             raise UpdateRefused("report.not_your_target")
     except UpdateRefused as refusal:

@@ -99,13 +99,14 @@ async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
         ]
     async with conn.execute(
         f"""
-        SELECT r.assignment_id, r.period, r.revision, r.status, r.progress
-        FROM report r JOIN assignment a ON a.id = r.assignment_id
-        JOIN target t ON t.id = a.target_id
-        WHERE t.plan_id = ? AND r.id = (
-            SELECT MAX(o.id) FROM report o
-            WHERE o.assignment_id = r.assignment_id AND o.period = r.period
-            AND {official("o")})
+        SELECT assignment_id, period, revision, status, progress FROM (
+            SELECT r.assignment_id, r.period, r.revision, r.status, r.progress,
+                ROW_NUMBER() OVER (
+                    PARTITION BY r.assignment_id, r.period ORDER BY r.id DESC) AS rank
+            FROM report r JOIN assignment a ON a.id = r.assignment_id
+            JOIN target t ON t.id = a.target_id
+            WHERE t.plan_id = ? AND {official()}
+        ) WHERE rank = 1
         """,
         (plan_id,),
     ) as cursor:

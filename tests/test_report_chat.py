@@ -361,3 +361,14 @@ async def test_a_flow_left_idle_is_paused_and_report_continues_it(tmp_path: Path
         assert resumed.startswith("继续您 2023Q4 的草稿：")
         assert "完成投资21.5亿元" in resumed
         assert rows(harness.db_path, "SELECT paused FROM draft") == [(0,)]
+
+
+async def test_report_with_a_number_opens_that_target_if_it_is_the_units(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        assert shown(await harness.send(LIAISON, "/report 48")) == [
+            zh("report.no_such_target", number=48)
+        ]
+        card = shown(await harness.send(LIAISON, "/report #93"))[0]
+        assert card.startswith("#93 全面实施深度节水控水行动,创建国家节水型城市")
+        assert rows(harness.db_path, "SELECT step, period FROM draft") == [("progress", "2023Q4")]
