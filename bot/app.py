@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.accounts import ensure_admins
@@ -17,6 +18,7 @@ from bot.settings import Settings
 from handlers import build_handlers
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
+from handlers.pushes import start_checking
 from storage import users
 from storage.db import connect, transaction
 from storage.persistence import SQLitePersistence
@@ -50,9 +52,34 @@ async def set_command_menu(application: BotApplication) -> None:
 
 
 async def post_init(application: BotApplication) -> None:
-    """Prepare everything the handlers use before the first update arrives."""
+    """Prepare everything the handlers use before the first update arrives; start the pushes."""
     await open_services(application)
     await set_command_menu(application)
+    if application.job_queue is not None:
+        start_checking(application.job_queue)
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Return the limiter of every Bot API call: at most 29.5 messages a second, evenly spaced.
+
+    Telegram allows about 30 a second; a bucket of one (rather than a burst of 30 and then 30 a
+    second) never puts more than 30 into any one-second window. 429s are waited out (3 tries),
+    and groups get at most 20 a minute.
+    """
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29.5, max_retries=3)
+
+
+def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:
+    """Return a Bot for sending without the Application (`targetbot remind --send`)."""
+    api = settings.telegram_api_url
+    return ExtBot(
+        settings.require_token(),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
+        rate_limiter=rate_limiter(),
+        request=request,
+    )
 
 
 def build_application(settings: Settings, *, request: BaseRequest | None = None) -> BotApplication:
@@ -68,8 +95,8 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         .base_file_url(f"{api}/file/bot")
         .context_types(CONTEXT_TYPES)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
-        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-chat limits.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-group limits.
+        .rate_limiter(rate_limiter())
         # Conversation states and user data in the same SQLite file; drafts survive restarts.
         .persistence(SQLitePersistence(settings.database_path))
         .post_init(post_init)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from bot import cli_accounts, cli_query
+from bot import cli_accounts, cli_query, cli_remind
 from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
 from bot.engine import QueryEngine
 from bot.i18n import LANGUAGES, Translator
@@ -46,6 +46,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
     cli_accounts.add_commands(command, t)
     cli_query.add_commands(command, t)
+    cli_remind.add_commands(command, t)
     return parser
 
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_accounts.main(args, settings, t))
         if args.command in cli_query.COMMANDS:
             return asyncio.run(cli_query.main(args, settings, t))
+        if args.command in cli_remind.COMMANDS:
+            return asyncio.run(cli_remind.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +56,12 @@ class Settings:
     bot_username: str | None = None
     report_deadline_days: int = 5  # a quarter's report is due this many days after it ends
     review_required: bool = False  # chat submissions wait for an admin's approval
+    remind_days: tuple[int, ...] = (7, 3, 1)  # reminders this many days before a report deadline
+    due_remind_days: tuple[int, ...] = (14, 3)  # and before a target's own due date
+    remind_time: time = time(9, 0)  # local time pushes land at
+    quiet_hours: tuple[time, time] | None = (time(22, 0), time(8, 0))  # never push between
+    digest_weekday: int = 1  # ISO weekday of the leaders' weekly digest (1 = Monday)
+    fake_time: datetime | None = None  # tests and drills: the bot's clock starts here
 
     @classmethod
     def from_env(
@@ -89,7 +96,17 @@ class Settings:
                 "REPORT_DEADLINE_DAYS", get("REPORT_DEADLINE_DAYS") or "5", 0, 90
             ),
             review_required=_parse_bool("REVIEW_REQUIRED", get("REVIEW_REQUIRED") or "false"),
+            remind_days=_parse_days("REMIND_DAYS", get("REMIND_DAYS") or "7,3,1"),
+            due_remind_days=_parse_days("DUE_REMIND_DAYS", get("DUE_REMIND_DAYS") or "14,3"),
+            remind_time=_parse_time("REMIND_TIME", get("REMIND_TIME") or "09:00"),
+            quiet_hours=_parse_quiet(get("QUIET_HOURS") or "22:00-08:00"),
+            digest_weekday=_parse_int("DIGEST_WEEKDAY", get("DIGEST_WEEKDAY") or "1", 1, 7),
+            fake_time=_parse_moment("FAKE_TIME", get("FAKE_TIME")),
         )
+
+    def __post_init__(self) -> None:
+        if in_quiet_hours(self.remind_time, self.quiet_hours):
+            raise SettingsError("settings.time_in_quiet_hours", value=self.remind_time)
 
     def require_token(self) -> str:
         """Return the bot token, or fail with how to set it."""
@@ -162,3 +179,45 @@ def _parse_username(raw: str | None) -> str | None:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
         raise SettingsError("settings.bad_username", value=raw)
     return name
+
+
+def in_quiet_hours(moment: time, quiet: tuple[time, time] | None) -> bool:
+    """Tell whether a local time of day falls in the quiet hours (which may span midnight)."""
+    if quiet is None:
+        return False
+    start, end = quiet
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _parse_days(name: str, raw: str) -> tuple[int, ...]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not all(p.isascii() and p.isdigit() and 0 < int(p) <= 365 for p in parts):
+        raise SettingsError("settings.bad_days", name=name, value=raw)
+    return tuple(sorted({int(p) for p in parts}, reverse=True))
+
+
+def _parse_time(name: str, raw: str) -> time:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw.strip())
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise SettingsError("settings.bad_time", name=name, value=raw)
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _parse_quiet(raw: str) -> tuple[time, time] | None:
+    if raw.strip().lower() in ("none", "off", "-"):
+        return None
+    parts = raw.split("-")
+    if len(parts) != 2:
+        raise SettingsError("settings.bad_quiet", value=raw)
+    return _parse_time("QUIET_HOURS", parts[0]), _parse_time("QUIET_HOURS", parts[1])
+
+
+def _parse_moment(name: str, raw: str | None) -> datetime | None:
+    if raw is None:
+        return None
+    try:
+        return datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise SettingsError("settings.bad_moment", name=name, value=raw) from None

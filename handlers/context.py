@@ -27,9 +27,13 @@ class Services:
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set the time
 
     def configure(self, settings: Settings) -> None:
-        """Set the settings the services work with."""
+        """Set the settings the services work with (FAKE_TIME sets the clock's start)."""
         self._settings = settings
         self.engine = QueryEngine(settings.at_risk_margin)
+        if settings.fake_time is not None:
+            start = settings.fake_time.replace(tzinfo=settings.timezone)
+            offset = start - datetime.now(UTC)
+            self.clock = lambda: datetime.now(UTC) + offset
 
     @property
     def settings(self) -> Settings:
@@ -53,9 +57,13 @@ class Services:
             await self._db.close()
             self._db = None
 
+    def now(self) -> datetime:
+        """Return the time now in the configured time zone."""
+        return self.clock().astimezone(self.settings.timezone)
+
     def today(self) -> date:
         """Return today's date in the configured time zone."""
-        return self.clock().astimezone(self.settings.timezone).date()
+        return self.now().date()
 
     @property
     def t(self) -> Translator:

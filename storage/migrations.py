@@ -209,6 +209,30 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (name, key)
     );
     """,
+    # 6: pushes (reminders, 催办 summaries, digests): one row per stable key, claimed before it is
+    # sent, so each goes out once across restarts and overlapping checks; digest muting.
+    """
+    ALTER TABLE user ADD COLUMN digest_muted INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE push (
+        key           TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        recipient     INTEGER NOT NULL,
+        text          TEXT NOT NULL,
+        buttons       TEXT NOT NULL DEFAULT '[]',
+        payload       TEXT NOT NULL DEFAULT '{}',
+        state         TEXT NOT NULL
+                      CHECK (state IN ('sending', 'sent', 'retry', 'failed', 'blocked')),
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        attempted_at  TEXT,
+        next_try_at   TEXT,
+        error         TEXT,
+        created_at    TEXT NOT NULL,
+        sent_at       TEXT
+    );
+    CREATE INDEX push_by_state ON push (state, next_try_at);
+    CREATE INDEX push_by_recipient ON push (recipient, kind, sent_at);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

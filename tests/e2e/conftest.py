@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from tests.e2e.botapi import FakeBotAPI, User
 
 TOKEN = "123456789:TESTtokenForTheEndToEndRig_0123456"
+TODAY = date(2026, 11, 25)  # the bot's date in end-to-end tests (a Wednesday, a working day)
 ADMIN = User(1001, "督查", "zh", "duchashi")
 LIAISON = User(2002, "水务", "zh", "shuiwu")
 OTHER = User(3003, "路人", "zh")
@@ -92,6 +94,9 @@ def bot_env(api: FakeBotAPI, tmp_path: Path) -> dict[str, str]:
         DATABASE_PATH=str(tmp_path / "targetbot.db"),
         ADMIN_IDS=str(ADMIN.id),
         PYTHONUNBUFFERED="1",
+        # A fixed clock in quiet hours: no reminder or digest comes between a test's messages.
+        # Tests of pushes set their own time.
+        FAKE_TIME=f"{TODAY.isoformat()} 23:00",
     )
     return env
 

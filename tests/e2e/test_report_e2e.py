@@ -6,13 +6,13 @@ import asyncio
 import json
 import sqlite3
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.i18n import Translator
 from tests.e2e.botapi import FakeBotAPI, Sent, User
-from tests.e2e.conftest import ADMIN, LEADER, LIAISON, OTHER, BotProcess
+from tests.e2e.conftest import ADMIN, LEADER, LIAISON, OTHER, TODAY, BotProcess
 from tests.e2e.test_query_e2e import ask, bind, numbers
 
 zh = Translator("zh")
@@ -189,7 +189,7 @@ async def test_revision_before_the_deadline_and_refusal_after_it(
     api: FakeBotAPI, bot: BotProcess, tmp_path: Path
 ) -> None:
     await bind(api, LIAISON, "/invite liaison 水务局")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
     opened = await ask(api, ADMIN, f"/period open 2023Q4 {tomorrow}")
     assert opened.text.startswith(f"开放填报：2023Q4 · 截止：{tomorrow}")
 
@@ -211,7 +211,7 @@ async def test_revision_before_the_deadline_and_refusal_after_it(
         (2, "on_track", "1-11月完成投资23亿元，停工工程已复工"),
     ]
 
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
     await ask(api, ADMIN, f"/period deadline {yesterday}")
     refused = await ask(api, LIAISON, "/report")
     assert refused.text == zh("report.deadline_passed", period="2023Q4", deadline=yesterday)

@@ -1,0 +1,251 @@
+"""Pushes from the database: the picture of the world, the schedule, and claiming what is due.
+
+No Telegram here: handlers/pushes.py sends what `claim_due` hands it and reports back with
+`settled`; `targetbot remind` uses the same functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot.engine import QueryEngine
+from bot.i18n import Translator
+from bot.push_text import render
+from bot.query import ParsedQuery
+from bot.reminders import Duty, Light, Person, Schedule, World, plan
+from bot.reporting import window
+from bot.settings import Settings
+from storage import audit, users
+from storage import pushes as repo
+from storage import targets as plans
+from storage.db import transaction, utc_now
+from storage.pushes import Push
+from storage.targets import Named
+
+RETRY_AFTER = (60, 300, 1800, 7200)  # seconds before each further try of a failed push
+STALE_SENDING = timedelta(minutes=10)  # a send this old was interrupted by a crash: try again
+
+
+def schedule_of(settings: Settings, overrides: dict[str, Any]) -> Schedule:
+    """Return the schedule: the settings, with what admins changed in chat on top."""
+    base = Schedule(
+        report_days=settings.remind_days,
+        due_days=settings.due_remind_days,
+        at=settings.remind_time,
+        quiet=settings.quiet_hours,
+        digest_weekday=settings.digest_weekday,
+    )
+    changed: dict[str, Any] = {}
+    if "report_days" in overrides:
+        changed["report_days"] = tuple(int(d) for d in overrides["report_days"])
+    if "due_days" in overrides:
+        changed["due_days"] = tuple(int(d) for d in overrides["due_days"])
+    if "at" in overrides:
+        changed["at"] = datetime.strptime(str(overrides["at"]), "%H:%M").time()
+    if "digest_weekday" in overrides:
+        changed["digest_weekday"] = int(overrides["digest_weekday"])
+    return replace(base, **changed)
+
+
+async def schedule(conn: aiosqlite.Connection, settings: Settings) -> Schedule:
+    """Return the schedule in force."""
+    stored = await users.get_meta(conn, repo.SCHEDULE_KEY)
+    return schedule_of(settings, json.loads(stored) if stored else {})
+
+
+async def change_schedule(
+    conn: aiosqlite.Connection, settings: Settings, field: str, value: object, *, actor: str
+) -> Schedule:
+    """Change one part of the schedule (admins), audited; return the schedule now in force."""
+    stored = await users.get_meta(conn, repo.SCHEDULE_KEY)
+    overrides = json.loads(stored) if stored else {}
+    overrides[field] = value
+    result = schedule_of(settings, overrides)  # raises on a bad value before anything is kept
+    async with transaction(conn):
+        await users.set_meta(conn, repo.SCHEDULE_KEY, json.dumps(overrides))
+        await audit.record(
+            conn,
+            actor=actor,
+            action="schedule_change",
+            subject="schedule",
+            at=utc_now(),
+            detail={field: value},
+        )
+    return result
+
+
+async def world(
+    conn: aiosqlite.Connection, settings: Settings, engine: QueryEngine, now: datetime
+) -> World:
+    """Return the picture of the world the planner needs, as of `now` (local time)."""
+    today = now.date()
+    current = await window(conn, today, settings.report_deadline_days)
+    if current is None:
+        return World(now, None)
+    period = current.open
+    states = await repo.lead_states(conn, period.period) if period else {}
+    completed = {
+        a.id
+        for target in await plans.list_targets(conn, current.plan.id)
+        for a in target.assignments
+        if a.latest_report is not None and a.latest_report.status == "completed"
+    }
+    duties = tuple(
+        Duty(
+            assignment_id=row.assignment_id,
+            target_id=row.target_id,
+            number=row.number,
+            content=row.content,
+            unit_id=row.unit_id,
+            unit=row.unit,
+            leader_id=row.leader_id,
+            leader=row.leader,
+            state=states.get(row.assignment_id, "missing"),
+            due_date=date.fromisoformat(row.due_date) if row.due_date else None,
+            completed=row.assignment_id in completed,
+        )
+        for row in await repo.lead_duties(conn, current.plan.id)
+    )
+    muted = await repo.digest_muted(conn)
+    people = tuple(
+        Person(
+            telegram_id=user.telegram_id,
+            name=user.name,
+            language=user.language or settings.default_language,
+            role=user.role or "",
+            unit_id=user.unit_id,
+            leader_id=user.leader_id,
+            active=user.active,
+            digest_muted=user.telegram_id in muted,
+            binding=user.unit or user.leader or "",
+        )
+        for user in await users.list_users(conn)
+    )
+    leaders = {p.leader_id: p.binding for p in people if p.role == "leader" and p.leader_id}
+    lights: dict[int, list[Light]] = {}
+    last: dict[int, dict[str, str]] = {}
+    if leaders:
+        await engine.refresh(conn, today)
+        index = engine.index
+        for leader_id, name in leaders.items():
+            if index is None:
+                break
+            query = ParsedQuery(text=name, leaders=[Named(leader_id, name)])
+            result = index.search(query, today=today)
+            lights[leader_id] = [
+                Light(hit.target.number, hit.target.content, hit.light, hit.status)
+                for hit in sorted(result.hits, key=lambda h: h.target.number)
+            ]
+        for person in people:
+            if person.role == "leader":
+                payload = await repo.last_payload(conn, person.telegram_id, "digest")
+                if payload:
+                    last[person.telegram_id] = dict(payload.get("lights", {}))
+    return World(now, period, duties, people, lights, last)
+
+
+async def due_all(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    engine: QueryEngine,
+    now: datetime,
+    t: Translator,
+) -> list[tuple[Push, bool]]:
+    """Return every push due at `now`, in words, each with whether it was claimed before."""
+    due = plan(await world(conn, settings, engine, now), await schedule(conn, settings))
+    seen = await repo.known(conn, [d.key for d in due])
+    return [(render(d, t, now.date()), d.key in seen) for d in due]
+
+
+async def due_now(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    engine: QueryEngine,
+    now: datetime,
+    t: Translator,
+) -> list[Push]:
+    """Return the pushes due at `now` that were never claimed, in words."""
+    return [push for push, seen in await due_all(conn, settings, engine, now, t) if not seen]
+
+
+async def claim_notices(
+    conn: aiosqlite.Connection, notices: list[Push], now: datetime
+) -> list[Push]:
+    """Claim notices to admins; return those not claimed before."""
+    at = _stamp(now)
+    async with transaction(conn):
+        return [push for push in notices if await repo.claim(conn, push, at)]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Pushes this check may send: new ones it claimed, and earlier ones due for a retry."""
+
+    new: list[Push]
+    retries: list[Push]
+
+    @property
+    def all(self) -> list[Push]:
+        """Return every push to send now."""
+        return [*self.new, *self.retries]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+async def claim_due(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    engine: QueryEngine,
+    now: datetime,
+    t: Translator,
+) -> Claimed:
+    """Claim every push due now (once: a key claimed elsewhere is left alone) and the retries."""
+    candidates = await due_now(conn, settings, engine, now, t)
+    at = _stamp(now)
+    new: list[Push] = []
+    async with transaction(conn):
+        for push in candidates:
+            if await repo.claim(conn, push, at):
+                new.append(push)
+        retries = []
+        for push in await repo.due_again(conn, at, _stamp(now - STALE_SENDING)):
+            if await repo.retake(conn, push.key, at):
+                retries.append(push)
+    return Claimed(new, retries)
+
+
+async def settled(
+    conn: aiosqlite.Connection,
+    push: Push,
+    outcome: str,
+    now: datetime,
+    *,
+    error: str | None = None,
+) -> str:
+    """Record a send's outcome (`sent`, `blocked`, or `error`); return the state it left."""
+    at = _stamp(now)
+    attempts = push.attempts + 1  # this try included
+    if outcome in ("sent", "blocked"):
+        state, next_try = outcome, None
+    elif attempts <= len(RETRY_AFTER):
+        state, next_try = "retry", _stamp(now + timedelta(seconds=RETRY_AFTER[attempts - 1]))
+    else:
+        state, next_try = "failed", None
+    async with transaction(conn):
+        await repo.settle(conn, push.key, state, at=at, error=error, next_try_at=next_try)
+        if outcome == "blocked":
+            await users.set_active(conn, push.recipient, False)
+    return state
+
+
+async def record_check(conn: aiosqlite.Connection, now: datetime) -> None:
+    """Remember when pushes were last checked (shown to admins, awaited by tests)."""
+    async with transaction(conn):
+        await users.set_meta(conn, "last_push_check", _stamp(now))

@@ -1,0 +1,251 @@
+"""Which pushes are due now: reminders, overdue notices, 催办 summaries, due dates, digests.
+
+Pure: given the time and a picture of the world, it returns the pushes due, each with a stable
+key (kind, period or target, recipient, day) so that a push is recognised when seen again.
+Pushes land at the schedule's time on working days of the Chinese calendar, never in quiet
+hours; a reminder that falls on a holiday or weekend moves to the working day before.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from bot.periods import OpenPeriod
+from bot.settings import in_quiet_hours
+from bot.workdays import is_workday, workday_on_or_after, workday_on_or_before
+
+OPEN_STATES = ("missing", "draft", "returned")  # a lead unit's update still to come
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When pushes go out."""
+
+    report_days: tuple[int, ...] = (7, 3, 1)
+    due_days: tuple[int, ...] = (14, 3)
+    at: time = time(9, 0)
+    quiet: tuple[time, time] | None = (time(22, 0), time(8, 0))
+    digest_weekday: int = 1  # ISO: 1 = Monday
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone pushes may go to."""
+
+    telegram_id: int
+    name: str
+    language: str
+    role: str
+    unit_id: int | None = None
+    leader_id: int | None = None
+    active: bool = True
+    digest_muted: bool = False
+    binding: str = ""  # the unit or leader they are bound to
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A lead unit's update for one assignment, and where it stands in the open period."""
+
+    assignment_id: int
+    target_id: int
+    number: int
+    content: str
+    unit_id: int
+    unit: str
+    leader_id: int
+    leader: str
+    state: str  # missing, draft, returned, pending or submitted
+    due_date: date | None = None
+    completed: bool = False  # the latest official report says 已完成
+
+
+@dataclass(frozen=True)
+class Light:
+    """A target's traffic light, for a leader's digest."""
+
+    number: int
+    content: str
+    light: str
+    status: str
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything the planner looks at."""
+
+    now: datetime  # local, aware
+    period: OpenPeriod | None
+    duties: tuple[Duty, ...] = ()
+    people: tuple[Person, ...] = ()
+    lights: dict[int, list[Light]] = field(default_factory=dict)  # leader id → their targets
+    last_digest: dict[int, dict[str, str]] = field(default_factory=dict)  # person → number: light
+
+
+@dataclass(frozen=True)
+class Due:
+    """A push due now, before it is put in words."""
+
+    key: str
+    kind: str  # remind, overdue, cuiban, due, digest
+    to: Person
+    day: date
+    duties: tuple[Duty, ...] = ()
+    deadline: date | None = None
+    period: str | None = None
+    unreachable: tuple[Person, ...] = ()
+    lights: tuple[Light, ...] = ()
+    changes: tuple[tuple[Light, str], ...] = ()  # (now, light before)
+    compared: bool = False  # a digest with an earlier one to compare with
+
+
+def may_push(now: datetime, schedule: Schedule) -> bool:
+    """Tell whether pushes may go out at this moment: a working day, time come, not quiet."""
+    return (
+        is_workday(now.date())
+        and now.time() >= schedule.at
+        and not in_quiet_hours(now.time(), schedule.quiet)
+    )
+
+
+def reminder_day(deadline: date, days: tuple[int, ...], today: date) -> date | None:
+    """Return the day of the latest reminder before `deadline` that is due by `today`.
+
+    A reminder's day is `days` before the deadline, moved back to a working day. Only the
+    latest one is returned: after a pause the bot sends one reminder, not every missed one.
+    """
+    if today > deadline:
+        return None
+    days_due = [workday_on_or_before(deadline - timedelta(days=k)) for k in days]
+    passed = [day for day in days_due if day <= today]
+    return max(passed) if passed else None
+
+
+def plan(world: World, schedule: Schedule) -> list[Due]:
+    """Return every push due at `world.now` (whether or not it was sent before)."""
+    if not may_push(world.now, schedule):
+        return []
+    return [
+        *_report_pushes(world, schedule),
+        *_due_date_pushes(world, schedule),
+        *_digests(world, schedule),
+    ]
+
+
+def _liaisons(world: World) -> dict[int, list[Person]]:
+    found: defaultdict[int, list[Person]] = defaultdict(list)
+    for person in world.people:
+        if person.role == "liaison" and person.unit_id is not None and person.active:
+            found[person.unit_id].append(person)
+    return found
+
+
+def _report_pushes(world: World, schedule: Schedule) -> list[Due]:
+    period = world.period
+    if period is None or period.deadline is None:
+        return []
+    today, deadline = world.now.date(), period.deadline
+    open_duties = [d for d in world.duties if d.state in OPEN_STATES]
+    by_unit: defaultdict[int, list[Duty]] = defaultdict(list)
+    for duty in open_duties:
+        by_unit[duty.unit_id].append(duty)
+    liaisons = _liaisons(world)
+    pushes: list[Due] = []
+    day = reminder_day(deadline, schedule.report_days, today)
+    if day is not None:
+        for unit_id, duties in by_unit.items():
+            for person in liaisons.get(unit_id, []):
+                key = f"remind:{period.period}:{person.telegram_id}:{day.isoformat()}"
+                pushes.append(
+                    Due(key, "remind", person, day, tuple(duties), deadline, period.period)
+                )
+    overdue = workday_on_or_after(deadline + timedelta(days=1))
+    if today < overdue:
+        return pushes
+    for unit_id, duties in by_unit.items():
+        for person in liaisons.get(unit_id, []):
+            key = f"overdue:{period.period}:{person.telegram_id}"
+            pushes.append(
+                Due(key, "overdue", person, overdue, tuple(duties), deadline, period.period)
+            )
+    unreachable = tuple(p for p in world.people if not p.active and p.role is not None)
+    for person in world.people:
+        if not person.active:
+            continue
+        if person.role == "leader":
+            mine = tuple(d for d in open_duties if d.leader_id == person.leader_id)
+            extra: tuple[Person, ...] = ()
+        elif person.role == "admin":
+            mine, extra = tuple(open_duties), unreachable
+        else:
+            continue
+        if mine or extra:
+            key = f"cuiban:{period.period}:{person.telegram_id}"
+            pushes.append(Due(key, "cuiban", person, overdue, mine, deadline, period.period, extra))
+    return pushes
+
+
+def _due_date_pushes(world: World, schedule: Schedule) -> list[Due]:
+    """Remind the lead unit's liaisons of targets nearing their own due date, one push a day."""
+    today = world.now.date()
+    liaisons = _liaisons(world)
+    grouped: defaultdict[tuple[int, date], list[Duty]] = defaultdict(list)
+    people: dict[int, Person] = {}
+    for duty in world.duties:
+        if duty.due_date is None or duty.completed:
+            continue
+        day = reminder_day(duty.due_date, schedule.due_days, today)
+        if day is None:
+            continue
+        for person in liaisons.get(duty.unit_id, []):
+            grouped[(person.telegram_id, day)].append(duty)
+            people[person.telegram_id] = person
+    return [
+        Due(f"due:{telegram_id}:{day.isoformat()}", "due", people[telegram_id], day, tuple(duties))
+        for (telegram_id, day), duties in sorted(grouped.items())
+    ]
+
+
+def digest_day(today: date, weekday: int) -> date | None:
+    """Return this week's digest day: the weekday, or the next working day of the same week."""
+    day = today - timedelta(days=today.isoweekday() - weekday)
+    while day.isocalendar()[:2] == today.isocalendar()[:2]:
+        if is_workday(day):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def _digests(world: World, schedule: Schedule) -> list[Due]:
+    today = world.now.date()
+    if digest_day(today, schedule.digest_weekday) != today:
+        return []  # on its day only: a digest late in the week would be stale
+    year, week, _ = today.isocalendar()
+    pushes: list[Due] = []
+    for person in world.people:
+        if person.role != "leader" or not person.active or person.digest_muted:
+            continue
+        lights = tuple(world.lights.get(person.leader_id or 0, []))
+        if not lights:
+            continue
+        before = world.last_digest.get(person.telegram_id, {})
+        changes = tuple(
+            (light, before[str(light.number)])
+            for light in lights
+            if str(light.number) in before and before[str(light.number)] != light.light
+        )
+        key = f"digest:{year}W{week:02d}:{person.telegram_id}"
+        pushes.append(
+            Due(
+                key,
+                "digest",
+                person,
+                today,
+                lights=lights,
+                changes=changes,
+                compared=bool(before),
+            )
+        )
+    return pushes

@@ -1,0 +1,147 @@
+"""Send the pushes that are due: from the job queue every minute, or from `targetbot remind`."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden, RetryAfter, TelegramError
+
+from bot import pushes
+from bot.accounts import admin_ids
+from bot.engine import QueryEngine
+from bot.i18n import Translator
+from bot.settings import Settings
+from handlers.context import BotContext
+from storage import users
+from storage.pushes import Push
+
+log = logging.getLogger(__name__)
+CHECK_EVERY = 60  # seconds between checks for due pushes
+SENDING_AT_ONCE = 8  # sends in flight together; the rate limiter keeps to Telegram's limits
+
+
+@dataclass
+class Delivery:
+    """What one check did."""
+
+    sent: list[Push] = field(default_factory=list)
+    blocked: list[Push] = field(default_factory=list)
+    retrying: list[Push] = field(default_factory=list)
+    failed: list[Push] = field(default_factory=list)
+
+
+def _markup(push: Push) -> InlineKeyboardMarkup | None:
+    if not push.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in push.buttons
+        ]
+    )
+
+
+async def _send(bot: Bot, push: Push) -> tuple[str, str | None]:
+    """Send one push; return `sent`, `blocked` (403) or `error` with what went wrong."""
+    try:
+        await bot.send_message(push.recipient, html.escape(push.text), reply_markup=_markup(push))
+    except Forbidden as error:
+        return "blocked", str(error)
+    except RetryAfter as error:  # still 429 after the rate limiter's own retries
+        return "error", f"429: retry after {error.retry_after}"
+    except TelegramError as error:  # timeouts, network trouble, 5xx, a bad request
+        return "error", f"{type(error).__name__}: {error}"
+    return "sent", None
+
+
+async def _send_all(
+    bot: Bot, conn: aiosqlite.Connection, batch: list[Push], now: datetime, delivery: Delivery
+) -> None:
+    """Send a batch, a few at a time, and record each outcome as it comes."""
+    gate = asyncio.Semaphore(SENDING_AT_ONCE)
+
+    async def one(push: Push) -> None:
+        async with gate:
+            outcome, error = await _send(bot, push)
+        state = await pushes.settled(conn, push, outcome, now, error=error)
+        lists = {"sent": delivery.sent, "blocked": delivery.blocked, "retry": delivery.retrying}
+        lists.get(state, delivery.failed).append(replace(push, error=error))
+        if error:
+            log.warning("push %s to %s: %s (%s)", push.key, push.recipient, error, state)
+
+    await asyncio.gather(*(one(push) for push in batch))
+
+
+async def deliver(
+    bot: Bot,
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    engine: QueryEngine,
+    now: datetime,
+) -> Delivery:
+    """Send every push due now, once; tell admins of users who blocked the bot and of failures."""
+    t = Translator(settings.default_language)
+    claimed = await pushes.claim_due(conn, settings, engine, now, t)
+    delivery = Delivery()
+    await _send_all(bot, conn, claimed.all, now, delivery)
+    notices = await _admin_notices(conn, settings, delivery, now, t)
+    if notices:
+        await _send_all(bot, conn, notices, now, Delivery())
+    await pushes.record_check(conn, now)
+    return delivery
+
+
+async def _admin_notices(
+    conn: aiosqlite.Connection, settings: Settings, delivery: Delivery, now: datetime, t: Translator
+) -> list[Push]:
+    """Claim notices to admins: who could not be reached, which pushes failed for good."""
+    wanted: list[Push] = []
+    admins = await admin_ids(conn, settings)
+    troubles = [("blocked", p) for p in delivery.blocked] + [("failed", p) for p in delivery.failed]
+    for kind, push in troubles:
+        user = await users.get_user(conn, push.recipient)
+        values = {
+            "who": f"{(user.name if user else '') or push.recipient}（{push.recipient}）",
+            "binding": (user.unit or user.leader or user.role or "") if user else "",
+            "error": push.error or "",
+        }
+        for admin in admins:
+            if admin == push.recipient:
+                continue
+            admin_user = await users.get_user(conn, admin)
+            lang = (admin_user.language if admin_user else None) or settings.default_language
+            text = t(f"push.{kind}_admin", lang, **values)
+            wanted.append(
+                Push(key=f"{kind}:{push.key}:{admin}", kind=kind, recipient=admin, text=text)
+            )
+    return await pushes.claim_notices(conn, wanted, now)
+
+
+async def check_pushes(context: BotContext) -> None:
+    """The job: send what is due now."""
+    services = context.services
+    delivery = await deliver(
+        context.bot, services.db, services.settings, services.engine, services.now()
+    )
+    if delivery.sent or delivery.blocked or delivery.failed:
+        log.info(
+            "pushes: %d sent, %d blocked, %d to retry, %d failed",
+            len(delivery.sent),
+            len(delivery.blocked),
+            len(delivery.retrying),
+            len(delivery.failed),
+        )
+
+
+def start_checking(job_queue: Any) -> None:
+    """Check for due pushes now and then every minute (a stable job name: one such job)."""
+    for job in job_queue.get_jobs_by_name("pushes"):
+        job.schedule_removal()
+    job_queue.run_repeating(check_pushes, interval=CHECK_EVERY, first=1, name="pushes")

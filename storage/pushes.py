@@ -1,0 +1,217 @@
+"""Repository of pushes: each reminder, summary or digest by its stable key, and its fate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+SCHEDULE_KEY = "schedule"  # the admins' schedule, in the meta table
+
+
+@dataclass(frozen=True)
+class Push:
+    """A message to one person, named by a key that never repeats (kind, period, whom, day)."""
+
+    key: str
+    kind: str
+    recipient: int
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    payload: dict[str, Any] = field(default_factory=dict)
+    state: str = "sending"
+    attempts: int = 0
+    error: str | None = None
+    sent_at: str | None = None
+
+
+def _push(row: aiosqlite.Row) -> Push:
+    return Push(
+        key=row["key"],
+        kind=row["kind"],
+        recipient=row["recipient"],
+        text=row["text"],
+        buttons=[[(label, data) for label, data in line] for line in json.loads(row["buttons"])],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        error=row["error"],
+        sent_at=row["sent_at"],
+    )
+
+
+async def known(conn: aiosqlite.Connection, keys: Iterable[str]) -> set[str]:
+    """Return which of these keys were claimed already (whatever became of them)."""
+    wanted = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(f"SELECT key FROM push WHERE key IN ({marks})", chunk) as cursor:
+            found.update(row[0] for row in await cursor.fetchall())
+    return found
+
+
+async def claim(conn: aiosqlite.Connection, push: Push, at: str) -> bool:
+    """Record a push as being sent; False if its key was claimed before (it is not sent again)."""
+    async with conn.execute(
+        """
+        INSERT OR IGNORE INTO push (key, kind, recipient, text, buttons, payload, state,
+                                    attempts, attempted_at, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)
+        """,
+        (
+            push.key,
+            push.kind,
+            push.recipient,
+            push.text,
+            json.dumps(push.buttons, ensure_ascii=False),
+            json.dumps(push.payload, ensure_ascii=False),
+            at,
+            at,
+        ),
+    ) as cursor:
+        return cursor.rowcount == 1
+
+
+async def retake(conn: aiosqlite.Connection, key: str, at: str) -> bool:
+    """Take a push due for another try; False if another check took it first."""
+    async with conn.execute(
+        "UPDATE push SET state = 'sending', attempts = attempts + 1, attempted_at = ? "
+        "WHERE key = ? AND state IN ('retry', 'sending')",
+        (at, key),
+    ) as cursor:
+        return cursor.rowcount == 1
+
+
+async def settle(
+    conn: aiosqlite.Connection,
+    key: str,
+    state: str,
+    *,
+    at: str,
+    error: str | None = None,
+    next_try_at: str | None = None,
+) -> None:
+    """Record what became of a push: sent, retry later, failed for good, or blocked."""
+    await conn.execute(
+        "UPDATE push SET state = ?, error = ?, next_try_at = ?, "
+        "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE key = ?",
+        (state, error, next_try_at, state, at, key),
+    )
+
+
+async def due_again(conn: aiosqlite.Connection, now: str, stale_before: str) -> list[Push]:
+    """Return pushes to try again: retries whose time came, and sends a crash interrupted."""
+    async with conn.execute(
+        """
+        SELECT * FROM push
+        WHERE (state = 'retry' AND next_try_at <= ?) OR (state = 'sending' AND attempted_at < ?)
+        ORDER BY created_at, key
+        """,
+        (now, stale_before),
+    ) as cursor:
+        return [_push(row) for row in await cursor.fetchall()]
+
+
+async def get(conn: aiosqlite.Connection, key: str) -> Push | None:
+    """Return one push by its key."""
+    async with conn.execute("SELECT * FROM push WHERE key = ?", (key,)) as cursor:
+        row = await cursor.fetchone()
+    return _push(row) if row else None
+
+
+async def last_payload(
+    conn: aiosqlite.Connection, recipient: int, kind: str
+) -> dict[str, Any] | None:
+    """Return what the last sent push of a kind to someone carried (the last digest's lights)."""
+    async with conn.execute(
+        "SELECT payload FROM push WHERE recipient = ? AND kind = ? AND state = 'sent' "
+        "ORDER BY sent_at DESC LIMIT 1",
+        (recipient, kind),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return json.loads(row[0]) if row else None
+
+
+async def set_digest_muted(conn: aiosqlite.Connection, telegram_id: int, muted: bool) -> None:
+    """Mute or unmute someone's weekly digest."""
+    await conn.execute(
+        "UPDATE user SET digest_muted = ? WHERE telegram_id = ?", (int(muted), telegram_id)
+    )
+
+
+async def digest_muted(conn: aiosqlite.Connection) -> set[int]:
+    """Return who muted the weekly digest."""
+    async with conn.execute("SELECT telegram_id FROM user WHERE digest_muted = 1") as cursor:
+        return {int(row[0]) for row in await cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    """A live assignment of the current plan with its lead unit and leader."""
+
+    assignment_id: int
+    target_id: int
+    number: int
+    content: str
+    due_date: str | None
+    unit_id: int
+    unit: str
+    leader_id: int
+    leader: str
+
+
+async def lead_duties(conn: aiosqlite.Connection, plan_id: int) -> list[DutyRow]:
+    """Return every live assignment of a plan with its lead unit, by target number."""
+    async with conn.execute(
+        """
+        SELECT a.id, t.id, t.number, t.content, t.due_date, u.id, u.name, l.id, l.name
+        FROM assignment a JOIN target t ON t.id = a.target_id
+        JOIN assignment_unit au ON au.assignment_id = a.id AND au.position = 1
+        JOIN unit u ON u.id = au.unit_id JOIN leader l ON l.id = a.leader_id
+        WHERE t.plan_id = ? AND t.retired_at IS NULL AND a.retired_at IS NULL
+        ORDER BY t.number, a.position
+        """,
+        (plan_id,),
+    ) as cursor:
+        return [DutyRow(*row) for row in await cursor.fetchall()]
+
+
+async def lead_states(conn: aiosqlite.Connection, period: str) -> dict[int, str]:
+    """Return, per assignment, the state of its lead unit's latest revision for a period."""
+    async with conn.execute(
+        """
+        SELECT r.assignment_id, r.needs_review, v.decision FROM report r
+        LEFT JOIN review v ON v.report_id = r.id
+        WHERE r.id IN (
+            SELECT MAX(o.id) FROM report o
+            JOIN assignment_unit au ON au.assignment_id = o.assignment_id AND au.position = 1
+            WHERE o.period = ? AND (o.unit_id IS NULL OR o.unit_id = au.unit_id)
+            GROUP BY o.assignment_id)
+        """,
+        (period,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    states: dict[int, str] = {}
+    for assignment_id, needs_review, decision in rows:
+        if decision == "returned":
+            states[assignment_id] = "returned"
+        elif needs_review and decision is None:
+            states[assignment_id] = "pending"
+        else:
+            states[assignment_id] = "submitted"
+    async with conn.execute(
+        """
+        SELECT d.assignment_id FROM draft d
+        JOIN assignment_unit au ON au.assignment_id = d.assignment_id AND au.position = 1
+        WHERE d.period = ? AND d.unit_id = au.unit_id
+        """,
+        (period,),
+    ) as cursor:
+        for (assignment_id,) in await cursor.fetchall():
+            states.setdefault(assignment_id, "draft")
+    return states
