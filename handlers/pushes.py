@@ -108,7 +108,9 @@ async def _admin_notices(
     for kind, push in troubles:
         user = await users.get_user(conn, push.recipient)
         values = {
-            "who": f"{(user.name if user else '') or push.recipient}（{push.recipient}）",
+            "who": f"{user.name}（{push.recipient}）"
+            if user and user.name
+            else str(push.recipient),
             "binding": (user.unit or user.leader or user.role or "") if user else "",
             "error": push.error or "",
         }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 import aiosqlite
 
@@ -31,16 +33,34 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
     return conn
 
 
+# One transaction at a time per connection: the job queue's pushes run beside the handlers on
+# the same connection, and SQLite has no nested transactions. A task already inside a
+# transaction joins it.
+_locks: WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = WeakKeyDictionary()
+_owners: WeakKeyDictionary[aiosqlite.Connection, asyncio.Task[object]] = WeakKeyDictionary()
+
+
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """Run the block in one write transaction: commit on success, roll back on any error."""
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        await conn.rollback()
-        raise
-    await conn.commit()
+    task = asyncio.current_task()
+    if task is not None and _owners.get(conn) is task:
+        yield conn  # already in this task's transaction
+        return
+    lock = _locks.setdefault(conn, asyncio.Lock())
+    async with lock:
+        if task is not None:
+            _owners[conn] = task
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.rollback()
+                raise
+            await conn.commit()
+        finally:
+            _owners.pop(conn, None)
 
 
 def utc_now() -> str:

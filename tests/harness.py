@@ -29,6 +29,8 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._ids = itertools.count(1)
+        self.blocked: set[int] = set()  # chats that answer 403: the user blocked the bot
+        self.failing: dict[int, int] = {}  # chat → how many more sends answer 502
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -53,6 +55,12 @@ class RecordingRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
+        chat = int(str(params.get("chat_id") or 0))
+        if chat in self.blocked:
+            return 403, _error(403, "Forbidden: bot was blocked by the user")
+        if self.failing.get(chat):
+            self.failing[chat] -= 1
+            return 502, _error(502, "Bad Gateway")
         return 200, json.dumps({"ok": True, "result": self._result(name, params)}).encode()
 
     def _result(self, name: str, params: dict[str, Any]) -> object:
@@ -71,6 +79,10 @@ class RecordingRequest(BaseRequest):
                 message["reply_markup"] = params["reply_markup"]
             return message
         return True
+
+
+def _error(code: int, description: str) -> bytes:
+    return json.dumps({"ok": False, "error_code": code, "description": description}).encode()
 
 
 @dataclass(frozen=True)

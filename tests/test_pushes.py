@@ -1,0 +1,178 @@
+"""Sending pushes from the real Application: once, across restarts, 403s, retries, overlaps."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import reporting
+from bot.accounts import set_role
+from handlers.pushes import Delivery, deliver
+from storage import targets as plans
+from storage.db import connect
+from tests.harness import Harness, Person, running_bot, shown
+
+TZ = ZoneInfo("Asia/Shanghai")
+ADMIN = Person(1001, "督查")
+LIAISON = Person(2002, "水务")
+# A Wednesday and a working day; the deadline a week later makes today the 7-day reminder.
+NOW = datetime(2026, 11, 25, 9, 30, tzinfo=TZ)
+DEADLINE = date(2026, 12, 2)
+
+
+async def prepare(harness: Harness) -> None:
+    db = harness.app.bot_data.db
+    unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+    await set_role(
+        db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t", name="水务"
+    )
+    await reporting.set_period(db, "2023Q4", "open", DEADLINE, actor="test")
+
+
+async def check(harness: Harness, now: datetime = NOW) -> tuple[Delivery, list[Any]]:
+    """Run one check as the job does; return what it did and the Bot API calls it made."""
+    services = harness.app.bot_data
+    before = len(harness.request.calls)
+    done = await deliver(harness.app.bot, services.db, services.settings, services.engine, now)
+    return done, harness.request.calls[before:]
+
+
+def to(calls: list[Any], chat: int) -> list[dict[str, Any]]:
+    return [params for name, params in calls if name == "sendMessage" and params["chat_id"] == chat]
+
+
+def pushes(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT kind, recipient, state, attempts FROM push ORDER BY key"
+        ).fetchall()
+
+
+async def test_a_due_reminder_goes_out_once_also_after_a_restart(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        done, calls = await check(harness)
+        (sent,) = to(calls, LIAISON.id)
+        assert sent["text"].startswith(
+            "⏰ 填报提醒：市水务局 的 2023Q4 进度填报将于 2026-12-02 截止（还有 7 天），"
+            "以下 3 个目标尚未提交：\n⬜ #90 持续推进"
+        )
+        labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["✍️ #90", "✍️ #93", "✍️ #96"]
+        assert len(done.sent) == 1
+        _, again = await check(harness, NOW + timedelta(hours=3))
+        assert to(again, LIAISON.id) == []
+
+        # The reminder's button starts the update of that target.
+        pick = sent["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        card = shown(await harness.press(LIAISON, pick))
+        assert card[0].startswith("#90 持续推进“七网”建设")
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
+        _, after_restart = await check(harness, NOW + timedelta(hours=4))
+        assert to(after_restart, LIAISON.id) == []
+    assert pushes(tmp_path / "targetbot.db") == [("remind", LIAISON.id, "sent", 1)]
+
+
+async def test_nobody_who_submitted_is_reminded(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        db = harness.app.bot_data.db
+        unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+        for task in await reporting.tasks(db, unit.id, "2023Q4"):
+            draft = await reporting.begin(
+                db,
+                telegram_id=LIAISON.id,
+                chat_id=LIAISON.id,
+                unit_id=unit.id,
+                task=task,
+                period="2023Q4",
+            )
+            draft = reporting.set_status(
+                reporting.ready(reporting.add_text(draft, "进展", 1)), "on_track"
+            )
+            await reporting.store(db, draft)
+            await reporting.submit(
+                db,
+                draft.key,
+                telegram_id=LIAISON.id,
+                unit_id=unit.id,
+                today=NOW.date(),
+                days=5,
+                review_required=False,
+            )
+        done, calls = await check(harness)
+        assert to(calls, LIAISON.id) == []
+        assert done.sent == []
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_inactive_and_named_to_admins(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        harness.request.blocked.add(LIAISON.id)
+        done, calls = await check(harness)
+        assert len(done.blocked) == 1
+        (notice,) = to(calls, ADMIN.id)
+        assert notice["text"] == (
+            "⚠️ 无法送达：水务（2002）（市水务局）已屏蔽机器人或停用账号，已标记为停用。请另行联系。"
+        )
+        with sqlite3.connect(harness.db_path) as conn:
+            assert conn.execute("SELECT active FROM user WHERE telegram_id = 2002").fetchone() == (
+                0,
+            )
+        # Not tried again, and admins are not told twice.
+        _, again = await check(harness, NOW + timedelta(minutes=5))
+        assert [p["chat_id"] for _, p in again if _ == "sendMessage"] == []
+        assert ("remind", LIAISON.id, "blocked", 1) in pushes(harness.db_path)
+
+
+async def test_failures_are_retried_with_backoff_then_reported(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        harness.request.failing[LIAISON.id] = 2
+        done, _ = await check(harness)
+        assert len(done.retrying) == 1
+        assert pushes(harness.db_path) == [("remind", LIAISON.id, "retry", 1)]
+        done, calls = await check(harness, NOW + timedelta(seconds=30))  # not yet time
+        assert to(calls, LIAISON.id) == []
+        done, _ = await check(harness, NOW + timedelta(seconds=61))
+        assert pushes(harness.db_path) == [("remind", LIAISON.id, "retry", 2)]
+        done, calls = await check(harness, NOW + timedelta(seconds=61 + 301))
+        assert len(to(calls, LIAISON.id)) == 1
+        assert pushes(harness.db_path) == [("remind", LIAISON.id, "sent", 3)]
+
+        # A push that never gets through is given up after five tries, and admins are told.
+        harness.request.failing[LIAISON.id] = 99
+        await harness.app.bot_data.db.execute("DELETE FROM push")
+        moment = NOW
+        for wait in (0, 61, 301, 1801, 7201):
+            moment += timedelta(seconds=wait)
+            done, calls = await check(harness, moment)
+        assert len(done.failed) == 1
+        (notice,) = to(calls, ADMIN.id)
+        assert notice["text"].startswith(
+            "⚠️ 推送多次失败：发给 水务（2002）（市水务局）的消息没有送达："
+        )
+        assert "Bad Gateway" in notice["text"]
+
+
+async def test_overlapping_checks_send_each_push_once(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        services = harness.app.bot_data
+        other = await connect(harness.db_path)  # as `targetbot remind --send` would
+        try:
+            results = await asyncio.gather(
+                deliver(harness.app.bot, services.db, services.settings, services.engine, NOW),
+                deliver(harness.app.bot, other, services.settings, services.engine, NOW),
+            )
+        finally:
+            await other.close()
+        assert sum(len(r.sent) for r in results) == 1
+        sends = [p for name, p in harness.request.calls if name == "sendMessage"]
+        assert [p["chat_id"] for p in sends] == [LIAISON.id]
