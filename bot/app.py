@@ -25,7 +25,8 @@ from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
-MENU = ("start", "help", "q", "report", "mine", "whoami", "lang")  # the menu every user sees
+# The command menu every user sees.
+MENU = ("start", "help", "q", "report", "mine", "settings", "whoami", "lang")
 
 
 async def open_services(application: BotApplication) -> None:

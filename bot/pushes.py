@@ -19,7 +19,7 @@ from bot.push_text import render
 from bot.query import ParsedQuery
 from bot.reminders import Duty, Light, Person, Schedule, World, plan
 from bot.reporting import window
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
 from storage import targets as plans
@@ -58,6 +58,26 @@ async def schedule(conn: aiosqlite.Connection, settings: Settings) -> Schedule:
     return schedule_of(settings, json.loads(stored) if stored else {})
 
 
+SCHEDULE_FIELDS = {
+    "remind": "report_days",
+    "due": "due_days",
+    "time": "at",
+    "digest": "digest_weekday",
+}
+
+
+def schedule_value(word: str, raw: str) -> tuple[str, object]:
+    """Return the schedule field an admin's word names and its value (SettingsError if bad)."""
+    field = SCHEDULE_FIELDS.get(word)
+    if field is None:
+        raise SettingsError("settings.bad_schedule_field", value=word)
+    if field in ("report_days", "due_days"):
+        return field, list(parse_days(word, raw))
+    if field == "at":
+        return field, parse_time(word, raw).strftime("%H:%M")
+    return field, parse_int(word, raw, 1, 7)
+
+
 async def change_schedule(
     conn: aiosqlite.Connection, settings: Settings, field: str, value: object, *, actor: str
 ) -> Schedule:
@@ -65,7 +85,9 @@ async def change_schedule(
     stored = await users.get_meta(conn, repo.SCHEDULE_KEY)
     overrides = json.loads(stored) if stored else {}
     overrides[field] = value
-    result = schedule_of(settings, overrides)  # raises on a bad value before anything is kept
+    result = schedule_of(settings, overrides)
+    if in_quiet_hours(result.at, result.quiet):
+        raise SettingsError("settings.time_in_quiet_hours", value=result.at.strftime("%H:%M"))
     async with transaction(conn):
         await users.set_meta(conn, repo.SCHEDULE_KEY, json.dumps(overrides))
         await audit.record(

@@ -89,18 +89,18 @@ class Settings:
             telegram_api_url=_parse_api_url(get("TELEGRAM_API_URL") or DEFAULT_API_URL),
             default_language=_parse_language(get("DEFAULT_LANGUAGE") or "zh"),
             load_demo_data=_parse_bool("LOAD_DEMO_DATA", get("LOAD_DEMO_DATA") or "true"),
-            invite_days=_parse_int("INVITE_DAYS", get("INVITE_DAYS") or "7", 1, 365),
-            at_risk_margin=_parse_int("AT_RISK_MARGIN", get("AT_RISK_MARGIN") or "15", 0, 100),
+            invite_days=parse_int("INVITE_DAYS", get("INVITE_DAYS") or "7", 1, 365),
+            at_risk_margin=parse_int("AT_RISK_MARGIN", get("AT_RISK_MARGIN") or "15", 0, 100),
             bot_username=_parse_username(get("BOT_USERNAME")),
-            report_deadline_days=_parse_int(
+            report_deadline_days=parse_int(
                 "REPORT_DEADLINE_DAYS", get("REPORT_DEADLINE_DAYS") or "5", 0, 90
             ),
             review_required=_parse_bool("REVIEW_REQUIRED", get("REVIEW_REQUIRED") or "false"),
-            remind_days=_parse_days("REMIND_DAYS", get("REMIND_DAYS") or "7,3,1"),
-            due_remind_days=_parse_days("DUE_REMIND_DAYS", get("DUE_REMIND_DAYS") or "14,3"),
-            remind_time=_parse_time("REMIND_TIME", get("REMIND_TIME") or "09:00"),
+            remind_days=parse_days("REMIND_DAYS", get("REMIND_DAYS") or "7,3,1"),
+            due_remind_days=parse_days("DUE_REMIND_DAYS", get("DUE_REMIND_DAYS") or "14,3"),
+            remind_time=parse_time("REMIND_TIME", get("REMIND_TIME") or "09:00"),
             quiet_hours=_parse_quiet(get("QUIET_HOURS") or "22:00-08:00"),
-            digest_weekday=_parse_int("DIGEST_WEEKDAY", get("DIGEST_WEEKDAY") or "1", 1, 7),
+            digest_weekday=parse_int("DIGEST_WEEKDAY", get("DIGEST_WEEKDAY") or "1", 1, 7),
             fake_time=_parse_moment("FAKE_TIME", get("FAKE_TIME")),
         )
 
@@ -166,7 +166,8 @@ def _parse_bool(name: str, raw: str) -> bool:
     raise SettingsError("settings.bad_bool", name=name, value=raw)
 
 
-def _parse_int(name: str, raw: str, low: int, high: int) -> int:
+def parse_int(name: str, raw: str, low: int, high: int) -> int:
+    """Return a whole number within bounds, or fail naming the setting."""
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
         raise SettingsError("settings.bad_int", name=name, value=raw, low=low, high=high)
     return int(raw)
@@ -191,14 +192,16 @@ def in_quiet_hours(moment: time, quiet: tuple[time, time] | None) -> bool:
     return moment >= start or moment < end
 
 
-def _parse_days(name: str, raw: str) -> tuple[int, ...]:
+def parse_days(name: str, raw: str) -> tuple[int, ...]:
+    """Return days written as 7,3,1 (largest first), or fail naming the setting."""
     parts = [part.strip() for part in raw.split(",") if part.strip()]
     if not parts or not all(p.isascii() and p.isdigit() and 0 < int(p) <= 365 for p in parts):
         raise SettingsError("settings.bad_days", name=name, value=raw)
     return tuple(sorted({int(p) for p in parts}, reverse=True))
 
 
-def _parse_time(name: str, raw: str) -> time:
+def parse_time(name: str, raw: str) -> time:
+    """Return a time of day written as 09:00, or fail naming the setting."""
     m = re.fullmatch(r"(\d{1,2}):(\d{2})", raw.strip())
     if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise SettingsError("settings.bad_time", name=name, value=raw)
@@ -211,7 +214,7 @@ def _parse_quiet(raw: str) -> tuple[time, time] | None:
     parts = raw.split("-")
     if len(parts) != 2:
         raise SettingsError("settings.bad_quiet", value=raw)
-    return _parse_time("QUIET_HOURS", parts[0]), _parse_time("QUIET_HOURS", parts[1])
+    return parse_time("QUIET_HOURS", parts[0]), parse_time("QUIET_HOURS", parts[1])
 
 
 def _parse_moment(name: str, raw: str | None) -> datetime | None:

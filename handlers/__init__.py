@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, query, report, review, start
+from handlers import account, admin, fallback, query, report, review, settings, start
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -20,6 +20,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *start.HANDLERS,
         *account.HANDLERS,
         *admin.HANDLERS,
+        *settings.HANDLERS,
         *review.handlers(),
         *report.handlers(),
         *query.HANDLERS,

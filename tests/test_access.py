@@ -39,6 +39,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "/period": (HINT, DENIED, DENIED, OK),
     "/period close 2023Q4": (HINT, DENIED, DENIED, OK),
     "/review": (HINT, DENIED, DENIED, OK),
+    "/settings": (HINT, OK, OK, OK),
     "button rv:ok:1": (HINT, DENIED, DENIED, OK),
     "button invite:liaison:{unit}": (HINT, DENIED, DENIED, OK),
     "button revoke:5005": (HINT, DENIED, DENIED, OK),

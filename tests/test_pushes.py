@@ -176,3 +176,43 @@ async def test_overlapping_checks_send_each_push_once(tmp_path: Path) -> None:
         assert sum(len(r.sent) for r in results) == 1
         sends = [p for name, p in harness.request.calls if name == "sendMessage"]
         assert [p["chat_id"] for p in sends] == [LIAISON.id]
+
+
+async def test_settings_mute_the_digest_and_admins_set_the_schedule(tmp_path: Path) -> None:
+    leader = Person(4004, "王")
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        db = harness.app.bot_data.db
+        wang = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
+        await set_role(db, telegram_id=leader.id, role="leader", target_id=wang.id, actor="t")
+        shown_to_leader = await harness.send(leader, "/settings")
+        assert "每周汇总：开启" in shown(shown_to_leader)[0]
+        off = await harness.press(leader, "st:digest:off")
+        assert "每周汇总：已关闭" in shown(off)[-1]
+        monday = datetime(2026, 11, 30, 9, 30, tzinfo=TZ)
+        _, calls = await check(harness, monday)
+        assert to(calls, leader.id) == []  # muted: no digest
+        await harness.press(leader, "st:digest:on")
+        await harness.app.bot_data.db.execute("DELETE FROM push")
+        _, calls = await check(harness, monday)
+        (digest,) = to(calls, leader.id)
+        assert digest["text"].startswith("📊 每周汇总（2026-11-30）· 王昌华 分管 42 个目标：")
+        # The liaison still gets the deadline reminder (2 days before 12-02, on 11-30).
+        assert len(to(calls, LIAISON.id)) == 1
+
+        assert shown(await harness.send(leader, "/settings remind 5")) == [
+            "只有管理员可以修改推送安排。发送 /settings 查看您的设置。"
+        ]
+        changed = shown(await harness.send(ADMIN, "/settings remind 10,5,2"))[0]
+        assert "截止前 10,5,2 天提醒" in changed
+        refused = shown(await harness.send(ADMIN, "/settings time 23:30"))[0]
+        assert refused.startswith("REMIND_TIME 23:30 落在 QUIET_HOURS 免打扰时段内")
+        assert "每天 09:00 发送" in shown(await harness.send(ADMIN, "/settings"))[0]
+        await harness.app.bot_data.db.execute("DELETE FROM push")
+        # 10, 5 and 2 days before 12-02: 11-22 (Sunday → Friday 11-20), 11-27, 11-30. The bot
+        # missed 11-20 (nothing was sent): it catches up once, then keeps to the schedule.
+        for day, key_day in ((26, "11-20"), (26, None), (27, "11-27"), (28, None)):
+            done, _ = await check(harness, datetime(2026, 11, day, 9, 30, tzinfo=TZ))
+            assert [p.key for p in done.sent] == (
+                [f"remind:2023Q4:{LIAISON.id}:2026-{key_day}"] if key_day else []
+            )

@@ -154,6 +154,7 @@ async def test_the_command_menu_is_registered_per_language(
         "q",
         "report",
         "mine",
+        "settings",
         "whoami",
         "lang",
     ]

@@ -1,0 +1,96 @@
+"""/settings: a leader mutes or resumes the weekly digest; admins set the push schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import pushes
+from bot.accounts import Account
+from bot.settings import SettingsError
+from handlers.access import requires
+from handlers.context import BotContext
+from handlers.reply import buttons, show
+from storage import pushes as repo
+from storage.db import transaction
+
+WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
+    """Return the user's settings in words, with the digest button for leaders."""
+    services = context.services
+    t, lang = services.t, account.language
+    lines = [t("settings.title", lang), t("settings.reminders_always", lang)]
+    markup = None
+    if account.role == "leader":
+        muted = account.telegram_id in await repo.digest_muted(services.db)
+        lines.append(t("settings.digest_off" if muted else "settings.digest_on", lang))
+        action = "on" if muted else "off"
+        markup = buttons([[(t(f"settings.button.digest_{action}", lang), f"st:digest:{action}")]])
+    if account.role == "admin":
+        current = await pushes.schedule(services.db, services.settings)
+        quiet = (
+            f"{current.quiet[0]:%H:%M}-{current.quiet[1]:%H:%M}"
+            if current.quiet
+            else t("settings.none", lang)
+        )
+        lines.append(
+            t(
+                "settings.schedule",
+                lang,
+                remind=",".join(map(str, current.report_days)),
+                due=",".join(map(str, current.due_days)),
+                time=current.at.strftime("%H:%M"),
+                quiet=quiet,
+                digest=WEEKDAYS["zh" if lang == "zh" else "en"][current.digest_weekday - 1],
+            )
+        )
+        lines.append(t("settings.admin_usage", lang))
+    return "\n".join(lines), markup
+
+
+@requires("liaison", private=True)
+async def settings_command(update: Update, context: BotContext, account: Account) -> None:
+    """Show the user's settings, or (admins) change the schedule: `/settings remind 7,3,1`."""
+    args = context.args or []
+    if args and account.role == "admin":
+        try:
+            field, value = pushes.schedule_value(args[0].lower(), " ".join(args[1:]))
+            await pushes.change_schedule(
+                context.services.db,
+                context.services.settings,
+                field,
+                value,
+                actor=f"user:{account.telegram_id}",
+            )
+        except SettingsError as error:
+            await show(update, context.services.t(error.key, account.language, **error.values))
+            return
+    elif args:
+        await show(update, context.services.t("settings.not_admin", account.language))
+        return
+    text, markup = await _overview(context, account)
+    await show(update, text, markup)
+
+
+@requires("leader", private=True)
+async def digest_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Mute or resume the weekly digest."""
+    assert update.callback_query is not None
+    wanted = (update.callback_query.data or "").rsplit(":", 1)[-1]
+    if account.role != "leader" or wanted not in ("on", "off"):
+        await update.callback_query.answer(context.text(account.language, "settings.no_digest"))
+        return
+    async with transaction(context.services.db):
+        await repo.set_digest_muted(context.services.db, account.telegram_id, wanted == "off")
+    text, markup = await _overview(context, account)
+    await show(update, text, markup)
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("settings", settings_command),
+    CallbackQueryHandler(digest_pressed, pattern=r"^st:digest:(on|off)$"),
+]
