@@ -267,7 +267,7 @@ async def settled(
     return state
 
 
-async def record_check(conn: aiosqlite.Connection, now: datetime) -> None:
-    """Remember when pushes were last checked (shown to admins, awaited by tests)."""
+async def record_check(conn: aiosqlite.Connection) -> None:
+    """Remember when pushes were last checked, by the real clock (awaited by tests)."""
     async with transaction(conn):
-        await users.set_meta(conn, "last_push_check", _stamp(now))
+        await users.set_meta(conn, "last_push_check", datetime.now(UTC).isoformat())

@@ -94,7 +94,7 @@ async def deliver(
     notices = await _admin_notices(conn, settings, delivery, now, t)
     if notices:
         await _send_all(bot, conn, notices, now, Delivery())
-    await pushes.record_check(conn, now)
+    await pushes.record_check(conn)
     return delivery
 
 
@@ -120,9 +120,10 @@ async def _admin_notices(
             admin_user = await users.get_user(conn, admin)
             lang = (admin_user.language if admin_user else None) or settings.default_language
             text = t(f"push.{kind}_admin", lang, **values)
-            wanted.append(
-                Push(key=f"{kind}:{push.key}:{admin}", kind=kind, recipient=admin, text=text)
-            )
+            # One notice a day per person who cannot be reached; one per push that failed.
+            about = f"{push.recipient}:{now.date().isoformat()}" if kind == "blocked" else push.key
+            key = f"{kind}:{about}:{admin}"
+            wanted.append(Push(key=key, kind=kind, recipient=admin, text=text))
     return await pushes.claim_notices(conn, wanted, now)
 
 

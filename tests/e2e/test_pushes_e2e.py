@@ -1,0 +1,125 @@
+"""End to end: the running bot sends a due reminder once, across kill -9; a 403 is handled."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot.importer import DEMO_TABLE
+from tests.e2e.botapi import FakeBotAPI
+from tests.e2e.conftest import ADMIN, LIAISON, OTHER, BotProcess
+
+
+async def cli(env: dict[str, str], *args: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, (out + err).decode()
+
+
+def last_check(db: Path) -> str | None:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'last_push_check'").fetchone()
+    return row[0] if row else None
+
+
+async def next_check(db: Path, after: str | None, within: float = 20.0) -> None:
+    """Wait until the bot has checked for due pushes since `after`."""
+    deadline = asyncio.get_running_loop().time() + within
+    while last_check(db) in (None, after):
+        assert asyncio.get_running_loop().time() < deadline, "no check for pushes came"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins(
+    api: FakeBotAPI, tmp_path: Path, bot_env: dict[str, str]
+) -> None:
+    db = tmp_path / "targetbot.db"
+    # 2023-12-29 is a Friday: 7 days before the 2023Q4 deadline (2024-01-05), and the working
+    # day reminders of the targets due 12-31 fall back to.
+    env = {**bot_env, "FAKE_TIME": "2023-12-29 10:00"}
+    await cli(env, "import", str(DEMO_TABLE))
+    await cli(
+        env,
+        "users",
+        "add",
+        "--telegram-id",
+        str(LIAISON.id),
+        "--role",
+        "liaison",
+        "--unit",
+        "水务局",
+        "--name",
+        "水务",
+    )
+    await cli(
+        env,
+        "users",
+        "add",
+        "--telegram-id",
+        str(OTHER.id),
+        "--role",
+        "liaison",
+        "--unit",
+        "工信局",
+        "--name",
+        "路人",
+    )
+    api.block(OTHER.id)
+
+    bot = BotProcess(api, tmp_path, env)
+    await bot.start()
+    try:
+        first = [await api.reply(LIAISON.id), await api.reply(LIAISON.id)]
+        texts = sorted(sent.text for sent in first)
+        assert texts[0].startswith(
+            "⏰ 填报提醒：市水务局 的 2023Q4 进度填报将于 2024-01-05 截止（还有 7 天），"
+            "以下 3 个目标尚未提交："
+        )
+        assert texts[1].startswith("⏳ 目标到期提醒：以下 3 个目标快到完成时限")
+        notice = await api.reply(ADMIN.id)
+        assert notice.text == (
+            "⚠️ 无法送达：路人（3003）（市工业和信息化局）已屏蔽机器人或停用账号，已标记为停用。"
+            "请另行联系。"
+        )
+        with sqlite3.connect(db) as conn:
+            assert conn.execute(
+                "SELECT active FROM user WHERE telegram_id = ?", (OTHER.id,)
+            ).fetchone() == (0,)
+        await next_check(db, None)
+
+        checked = last_check(db)
+        await bot.kill()
+        await bot.start()
+        await next_check(db, checked)
+        assert api.unread(LIAISON.id) == []
+        assert api.unread(ADMIN.id) == []
+        with sqlite3.connect(db) as conn:
+            sent = conn.execute(
+                "SELECT kind, recipient, state FROM push ORDER BY kind, recipient"
+            ).fetchall()
+        assert sent == [
+            ("blocked", ADMIN.id, "sent"),
+            ("due", LIAISON.id, "sent"),
+            ("due", OTHER.id, "blocked"),
+            ("remind", LIAISON.id, "sent"),
+            ("remind", OTHER.id, "blocked"),
+        ]
+
+        # The reminder's button opens the target in /report.
+        remind = next(s for s in first if s.text.startswith("⏰"))
+        await api.press(LIAISON, remind, dict(remind.buttons)["✍️ #90"])
+        card = await api.reply(LIAISON.id)
+        assert card.text.startswith("#90 持续推进“七网”建设")
+    finally:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.stop()
