@@ -29,6 +29,7 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench.bench_query
+	$(BIN)/python -m bench.bench_fanout
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

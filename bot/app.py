@@ -61,13 +61,13 @@ async def post_init(application: BotApplication) -> None:
 
 
 def rate_limiter() -> AIORateLimiter:
-    """Return the limiter of every Bot API call: at most 29.5 messages a second, evenly spaced.
+    """Return the limiter of every Bot API call: 29 a second, evenly spaced.
 
-    Telegram allows about 30 a second; a bucket of one (rather than a burst of 30 and then 30 a
-    second) never puts more than 30 into any one-second window. 429s are waited out (3 tries),
-    and groups get at most 20 a minute.
+    Telegram allows about 30 a second. A bucket of one (rather than a burst of 30 and then 30 a
+    second) keeps any one-second window under 30 even when the network bunches a few calls.
+    429s are waited out (3 tries), and groups get at most 20 a minute.
     """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29.5, max_retries=3)
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3)
 
 
 def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:

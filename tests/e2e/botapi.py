@@ -1,5 +1,6 @@
 """A small Bot API server for end-to-end tests: the bot talks HTTP to it, the tests play users.
 
+With `send_limit` it enforces Telegram's rate (30 messages in any one second) with 429s.
 It implements what targetbot uses — getMe, getUpdates (long polling with offsets), sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument, sendPhoto,
 setMyCommands, deleteWebhook — and lets a test post user messages, press inline buttons, make
@@ -57,6 +58,7 @@ class Sent:
     html: str = ""
     file_name: str | None = None
     file_bytes: bytes = b""
+    at: float = field(default_factory=time.monotonic)  # when the server took it
 
     @property
     def text(self) -> str:
@@ -95,6 +97,8 @@ class FakeBotAPI:
     _closing: bool = False
     polls: int = 0
     webhook: JSON | None = None
+    send_limit: int | None = None  # sendMessage calls allowed in any one second; more get 429
+    _sends: list[float] = field(default_factory=list)
 
     async def start(self) -> None:
         """Listen on 127.0.0.1 on a free port."""
@@ -216,6 +220,13 @@ class FakeBotAPI:
             return _error(
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
+        if method == "sendMessage" and self.send_limit is not None:
+            now = time.monotonic()
+            self._sends = [t for t in self._sends if t > now - 1.0]
+            if len(self._sends) >= self.send_limit:
+                self.refused.append((429, method))
+                return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+            self._sends.append(now)
         chat_id = _int(params.get("chat_id"))
         if chat_id is not None and chat_id in self.blocked:
             self.refused.append((403, method))
