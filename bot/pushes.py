@@ -17,7 +17,7 @@ from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.push_text import render
 from bot.query import ParsedQuery
-from bot.reminders import Duty, Light, Person, Schedule, World, plan
+from bot.reminders import Duty, Light, Person, Schedule, World, may_push, plan
 from bot.reporting import window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
@@ -179,7 +179,10 @@ async def due_all(
     t: Translator,
 ) -> list[tuple[Push, bool]]:
     """Return every push due at `now`, in words, each with whether it was claimed before."""
-    due = plan(await world(conn, settings, engine, now), await schedule(conn, settings))
+    in_force = await schedule(conn, settings)
+    if not may_push(now, in_force):
+        return []  # a holiday, the night, or before the push time: nothing to work out
+    due = plan(await world(conn, settings, engine, now), in_force)
     seen = await repo.known(conn, [d.key for d in due])
     return [(render(d, t, now.date()), d.key in seen) for d in due]
 

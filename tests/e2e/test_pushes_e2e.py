@@ -123,3 +123,56 @@ async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins
     finally:
         if bot.process is not None and bot.process.returncode is None:
             await bot.stop()
+
+
+async def run_cli(env: dict[str, str], *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, (out + err).decode()
+    return out.decode()
+
+
+async def test_remind_from_the_command_line_dry_run_then_send_once(
+    api: FakeBotAPI, tmp_path: Path, bot_env: dict[str, str]
+) -> None:
+    env = {**bot_env, "FAKE_TIME": "2023-12-29 10:00"}
+    await cli(env, "import", str(DEMO_TABLE))
+    await cli(
+        env,
+        "users",
+        "add",
+        "--telegram-id",
+        str(LIAISON.id),
+        "--role",
+        "liaison",
+        "--unit",
+        "水务局",
+        "--name",
+        "水务",
+    )
+    dry = await run_cli(env, "remind", "--dry-run", "--at", "2023-12-29 09:00")
+    assert dry.startswith("2023-12-29 09:00：到时的推送 2 条（其中 0 条此前已发送，不会重发）：")
+    assert "→ 水务（2002，市水务局）· 填报提醒" in dry
+    assert api.outbox == []  # a dry run sends nothing
+
+    assert await run_cli(env, "remind", "--send", "--json") == (
+        '{"sent": 2, "blocked": 0, "retrying": 0, "failed": 0}\n'
+    )
+    assert sorted(s.text[:8] for s in api.outbox) == ["⏰ 填报提醒：市", "⏳ 目标到期提醒"]
+    assert await run_cli(env, "remind", "--send", "--json") == (
+        '{"sent": 0, "blocked": 0, "retrying": 0, "failed": 0}\n'
+    )
+    again = await run_cli(env, "remind", "--dry-run", "--at", "2023-12-29 09:00")
+    assert "（其中 2 条此前已发送，不会重发）" in again
+    assert "· 填报提醒 · 已发送过" in again
+    assert (await run_cli(env, "remind", "--dry-run", "--at", "2023-12-30 09:00")) == (
+        "2023-12-30 09:00：此刻不发推送（非工作日、未到推送时间或在免打扰时段）。\n"
+    )
