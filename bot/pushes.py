@@ -145,6 +145,11 @@ async def world(
             active=user.active,
             digest_muted=user.telegram_id in muted,
             binding=user.unit or user.leader or "",
+            bound_on=(
+                datetime.fromisoformat(user.bound_at).astimezone(now.tzinfo).date()
+                if user.bound_at
+                else None
+            ),
         )
         for user in await users.list_users(conn)
     )

@@ -43,6 +43,7 @@ class Person:
     active: bool = True
     digest_muted: bool = False
     binding: str = ""  # the unit or leader they are bound to
+    bound_on: date | None = None  # the local day they got their role (None: long ago)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,8 @@ def _digests(world: World, schedule: Schedule) -> list[Due]:
     for person in world.people:
         if person.role != "leader" or not person.active or person.digest_muted:
             continue
+        if person.bound_on is not None and person.bound_on >= today:
+            continue  # bound today: the first digest comes on the next digest day
         lights = tuple(world.lights.get(person.leader_id or 0, []))
         if not lights:
             continue

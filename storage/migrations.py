@@ -210,9 +210,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 6: pushes (reminders, 催办 summaries, digests): one row per stable key, claimed before it is
-    # sent, so each goes out once across restarts and overlapping checks; digest muting.
+    # sent, so each goes out once across restarts and overlapping checks; digest muting, and
+    # when a user got their role (a leader's first digest comes on the next digest day).
     """
     ALTER TABLE user ADD COLUMN digest_muted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE user ADD COLUMN bound_at TEXT;
 
     CREATE TABLE push (
         key           TEXT PRIMARY KEY,

@@ -25,6 +25,7 @@ class User:
     active: bool
     created_at: str
     last_seen_at: str | None
+    bound_at: str | None = None  # when they got their current role (None: before this was kept)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def _user(row: aiosqlite.Row) -> User:
         active=bool(row["active"]),
         created_at=row["created_at"],
         last_seen_at=row["last_seen_at"],
+        bound_at=row["bound_at"],
     )
 
 
@@ -117,13 +119,13 @@ async def bind(
     """Give a user a role and its binding, creating the user if needed."""
     await conn.execute(
         """
-        INSERT INTO user (telegram_id, role, unit_id, leader_id, name, created_at)
-        VALUES (?, ?, ?, ?, COALESCE(?, ''), ?)
+        INSERT INTO user (telegram_id, role, unit_id, leader_id, name, created_at, bound_at)
+        VALUES (?, ?, ?, ?, COALESCE(?, ''), ?, ?)
         ON CONFLICT (telegram_id) DO UPDATE SET
             role = excluded.role, unit_id = excluded.unit_id, leader_id = excluded.leader_id,
-            name = COALESCE(?, user.name)
+            name = COALESCE(?, user.name), bound_at = excluded.bound_at
         """,
-        (telegram_id, role, unit_id, leader_id, name, at, name),
+        (telegram_id, role, unit_id, leader_id, name, at, at, name),
     )
 
 

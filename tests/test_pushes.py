@@ -185,6 +185,8 @@ async def test_settings_mute_the_digest_and_admins_set_the_schedule(tmp_path: Pa
         db = harness.app.bot_data.db
         wang = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
         await set_role(db, telegram_id=leader.id, role="leader", target_id=wang.id, actor="t")
+        # Bound weeks before the Monday below (a leader bound on the day waits a week).
+        await db.execute("UPDATE user SET bound_at = '2026-11-01T00:00:00+00:00'")
         shown_to_leader = await harness.send(leader, "/settings")
         assert "每周汇总：开启" in shown(shown_to_leader)[0]
         off = await harness.press(leader, "st:digest:off")

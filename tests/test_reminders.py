@@ -192,6 +192,15 @@ def test_digests_go_to_leaders_on_the_first_working_day_of_the_week() -> None:
     keys = due_at("2023-10-07 09:00", None, lights=lights, people=quiet_muted)
     assert keys == [("digest:2023W40:21", 21)]  # 聂 muted his
     assert due_at("2023-10-08 09:00", None, lights=lights) == []  # only on its day
+    new = tuple(
+        Person(21, "曹", "zh", "leader", leader_id=1, bound_on=date(2023, 10, 7))
+        if p.telegram_id == 21
+        else p
+        for p in PEOPLE
+    )
+    assert due_at("2023-10-07 09:00", None, lights=lights, people=new) == [
+        ("digest:2023W40:22", 22)  # 曹 was bound that very day: his first digest waits a week
+    ]
     planned = plan(
         World(at("2023-10-09 09:00"), None, DUTIES, PEOPLE, lights, {21: {"1": "🟢", "2": "🟢"}}),
         Schedule(),
