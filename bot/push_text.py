@@ -45,6 +45,57 @@ def _by_unit(t: Translator, lang: str, duties: tuple[Duty, ...]) -> list[str]:
     ]
 
 
+def _digest(due: Due, t: Translator, lang: str) -> tuple[str, dict[str, Any]]:
+    """Return a leader's digest: counts by light, what needs attention, what changed."""
+    counts = {light: 0 for light in ("🔴", "🟡", "🟢", "⚪")}
+    for light in due.lights:
+        counts[light.light] = counts.get(light.light, 0) + 1
+    text = t(
+        "push.digest",
+        lang,
+        day=due.day.isoformat(),
+        leader=due.to.binding,
+        count=len(due.lights),
+        red=counts["🔴"],
+        yellow=counts["🟡"],
+        green=counts["🟢"],
+        white=counts["⚪"],
+    )
+    attention = [light for light in due.lights if light.light in ("🔴", "🟡")]
+    if attention:
+        text += "\n" + t("push.digest_attention", lang)
+        text += "".join(
+            "\n"
+            + t(
+                "push.digest_line",
+                lang,
+                number=light.number,
+                content=shorten(light.content, LINE_CONTENT),
+                light=light.light,
+                status=t(f"status.{light.status}", lang),
+            )
+            for light in attention[:MAX_LINES]
+        )
+    if due.changes:
+        text += "\n" + t("push.digest_changes", lang)
+        text += "".join(
+            "\n"
+            + t(
+                "push.digest_change",
+                lang,
+                number=light.number,
+                content=shorten(light.content, LINE_CONTENT),
+                before=before,
+                now=light.light,
+            )
+            for light, before in due.changes[:MAX_LINES]
+        )
+    elif due.compared:
+        text += "\n" + t("push.digest_no_changes", lang)
+    payload = {"lights": {str(light.number): light.light for light in due.lights}}
+    return text, payload
+
+
 def render(due: Due, t: Translator, today: date) -> Push:
     """Return the push ready to store and send: text, buttons and what it carries."""
     lang = due.to.language
@@ -80,53 +131,8 @@ def render(due: Due, t: Translator, today: date) -> Push:
                 f"{p.name or p.telegram_id}（{p.binding or p.role}）" for p in due.unreachable
             )
             text += "\n" + t("push.unreachable", lang, people=people)
-    else:  # digest
-        counts = {light: 0 for light in ("🔴", "🟡", "🟢", "⚪")}
-        for light in due.lights:
-            counts[light.light] = counts.get(light.light, 0) + 1
-        text = t(
-            "push.digest",
-            lang,
-            day=due.day.isoformat(),
-            leader=due.to.binding,
-            count=len(due.lights),
-            red=counts["🔴"],
-            yellow=counts["🟡"],
-            green=counts["🟢"],
-            white=counts["⚪"],
-        )
-        attention = [light for light in due.lights if light.light in ("🔴", "🟡")]
-        if attention:
-            text += "\n" + t("push.digest_attention", lang)
-            text += "".join(
-                "\n"
-                + t(
-                    "push.digest_line",
-                    lang,
-                    number=light.number,
-                    content=shorten(light.content, LINE_CONTENT),
-                    light=light.light,
-                    status=t(f"status.{light.status}", lang),
-                )
-                for light in attention[:MAX_LINES]
-            )
-        if due.changes:
-            text += "\n" + t("push.digest_changes", lang)
-            text += "".join(
-                "\n"
-                + t(
-                    "push.digest_change",
-                    lang,
-                    number=light.number,
-                    content=shorten(light.content, LINE_CONTENT),
-                    before=before,
-                    now=light.light,
-                )
-                for light, before in due.changes[:MAX_LINES]
-            )
-        elif due.compared:
-            text += "\n" + t("push.digest_no_changes", lang)
-        payload = {"lights": {str(light.number): light.light for light in due.lights}}
+    else:
+        text, payload = _digest(due, t, lang)
     return Push(
         key=due.key,
         kind=due.kind,

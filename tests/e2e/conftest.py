@@ -74,6 +74,22 @@ class BotProcess:
         await self.process.wait()
 
 
+async def run_cli(env: dict[str, str], *args: str) -> str:
+    """Run `targetbot ARGS…` (as `python -m bot`) with `env`; return what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, (out + err).decode()
+    return out.decode()
+
+
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotAPI]:
     """Start the test Bot API server."""

@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import sys
 from pathlib import Path
 
 from bot.importer import DEMO_TABLE
 from tests.e2e.botapi import FakeBotAPI
-from tests.e2e.conftest import ADMIN, LIAISON, OTHER, BotProcess
+from tests.e2e.conftest import ADMIN, LIAISON, OTHER, BotProcess, run_cli
 
 
-async def cli(env: dict[str, str], *args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, (out + err).decode()
+async def prepare(env: dict[str, str], *liaisons: tuple[int, str, str]) -> None:
+    """Load the demo table and bind liaisons (id, unit, name) from the command line."""
+    await run_cli(env, "import", str(DEMO_TABLE))
+    for telegram_id, unit, name in liaisons:
+        await run_cli(
+            env,
+            "users",
+            "add",
+            "--telegram-id",
+            str(telegram_id),
+            "--role",
+            "liaison",
+            "--unit",
+            unit,
+            "--name",
+            name,
+        )
 
 
 def last_check(db: Path) -> str | None:
@@ -47,33 +51,7 @@ async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins
     # 2023-12-29 is a Friday: 7 days before the 2023Q4 deadline (2024-01-05), and the working
     # day reminders of the targets due 12-31 fall back to.
     env = {**bot_env, "FAKE_TIME": "2023-12-29 10:00"}
-    await cli(env, "import", str(DEMO_TABLE))
-    await cli(
-        env,
-        "users",
-        "add",
-        "--telegram-id",
-        str(LIAISON.id),
-        "--role",
-        "liaison",
-        "--unit",
-        "水务局",
-        "--name",
-        "水务",
-    )
-    await cli(
-        env,
-        "users",
-        "add",
-        "--telegram-id",
-        str(OTHER.id),
-        "--role",
-        "liaison",
-        "--unit",
-        "工信局",
-        "--name",
-        "路人",
-    )
+    await prepare(env, (LIAISON.id, "水务局", "水务"), (OTHER.id, "工信局", "路人"))
     api.block(OTHER.id)
 
     bot = BotProcess(api, tmp_path, env)
@@ -125,39 +103,11 @@ async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins
             await bot.stop()
 
 
-async def run_cli(env: dict[str, str], *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, (out + err).decode()
-    return out.decode()
-
-
 async def test_remind_from_the_command_line_dry_run_then_send_once(
     api: FakeBotAPI, tmp_path: Path, bot_env: dict[str, str]
 ) -> None:
     env = {**bot_env, "FAKE_TIME": "2023-12-29 10:00"}
-    await cli(env, "import", str(DEMO_TABLE))
-    await cli(
-        env,
-        "users",
-        "add",
-        "--telegram-id",
-        str(LIAISON.id),
-        "--role",
-        "liaison",
-        "--unit",
-        "水务局",
-        "--name",
-        "水务",
-    )
+    await prepare(env, (LIAISON.id, "水务局", "水务"))
     dry = await run_cli(env, "remind", "--dry-run", "--at", "2023-12-29 09:00")
     assert dry.startswith("2023-12-29 09:00：到时的推送 2 条（其中 0 条此前已发送，不会重发）：")
     assert "→ 水务（2002，市水务局）· 填报提醒" in dry

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.i18n import Translator
 from tests.e2e.botapi import FakeBotAPI, Sent, User
-from tests.e2e.conftest import ADMIN, LEADER, LIAISON, OTHER, TODAY, BotProcess
+from tests.e2e.conftest import ADMIN, LEADER, LIAISON, OTHER, TODAY, BotProcess, run_cli
 from tests.e2e.test_query_e2e import ask, bind, numbers
 
 zh = Translator("zh")
@@ -66,20 +64,7 @@ async def write_behind_update(api: FakeBotAPI) -> Sent:
 
 
 async def cli_query(env: dict[str, str], text: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "query",
-        text,
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    result: dict[str, Any] = json.loads(out)
+    result: dict[str, Any] = json.loads(await run_cli(env, "query", text, "--json"))
     return result
 
 
