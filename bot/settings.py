@@ -106,7 +106,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if in_quiet_hours(self.remind_time, self.quiet_hours):
-            raise SettingsError("settings.time_in_quiet_hours", value=self.remind_time)
+            raise SettingsError(
+                "settings.time_in_quiet_hours", value=self.remind_time.strftime("%H:%M")
+            )
 
     def require_token(self) -> str:
         """Return the bot token, or fail with how to set it."""

@@ -73,3 +73,48 @@ def test_a_missing_token_says_how_to_set_it() -> None:
     assert "BOT_TOKEN" in line
     assert ".env" in line
     assert "\n" not in line
+
+
+def test_the_push_schedule_settings_and_their_mistakes() -> None:
+    from datetime import datetime, time
+
+    zh = Translator("zh")
+    settings = Settings.from_mapping(
+        {
+            "REMIND_DAYS": "1, 7,3",
+            "REMIND_TIME": "8:30",
+            "QUIET_HOURS": "21:00-07:30",
+            "FAKE_TIME": "2023-09-28 09:30",
+            "REVIEW_REQUIRED": "yes",
+        }
+    )
+    assert settings.remind_days == (7, 3, 1)
+    assert settings.due_remind_days == (14, 3)
+    assert settings.remind_time == time(8, 30)
+    assert settings.quiet_hours == (time(21, 0), time(7, 30))
+    assert settings.fake_time == datetime(2023, 9, 28, 9, 30)
+    assert settings.review_required is True
+    assert settings.report_deadline_days == 5
+    assert Settings.from_mapping({"QUIET_HOURS": "none"}).quiet_hours is None
+    for values, line in [
+        (
+            {"REMIND_DAYS": "7,x"},
+            "REMIND_DAYS 的值 “7,x” 应为用逗号分隔的天数（1 到 365），例如 7,3,1。",
+        ),
+        ({"REMIND_TIME": "25:00"}, "REMIND_TIME 的值 “25:00” 应为 时:分，例如 09:00。"),
+        (
+            {"REMIND_TIME": "23:00"},
+            "REMIND_TIME 23:00 落在 QUIET_HOURS 免打扰时段内，推送永远不会发出。请调整其中之一。",
+        ),
+        (
+            {"FAKE_TIME": "tomorrow"},
+            "FAKE_TIME 的值 “tomorrow” 应为 年-月-日 时:分，例如 2023-09-28 09:30。",
+        ),
+        (
+            {"REPORT_DEADLINE_DAYS": "120"},
+            "REPORT_DEADLINE_DAYS 的值 “120” 应为 0 到 90 之间的整数。",
+        ),
+    ]:
+        with pytest.raises(SettingsError) as error:
+            Settings.from_mapping(values)
+        assert zh(error.value.key, **error.value.values) == line
