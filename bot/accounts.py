@@ -111,6 +111,11 @@ async def load_account(
     )
 
 
+async def language_of(conn: aiosqlite.Connection, settings: Settings, telegram_id: int) -> str:
+    """Return the language to write to someone in: theirs if chosen, else the default."""
+    return (await load_account(conn, settings, telegram_id, None)).language
+
+
 async def visit(
     conn: aiosqlite.Connection,
     settings: Settings,

@@ -8,24 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from bot.numerals import chinese_number
+
 # Words that mean "no end date": the work goes on.
 ONGOING_WORDS = ("长期坚持", "持续推进", "长期", "持续", "常态化", "长期推进", "持续开展")
 
-_CN_DIGITS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-    "十一": 11,
-    "十二": 12,
-}
 _QUARTER_END_MONTH = {1: 3, 2: 6, 3: 9, 4: 12}
 _NUM = r"(\d{1,2}|十[一二]?|[一二两三四五六七八九])"
 _FILLER = r"(?:前|之前|以前|完成|底前|末前)*"
@@ -46,7 +33,9 @@ class Deadline:
 
 
 def _number(token: str) -> int:
-    return int(token) if token.isdigit() else _CN_DIGITS[token]
+    value = int(token) if token.isdigit() else chinese_number(token)
+    assert value is not None, token  # the patterns only let numerals through
+    return value
 
 
 def _month_end(year: int, month: int) -> date:

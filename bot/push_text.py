@@ -128,7 +128,8 @@ def render(due: Due, t: Translator, today: date) -> Push:
         text += "\n" + "\n".join(lines) if lines else ""
         if due.unreachable:
             people = "、".join(
-                f"{p.name or p.telegram_id}（{p.binding or p.role}）" for p in due.unreachable
+                t("push.person", lang, name=p.name or p.telegram_id, detail=p.binding or p.role)
+                for p in due.unreachable
             )
             text += "\n" + t("push.unreachable", lang, people=people)
     else:

@@ -7,12 +7,13 @@ No Telegram here: handlers/pushes.py sends what `claim_due` hands it and reports
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
+from bot.accounts import admin_ids, language_of
 from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.push_text import render
@@ -22,7 +23,6 @@ from bot.reporting import window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
-from storage import targets as plans
 from storage.db import transaction, utc_now
 from storage.pushes import Push
 from storage.targets import Named
@@ -111,11 +111,14 @@ async def world(
         return World(now, None)
     period = current.open
     states = await repo.lead_states(conn, period.period) if period else {}
+    # The query engine's index (rebuilt only when data changed) knows each assignment's latest
+    # official report: no need to load the whole plan every minute.
+    await engine.refresh(conn, today)
+    index = engine.index
     completed = {
         a.id
-        for target in await plans.list_targets(conn, current.plan.id)
-        for a in target.assignments
-        if a.latest_report is not None and a.latest_report.status == "completed"
+        for a in (index.assignments if index else [])
+        if a.reports and a.reports[max(a.reports)][0] == "completed"
     }
     duties = tuple(
         Duty(
@@ -157,8 +160,6 @@ async def world(
     lights: dict[int, list[Light]] = {}
     last: dict[int, dict[str, str]] = {}
     if leaders:
-        await engine.refresh(conn, today)
-        index = engine.index
         for leader_id, name in leaders.items():
             if index is None:
                 break
@@ -192,37 +193,38 @@ async def due_all(
     return [(render(d, t, now.date()), d.key in seen) for d in due]
 
 
-async def due_now(
+async def admin_notices(
     conn: aiosqlite.Connection,
     settings: Settings,
-    engine: QueryEngine,
+    troubles: list[tuple[str, Push]],
     now: datetime,
     t: Translator,
 ) -> list[Push]:
-    """Return the pushes due at `now` that were never claimed, in words."""
-    return [push for push, seen in await due_all(conn, settings, engine, now, t) if not seen]
+    """Claim notices to admins of pushes `blocked` (403) or `failed`; return the new ones.
 
-
-async def claim_notices(
-    conn: aiosqlite.Connection, notices: list[Push], now: datetime
-) -> list[Push]:
-    """Claim notices to admins; return those not claimed before."""
+    One notice a day per person who cannot be reached; one per push that failed for good.
+    """
+    wanted: list[Push] = []
+    admins = await admin_ids(conn, settings)
+    for kind, push in troubles:
+        user = await users.get_user(conn, push.recipient)
+        name = user.name if user else ""
+        binding = (user.unit or user.leader or user.role or "") if user else ""
+        about = f"{push.recipient}:{now.date().isoformat()}" if kind == "blocked" else push.key
+        for admin in admins:
+            if admin == push.recipient:
+                continue
+            lang = await language_of(conn, settings, admin)
+            who = (
+                t("push.person", lang, name=name, detail=push.recipient) if name else push.recipient
+            )
+            text = t(f"push.{kind}_admin", lang, who=who, binding=binding, error=push.error or "")
+            wanted.append(
+                Push(key=f"{kind}:{about}:{admin}", kind=kind, recipient=admin, text=text)
+            )
     at = _stamp(now)
     async with transaction(conn):
-        return [push for push in notices if await repo.claim(conn, push, at)]
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """Pushes this check may send: new ones it claimed, and earlier ones due for a retry."""
-
-    new: list[Push]
-    retries: list[Push]
-
-    @property
-    def all(self) -> list[Push]:
-        """Return every push to send now."""
-        return [*self.new, *self.retries]
+        return [push for push in wanted if await repo.claim(conn, push, at)]
 
 
 def _stamp(moment: datetime) -> str:
@@ -235,20 +237,17 @@ async def claim_due(
     engine: QueryEngine,
     now: datetime,
     t: Translator,
-) -> Claimed:
+) -> list[Push]:
     """Claim every push due now (once: a key claimed elsewhere is left alone) and the retries."""
-    candidates = await due_now(conn, settings, engine, now, t)
+    due = await due_all(conn, settings, engine, now, t)
+    candidates = [push for push, seen in due if not seen]
     at = _stamp(now)
-    new: list[Push] = []
     async with transaction(conn):
-        for push in candidates:
-            if await repo.claim(conn, push, at):
-                new.append(push)
-        retries = []
+        claimed = [push for push in candidates if await repo.claim(conn, push, at)]
         for push in await repo.due_again(conn, at, _stamp(now - STALE_SENDING)):
             if await repo.retake(conn, push.key, at):
-                retries.append(push)
-    return Claimed(new, retries)
+                claimed.append(push)
+    return claimed
 
 
 async def settled(

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.numerals import CHARACTERS, chinese_number
+
 # Units a count can carry, longest first so that 场次 wins over 场.
 UNITS = sorted(
     [
@@ -61,21 +63,7 @@ MAGNITUDES = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1
 AT_LEAST = ("以上", "超过", "不少于", "至少", "突破", "过")
 ABOUT = ("左右", "约")
 AT_MOST = ("以内", "以下", "不超过", "控制在")
-_CN = {
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_NUMBER = r"(?P<num>\d+(?:\.\d+)?|[零一二两三四五六七八九十百千]+)"
+_NUMBER = r"(?P<num>\d+(?:\.\d+)?|[" + CHARACTERS + "]+)"
 _MAGNITUDE = r"(?P<mag>万亿|千万|百万|亿|万|千)?"
 _UNIT = "(?P<unit>" + "|".join(map(re.escape, UNITS)) + ")"
 _QUANTITY = re.compile(rf"(?P<about>约)?{_NUMBER}\s*{_MAGNITUDE}\s*(?P<more>余|多)?\s*{_UNIT}")
@@ -117,20 +105,8 @@ class Estimate:
 
 def _chinese_number(text: str) -> float | None:
     """Return the value of a simple Chinese numeral (三, 十一, 二十五, 三百), or None."""
-    if all(ch in _CN for ch in text):
-        return (
-            float(int("".join(str(_CN[ch]) for ch in text))) if len(text) > 1 else float(_CN[text])
-        )
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _CN:
-            digit = _CN[ch]
-        elif ch in _CN_UNITS:
-            total += (digit or 1) * _CN_UNITS[ch]
-            digit = 0
-        else:
-            return None
-    return float(total + digit)
+    value = chinese_number(text)
+    return None if value is None else float(value)
 
 
 def quantities(text: str) -> list[Quantity]:

@@ -130,7 +130,8 @@ def card(
     if back.others:
         lines.append(t("report.others", lang, period=period))
         for other, report in back.others:
-            lines.append(f"• {other}：{_report_line(t, lang, report).strip()}")
+            line = _report_line(t, lang, report).strip()
+            lines.append(t("report.other_line", lang, unit=other, report=line))
     for report, decision in back.mine:
         key = "report.mine_revision_returned" if decision == "returned" else "report.mine_revision"
         lines.append(

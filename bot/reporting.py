@@ -119,8 +119,13 @@ async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window |
     return Window(plan, chosen)
 
 
-async def tasks(conn: aiosqlite.Connection, unit_id: int, period: str) -> list[Task]:
-    """Return a unit's targets in the current plan for a period: still to do first, by number."""
+async def tasks(
+    conn: aiosqlite.Connection, unit_id: int, period: str, *, only: int | None = None
+) -> list[Task]:
+    """Return a unit's targets in the current plan for a period: still to do first, by number.
+
+    `only` narrows it to one assignment (every step of the flow checks its own).
+    """
     async with conn.execute(
         """
         SELECT a.id AS assignment_id, t.id AS target_id, t.number, t.content, t.deadline,
@@ -129,10 +134,10 @@ async def tasks(conn: aiosqlite.Connection, unit_id: int, period: str) -> list[T
         JOIN target t ON t.id = a.target_id JOIN plan p ON p.id = t.plan_id
         JOIN leader l ON l.id = a.leader_id
         WHERE au.unit_id = ? AND p.is_current = 1 AND t.retired_at IS NULL
-          AND a.retired_at IS NULL
+          AND a.retired_at IS NULL AND (? IS NULL OR a.id = ?)
         ORDER BY t.number, a.position
         """,
-        (unit_id,),
+        (unit_id, only, only),
     ) as cursor:
         rows = list(await cursor.fetchall())
     drafts = await repo.drafts_of_unit(conn, unit_id, period)
@@ -198,7 +203,7 @@ async def task_for(
     conn: aiosqlite.Connection, unit_id: int, assignment_id: int, period: str
 ) -> Task | None:
     """Return the unit's task for an assignment, or None when the unit has no part in it."""
-    found = [t for t in await tasks(conn, unit_id, period) if t.assignment_id == assignment_id]
+    found = await tasks(conn, unit_id, period, only=assignment_id)
     return found[0] if found else None
 
 

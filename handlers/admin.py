@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -16,6 +16,7 @@ from bot.aliases import add_alias
 from bot.periods import normalise_period, parse_day
 from handlers.access import requires
 from handlers.context import BotContext
+from handlers.reply import buttons
 from storage import targets as plans
 from storage import users
 from storage.targets import Named
@@ -34,9 +35,7 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
 
 
 def _buttons(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data)] for text, data in rows]
-    )
+    return buttons([[row] for row in rows])  # one button a row
 
 
 def _when(context: BotContext, moment: datetime) -> str:

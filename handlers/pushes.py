@@ -14,12 +14,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot import pushes
-from bot.accounts import admin_ids
 from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.settings import Settings
 from handlers.context import BotContext
-from storage import users
 from storage.pushes import Push
 
 log = logging.getLogger(__name__)
@@ -88,43 +86,16 @@ async def deliver(
 ) -> Delivery:
     """Send every push due now, once; tell admins of users who blocked the bot and of failures."""
     t = Translator(settings.default_language)
-    claimed = await pushes.claim_due(conn, settings, engine, now, t)
     delivery = Delivery()
-    await _send_all(bot, conn, claimed.all, now, delivery)
-    notices = await _admin_notices(conn, settings, delivery, now, t)
+    await _send_all(
+        bot, conn, await pushes.claim_due(conn, settings, engine, now, t), now, delivery
+    )
+    troubles = [("blocked", p) for p in delivery.blocked] + [("failed", p) for p in delivery.failed]
+    notices = await pushes.admin_notices(conn, settings, troubles, now, t)
     if notices:
         await _send_all(bot, conn, notices, now, Delivery())
     await pushes.record_check(conn)
     return delivery
-
-
-async def _admin_notices(
-    conn: aiosqlite.Connection, settings: Settings, delivery: Delivery, now: datetime, t: Translator
-) -> list[Push]:
-    """Claim notices to admins: who could not be reached, which pushes failed for good."""
-    wanted: list[Push] = []
-    admins = await admin_ids(conn, settings)
-    troubles = [("blocked", p) for p in delivery.blocked] + [("failed", p) for p in delivery.failed]
-    for kind, push in troubles:
-        user = await users.get_user(conn, push.recipient)
-        values = {
-            "who": f"{user.name}（{push.recipient}）"
-            if user and user.name
-            else str(push.recipient),
-            "binding": (user.unit or user.leader or user.role or "") if user else "",
-            "error": push.error or "",
-        }
-        for admin in admins:
-            if admin == push.recipient:
-                continue
-            admin_user = await users.get_user(conn, admin)
-            lang = (admin_user.language if admin_user else None) or settings.default_language
-            text = t(f"push.{kind}_admin", lang, **values)
-            # One notice a day per person who cannot be reached; one per push that failed.
-            about = f"{push.recipient}:{now.date().isoformat()}" if kind == "blocked" else push.key
-            key = f"{kind}:{about}:{admin}"
-            wanted.append(Push(key=key, kind=kind, recipient=admin, text=text))
-    return await pushes.claim_notices(conn, wanted, now)
 
 
 async def check_pushes(context: BotContext) -> None:

@@ -28,13 +28,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot import report_view as view
 from bot import reporting
-from bot.accounts import Account, admin_ids
+from bot.accounts import Account, admin_ids, language_of
 from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers.access import answer, requires
 from handlers.context import BotContext
 from handlers.reply import buttons, show
 from storage import reports as repo
-from storage import users
 from storage.persistence import DRAFT_CONVERSATION
 from storage.reports import Draft
 
@@ -102,9 +101,7 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboa
     return buttons(rows)
 
 
-async def _step_text(
-    context: BotContext, account: Account, draft: Draft, task: reporting.Task
-) -> str:
+def _step_text(context: BotContext, account: Account, draft: Draft, task: reporting.Task) -> str:
     """Return the text of the draft's step: the preview, or the prompt with the text so far."""
     t, lang = context.services.t, account.language
     if draft.step == PREVIEW:
@@ -138,7 +135,7 @@ async def _show_step(
         await reporting.discard(context.services.db, account.telegram_id)
         await show(update, _t(context, account, "report.not_your_target"), edit=edit)
         return END
-    text = await _step_text(context, account, draft, task)
+    text = _step_text(context, account, draft, task)
     await show(
         update,
         f"{before}\n\n{text}" if before else text,
@@ -455,7 +452,7 @@ async def _tell_admins(context: BotContext, account: Account, receipt: reporting
     """Tell every admin that a submission waits for review."""
     services = context.services
     for admin in await admin_ids(services.db, services.settings):
-        language = await _language_of(context, admin)
+        language = await language_of(services.db, services.settings, admin)
         text = services.t(
             "review.new",
             language,
@@ -466,16 +463,7 @@ async def _tell_admins(context: BotContext, account: Account, receipt: reporting
         )
         markup = buttons([[(services.t("review.button.open", language), "rv:next")]])
         with contextlib.suppress(TelegramError):  # an unreachable admin sees it in /review
-            await context.bot.send_message(admin, _escape(text), reply_markup=markup)
-
-
-async def _language_of(context: BotContext, telegram_id: int) -> str:
-    user = await users.get_user(context.services.db, telegram_id)
-    return (user.language if user else None) or context.services.settings.default_language
-
-
-def _escape(text: str) -> str:
-    return html.escape(text)
+            await context.bot.send_message(admin, html.escape(text), reply_markup=markup)
 
 
 # ---------------------------------------------------------------------------- leaving
@@ -524,10 +512,11 @@ async def timed_out(update: object, context: BotContext) -> None:
     draft = await reporting.pause(context.services.db, update.effective_user.id)
     if draft is None or update.effective_chat is None:
         return
-    language = await _language_of(context, update.effective_user.id)
+    services = context.services
+    language = await language_of(services.db, services.settings, update.effective_user.id)
     with contextlib.suppress(TelegramError):
         await context.bot.send_message(
-            update.effective_chat.id, _escape(context.services.t("report.paused", language))
+            update.effective_chat.id, html.escape(services.t("report.paused", language))
         )
 
 

@@ -22,13 +22,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot import report_view as view
 from bot import reporting
-from bot.accounts import Account
+from bot.accounts import Account, language_of
 from bot.reporting import UpdateRefused
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import buttons, show
 from storage import reports as repo
-from storage import users
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -78,8 +77,7 @@ async def _tell_writer(
     if writer is None:
         return
     services = context.services
-    user = await users.get_user(services.db, writer)
-    lang = (user.language if user else None) or services.settings.default_language
+    lang = await language_of(services.db, services.settings, writer)
     values = {
         "number": decision.number,
         "period": decision.report.period,

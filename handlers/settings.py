@@ -16,8 +16,6 @@ from handlers.reply import buttons, show
 from storage import pushes as repo
 from storage.db import transaction
 
-WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-
 
 async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
     """Return the user's settings in words, with the digest button for leaders."""
@@ -45,7 +43,7 @@ async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
                 due=",".join(map(str, current.due_days)),
                 time=current.at.strftime("%H:%M"),
                 quiet=quiet,
-                digest=WEEKDAYS["zh" if lang == "zh" else "en"][current.digest_weekday - 1],
+                digest=t("settings.weekdays", lang).split()[current.digest_weekday - 1],
             )
         )
         lines.append(t("settings.admin_usage", lang))

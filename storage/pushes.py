@@ -117,13 +117,6 @@ async def due_again(conn: aiosqlite.Connection, now: str, stale_before: str) -> 
         return [_push(row) for row in await cursor.fetchall()]
 
 
-async def get(conn: aiosqlite.Connection, key: str) -> Push | None:
-    """Return one push by its key."""
-    async with conn.execute("SELECT * FROM push WHERE key = ?", (key,)) as cursor:
-        row = await cursor.fetchone()
-    return _push(row) if row else None
-
-
 async def last_payload(
     conn: aiosqlite.Connection, recipient: int, kind: str
 ) -> dict[str, Any] | None:

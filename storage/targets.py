@@ -402,14 +402,3 @@ async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | N
         return None
     targets = await list_targets(conn, int(rows[0]["plan_id"]), include_retired=True)
     return next((t for t in targets if t.id == target_id), None)
-
-
-async def report_history(conn: aiosqlite.Connection, target_id: int) -> list[Report]:
-    """Return every report revision of a target's assignments, newest first."""
-    rows = await _fetchall(
-        conn,
-        "SELECT r.* FROM report r JOIN assignment a ON a.id = r.assignment_id "
-        "WHERE a.target_id = ? ORDER BY r.period DESC, r.submitted_at DESC, r.revision DESC",
-        (target_id,),
-    )
-    return [report_from_row(row) for row in rows]

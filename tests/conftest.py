@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.importer import DEMO_TABLE
+from bot.importer import DEMO_TABLE, import_file
 from storage.db import connect
 
 
@@ -18,6 +18,13 @@ async def db(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
     conn = await connect(tmp_path / "targetbot.db")
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def demo(db: aiosqlite.Connection) -> aiosqlite.Connection:
+    """Return a fresh database holding the demo table."""
+    await import_file(db, DEMO_TABLE, actor="test")
+    return db
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from storage.db import connect
 
 TODAY = date(2026, 11, 25)
 en = Translator("en")
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / "demo.db")
-    await import_file(conn, DEMO_TABLE, actor="test")
-    yield conn
-    await conn.close()
 
 
 async def lights(conn: aiosqlite.Connection, margin: int = 15) -> dict[int, str]:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.engine import Answer, QueryEngine
 from bot.i18n import Translator
-from bot.importer import DEMO_TABLE, import_file
+from bot.importer import import_file
 from bot.present import answer_json
 from storage import search as rows
 from storage import targets as plans
@@ -22,14 +22,6 @@ WANG = list(range(48, 90))  # 王昌华's 42 targets
 CAO = list(range(90, 97))
 GONGXIN = [48, 49, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 68, 71, 72, 73, 74, 75, 76, 86]
 WEIJIAN = [69, 77, 78, 79, 80, 81, 82, 87, 88, 89]
-
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    conn = await connect(tmp_path / "demo.db")
-    await import_file(conn, DEMO_TABLE, actor="test")
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

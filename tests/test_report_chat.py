@@ -66,7 +66,8 @@ async def walk_to_preview(harness: Harness) -> Calls:
     await harness.send(LIAISON, "受汛期影响两处工程停工")
     status = await harness.press(LIAISON, "rp:ready")
     assert shown(status) == [zh("report.ask_status")]
-    assert await harness.press(LIAISON, buttons(status)["滞后"])
+    reason = shown(await harness.press(LIAISON, buttons(status)["滞后"]))
+    assert reason == [zh("report.ask_reason", limit=500)]
     await harness.send(LIAISON, "汛期停工两个月")
     return await harness.send(LIAISON, "倒排工期，增加施工班组")
 
@@ -153,8 +154,8 @@ async def test_wrong_input_gets_a_hint_and_keeps_the_step(tmp_path: Path) -> Non
         assert rows(harness.db_path, "SELECT step, progress FROM draft") == [
             ("status", "完成投资21.5亿元")
         ]
-        too_long = shown(await harness.press(LIAISON, "rp:edit:progress"))[0]
-        assert too_long == zh("report.stale_button")  # no edit buttons before the preview
+        early_edit = shown(await harness.press(LIAISON, "rp:edit:progress"))[0]
+        assert early_edit == zh("report.stale_button")  # no edit buttons before the preview
 
 
 async def test_text_over_the_limit_is_refused_whole(tmp_path: Path) -> None:

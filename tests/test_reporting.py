@@ -8,7 +8,6 @@ import aiosqlite
 import pytest
 
 from bot import reporting
-from bot.importer import DEMO_TABLE, import_file
 from bot.periods import choose_open_period, parse_day
 from bot.reporting import MAX_PROGRESS, UpdateRefused
 from storage import reports as repo
@@ -64,8 +63,8 @@ def test_deadlines_are_read_as_written() -> None:
     assert parse_day("下周") is None
 
 
-async def _demo(db: aiosqlite.Connection) -> int:
-    await import_file(db, DEMO_TABLE, actor="test")
+async def _water(db: aiosqlite.Connection) -> int:
+    """Return the id of 市水务局 in the demo table."""
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     return unit.id
 
@@ -79,32 +78,32 @@ async def _draft_for(db: aiosqlite.Connection, unit_id: int, number: int) -> rep
 
 
 async def test_a_units_tasks_are_its_own_targets_with_the_lead_marked(
-    db: aiosqlite.Connection,
+    demo: aiosqlite.Connection,
 ) -> None:
-    unit_id = await _demo(db)
-    tasks = await reporting.tasks(db, unit_id, "2023Q4")
+    unit_id = await _water(demo)
+    tasks = await reporting.tasks(demo, unit_id, "2023Q4")
     assert [(t.number, t.lead, t.state) for t in tasks] == [
         (90, True, "missing"),
         (93, True, "missing"),
         (96, True, "missing"),
     ]
     # #53 is led by 市工业和信息化局; 东明县人民政府 assists and sees it as assisting.
-    units = {u.name: u.id for u in await plans.list_units(db)}
+    units = {u.name: u.id for u in await plans.list_units(demo)}
     industry = {
-        t.number: t.lead for t in await reporting.tasks(db, units["市工业和信息化局"], "2023Q4")
+        t.number: t.lead for t in await reporting.tasks(demo, units["市工业和信息化局"], "2023Q4")
     }
     assert len(industry) == 20
     assert industry[53] is True
     county = {
-        t.number: t.lead for t in await reporting.tasks(db, units["东明县人民政府"], "2023Q4")
+        t.number: t.lead for t in await reporting.tasks(demo, units["东明县人民政府"], "2023Q4")
     }
     assert county == {53: False}
 
 
 async def test_progress_text_joins_messages_and_refuses_what_is_too_long_or_empty(
-    db: aiosqlite.Connection,
+    demo: aiosqlite.Connection,
 ) -> None:
-    draft = await _draft_for(db, await _demo(db), 90)
+    draft = await _draft_for(demo, await _water(demo), 90)
     draft = reporting.add_text(draft, "第一段", 10)
     draft = reporting.add_text(draft, "第二段", 11)
     assert draft.progress == "第一段\n第二段"
@@ -135,32 +134,32 @@ async def _submit(
 
 
 async def test_a_submission_is_stored_once_and_a_revision_keeps_the_first(
-    db: aiosqlite.Connection,
+    demo: aiosqlite.Connection,
 ) -> None:
-    unit_id = await _demo(db)
-    draft = await _draft_for(db, unit_id, 90)
+    unit_id = await _water(demo)
+    draft = await _draft_for(demo, unit_id, 90)
     draft = reporting.add_text(draft, "完成投资20亿元", 5)
     draft = reporting.set_status(reporting.ready(draft), "behind")
     assert draft.step == "reason"
     draft = reporting.set_reason(draft, "汛期停工", 6, remedy=False)
     draft = reporting.set_reason(draft, "增加班组", 7, remedy=True)
     assert draft.step == "preview"
-    first = await _submit(db, draft)
-    again = await _submit(db, draft, store=False)  # a double tap on confirm
+    first = await _submit(demo, draft)
+    again = await _submit(demo, draft, store=False)  # a double tap on confirm
     assert isinstance(first, reporting.Receipt)
     assert isinstance(again, reporting.Receipt)
     assert (first.number, first.period, first.revision, again.repeated) == (90, "2023Q4", 1, True)
-    assert await scalar(db, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 1
-    assert await repo.get_draft(db, LIAISON) is None
+    assert await scalar(demo, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 1
+    assert await repo.get_draft(demo, LIAISON) is None
 
-    revising = await _draft_for(db, unit_id, 90)
+    revising = await _draft_for(demo, unit_id, 90)
     assert (revising.progress, revising.replace_next) == ("完成投资20亿元", True)
     revising = reporting.add_text(revising, "完成投资24亿元", 20)
     assert revising.progress == "完成投资24亿元"  # replaced, not added to
-    second = await _submit(db, reporting.set_status(reporting.ready(revising), "on_track"))
+    second = await _submit(demo, reporting.set_status(reporting.ready(revising), "on_track"))
     assert isinstance(second, reporting.Receipt)
     assert second.revision == 2
-    async with db.execute(
+    async with demo.execute(
         "SELECT revision, progress, status, reason, remedy, submitted_by FROM report "
         "WHERE period = '2023Q4' ORDER BY revision"
     ) as cursor:
@@ -172,28 +171,27 @@ async def test_a_submission_is_stored_once_and_a_revision_keeps_the_first(
 
 
 async def test_after_the_deadline_a_submission_is_refused_and_nothing_is_stored(
-    db: aiosqlite.Connection,
+    demo: aiosqlite.Connection,
 ) -> None:
-    unit_id = await _demo(db)
-    await reporting.set_period(db, "2023Q4", "open", date(2026, 11, 20), actor="test")
-    draft = reporting.add_text(await _draft_for(db, unit_id, 93), "节水型城市创建通过验收", 3)
+    unit_id = await _water(demo)
+    await reporting.set_period(demo, "2023Q4", "open", date(2026, 11, 20), actor="test")
+    draft = reporting.add_text(await _draft_for(demo, unit_id, 93), "节水型城市创建通过验收", 3)
     with pytest.raises(UpdateRefused) as refused:
-        await _submit(db, reporting.set_status(reporting.ready(draft), "completed"))
+        await _submit(demo, reporting.set_status(reporting.ready(draft), "completed"))
     assert refused.value.key == "report.deadline_passed"
     assert refused.value.values == {"period": "2023Q4", "deadline": "2026-11-20"}
-    assert await scalar(db, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 0
-    assert (await repo.get_draft(db, LIAISON)) is not None  # the words are kept
+    assert await scalar(demo, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 0
+    assert (await repo.get_draft(demo, LIAISON)) is not None  # the words are kept
 
 
-async def test_only_the_lead_units_part_is_official(db: aiosqlite.Connection) -> None:
-    await _demo(db)
-    target = next(t for t in await plans.list_targets(db, 1) if t.number == 53)
+async def test_only_the_lead_units_part_is_official(demo: aiosqlite.Connection) -> None:
+    target = next(t for t in await plans.list_targets(demo, 1) if t.number == 53)
     assignment = target.assignments[0]
     assert assignment.units[0] == "市工业和信息化局"
-    units = {u.name: u.id for u in await plans.list_units(db)}
-    async with transaction(db):
+    units = {u.name: u.id for u in await plans.list_units(demo)}
+    async with transaction(demo):
         await plans.append_report(
-            db,
+            demo,
             assignment.id,
             "2023Q4",
             "配合单位的部分",
@@ -202,7 +200,7 @@ async def test_only_the_lead_units_part_is_official(db: aiosqlite.Connection) ->
             at="2026-11-25T01:00:00+00:00",
             unit_id=units[assignment.units[1]],
         )
-    latest = next(t for t in await plans.list_targets(db, 1) if t.number == 53)
+    latest = next(t for t in await plans.list_targets(demo, 1) if t.number == 53)
     report = latest.assignments[0].latest_report
     assert report is not None
     assert (report.period, report.status) == ("2023Q3", "on_track")
