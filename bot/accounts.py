@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import clock
 from bot.i18n import LANGUAGES
 from bot.matching import match_names
 from bot.names import normalise_leader, normalise_unit
@@ -63,7 +64,7 @@ class Redemption:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _stamp(moment: datetime) -> str:

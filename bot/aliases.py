@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import aiosqlite
 
+from bot import clock
 from bot.matching import match_names
 from bot.names import normalise_unit
 from storage import audit
 from storage import search as rows
 from storage import targets as plans
-from storage.db import transaction, utc_now
+from storage.db import transaction
 from storage.targets import Named
 
 
@@ -29,7 +30,7 @@ async def add_alias(
                 actor=actor,
                 action="alias",
                 subject=alias.strip(),
-                at=utc_now(),
+                at=clock.stamp(),
                 detail={"unit": found[0].name},
             )
     return found
@@ -41,6 +42,6 @@ async def remove_alias(conn: aiosqlite.Connection, alias: str, *, actor: str) ->
         removed = await rows.remove_alias(conn, alias)
         if removed:
             await audit.record(
-                conn, actor=actor, action="alias_removed", subject=alias, at=utc_now()
+                conn, actor=actor, action="alias_removed", subject=alias, at=clock.stamp()
             )
     return removed

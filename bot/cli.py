@@ -8,10 +8,9 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
-from bot import cli_accounts, cli_query, cli_remind
+from bot import cli_accounts, cli_query, cli_remind, clock
 from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
 from bot.engine import QueryEngine
 from bot.i18n import LANGUAGES, Translator
@@ -63,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(t).parse_args(argv)
     try:
         settings = Settings.from_mapping(environment)
+        clock.use(settings)
         t = Translator(settings.default_language)
         if args.db is not None:
             settings = replace(settings, database_path=args.db)
@@ -145,7 +145,7 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
             await engine.refresh(conn)
         finally:
             await conn.close()
-        today = datetime.now(settings.timezone).date()
+        today = clock.today()
         data = []
         for target in targets:
             item = target_json(target)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from datetime import datetime
 
 import aiosqlite
 
-from bot import aliases
+from bot import aliases, clock
 from bot.cli_common import CliError, actions, open_database
 from bot.engine import QueryEngine
 from bot.i18n import Translator
@@ -64,7 +63,7 @@ async def _query(
     conn: aiosqlite.Connection, args: argparse.Namespace, settings: Settings, t: Translator
 ) -> int:
     only_unit = (await _unit(conn, args.unit, t)).id if args.unit else None
-    today = datetime.now(settings.timezone).date()
+    today = clock.today()
     engine = QueryEngine(settings.at_risk_margin)
     answer = await engine.ask(conn, args.text, today=today, only_unit=only_unit)
     if args.json:

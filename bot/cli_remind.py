@@ -9,7 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot import pushes
+from bot import clock, pushes
 from bot.cli_common import CliError, open_database
 from bot.engine import QueryEngine
 from bot.i18n import Translator
@@ -41,9 +41,7 @@ def _moment(args: argparse.Namespace, settings: Settings, t: Translator) -> date
             except ValueError:
                 continue
         raise CliError(t("cli.remind_bad_at", value=args.at))
-    if settings.fake_time is not None:
-        return settings.fake_time.replace(tzinfo=settings.timezone)
-    return datetime.now(settings.timezone)
+    return clock.local_now()
 
 
 async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -43,10 +43,20 @@ class Translator:
     default_language: str = "zh"
 
     def __call__(self, key: str, language: str | None = None, /, **values: object) -> str:
-        """Return the message `key` in `language` with `values` filled in."""
+        """Return the message `key` in `language` with `values` filled in.
+
+        Plural rule: with `count=1`, a language's `<key>_one` wins where it has one ("1 target
+        found"); languages without plural forms (zh) simply have no such keys.
+        """
         for lang in (language, self.default_language):
             if lang in LANGUAGES:
-                text = load_catalog(lang).get(key)
+                catalog = load_catalog(lang)
+                text = catalog.get(f"{key}_one") if values.get("count") == 1 else None
+                text = text if text is not None else catalog.get(key)
                 if text is not None:
                     return text.format_map(values)
         return key
+
+    def join(self, items: Iterable[object], language: str | None = None) -> str:
+        """Return items as a list in the language's way: 甲、乙 in zh, A, B in en."""
+        return self("common.separator", language).join(map(str, items))

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot import clock
 from bot.deadlines import Deadline, parse_deadline
 from bot.i18n import Translator
 from bot.names import normalise_leader, split_units
 from bot.tables import Row, Sheet, TableError, read_sheets
 from storage import audit
 from storage import targets as repo
-from storage.db import transaction, utc_now
+from storage.db import transaction
 
 MAX_CONTENT_CHARS = 2_000
 MAX_PROGRESS_CHARS = 10_000
@@ -401,7 +402,7 @@ async def store_table(
     summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
     try:
         async with transaction(conn):
-            now = utc_now()
+            now = clock.stamp()
             leaders_before = await _count(conn, "leader")
             units_before = await _count(conn, "unit")
             plan = await repo.plan_by_title(conn, table.plan_title)

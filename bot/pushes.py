@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import clock
 from bot.accounts import admin_ids, language_of
 from bot.engine import QueryEngine
 from bot.i18n import Translator
@@ -23,7 +24,7 @@ from bot.reporting import window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
-from storage.db import transaction, utc_now
+from storage.db import transaction
 from storage.pushes import Push
 from storage.targets import Named
 
@@ -95,7 +96,7 @@ async def change_schedule(
             actor=actor,
             action="schedule_change",
             subject="schedule",
-            at=utc_now(),
+            at=clock.stamp(),
             detail={field: value},
         )
     return result

@@ -12,11 +12,12 @@ from datetime import date
 
 import aiosqlite
 
+from bot import clock
 from bot.periods import OpenPeriod, choose_open_period, parse_period
 from storage import audit
 from storage import reports as repo
 from storage import targets as plans
-from storage.db import transaction, utc_now
+from storage.db import transaction
 from storage.reports import Draft
 from storage.targets import Plan, Report
 
@@ -248,7 +249,7 @@ async def begin(
     period: str,
 ) -> Draft:
     """Start (and store) a draft for a task; a revision starts from the unit's latest text."""
-    now = utc_now()
+    now = clock.stamp()
     latest = task.latest
     draft = Draft(
         telegram_id=telegram_id,
@@ -273,7 +274,7 @@ async def begin(
 async def store(conn: aiosqlite.Connection, draft: Draft) -> None:
     """Keep the draft as it is now, in one transaction."""
     async with transaction(conn):
-        await repo.save_draft(conn, draft.but(updated_at=utc_now()))
+        await repo.save_draft(conn, draft.but(updated_at=clock.stamp()))
 
 
 def add_text(draft: Draft, text: str, message_id: int) -> Draft:
@@ -356,7 +357,7 @@ async def pause(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
     async with transaction(conn):
         draft = await repo.get_draft(conn, telegram_id)
         if draft is not None and not draft.paused:
-            await repo.save_draft(conn, draft.but(paused=True, updated_at=utc_now()))
+            await repo.save_draft(conn, draft.but(paused=True, updated_at=clock.stamp()))
     return draft
 
 
@@ -402,7 +403,7 @@ async def submit(
         behind = draft.status == "behind"
         if behind and not (draft.reason and draft.remedy):
             raise UpdateRefused("report.incomplete")
-        now = utc_now()
+        now = clock.stamp()
         revision = await plans.append_report(
             conn,
             draft.assignment_id,
@@ -490,7 +491,7 @@ async def decide_review(
     """Approve or return a submission waiting for review, once."""
     if decision not in ("approved", "returned"):
         raise UpdateRefused("review.stale")
-    now = utc_now()
+    now = clock.stamp()
     async with transaction(conn):
         report = await repo.report_by_id(conn, report_id)
         if report is None or not report.needs_review:
@@ -524,7 +525,7 @@ async def set_period(
     plan = await plans.current_plan(conn)
     if plan is None:
         raise UpdateRefused("period.no_plan")
-    now = utc_now()
+    now = clock.stamp()
     async with transaction(conn):
         await repo.decide(conn, plan.id, period, state, deadline, by=actor, at=now)
         await audit.record(

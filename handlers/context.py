@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot import clock
 from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.settings import Settings
@@ -24,16 +25,12 @@ class Services:
         self._db: aiosqlite.Connection | None = None
         self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests set the time
 
     def configure(self, settings: Settings) -> None:
-        """Set the settings the services work with (FAKE_TIME sets the clock's start)."""
+        """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
         self._settings = settings
         self.engine = QueryEngine(settings.at_risk_margin)
-        if settings.fake_time is not None:
-            start = settings.fake_time.replace(tzinfo=settings.timezone)
-            offset = start - datetime.now(UTC)
-            self.clock = lambda: datetime.now(UTC) + offset
+        clock.use(settings)
 
     @property
     def settings(self) -> Settings:
@@ -57,9 +54,18 @@ class Services:
             await self._db.close()
             self._db = None
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """Return the bot's clock (the process's one clock, see bot/clock.py)."""
+        return clock.now
+
+    @clock.setter
+    def clock(self, source: Callable[[], datetime]) -> None:
+        clock.set(source)
+
     def now(self) -> datetime:
         """Return the time now in the configured time zone."""
-        return self.clock().astimezone(self.settings.timezone)
+        return clock.now().astimezone(self.settings.timezone)
 
     def today(self) -> date:
         """Return today's date in the configured time zone."""

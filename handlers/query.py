@@ -8,6 +8,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import clock
 from bot.accounts import Account
 from bot.engine import Answer
 from bot.present import PAGE_SIZE, details, summary
@@ -16,7 +17,7 @@ from handlers.context import BotContext
 from storage import reports
 from storage import search as saved
 from storage import targets as plans
-from storage.db import transaction, utc_now
+from storage.db import transaction
 
 DETAIL_BUTTONS_PER_ROW = 5
 
@@ -83,7 +84,7 @@ async def _show(
         if query_id is None:
             async with transaction(context.services.db):
                 query_id = await saved.save_query(
-                    context.services.db, account.telegram_id, text, utc_now()
+                    context.services.db, account.telegram_id, text, clock.stamp()
                 )
         body = html.escape(summary(answer, context.services.t, language, page))
         markup = _markup(answer, query_id, page)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -61,8 +60,3 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
             await conn.commit()
         finally:
             _owners.pop(conn, None)
-
-
-def utc_now() -> str:
-    """Return the current time as stored: ISO 8601 in UTC, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
+from bot import clock
 from bot.importer import DEMO_TABLE, import_file
 from storage.db import connect
 
@@ -52,3 +53,11 @@ async def scalar(conn: aiosqlite.Connection, sql: str, *params: object) -> objec
         row = await cursor.fetchone()
     assert row is not None
     return row[0]
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> Iterator[None]:
+    """Give every test the real clock, whatever the one before it set."""
+    clock.reset()
+    yield
+    clock.reset()
