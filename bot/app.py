@@ -19,6 +19,7 @@ from handlers import build_handlers
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
 from handlers.pushes import start_checking
+from handlers.report import start_pausing
 from storage import users
 from storage.db import connect, transaction
 from storage.persistence import SQLitePersistence
@@ -58,6 +59,7 @@ async def post_init(application: BotApplication) -> None:
     await set_command_menu(application)
     if application.job_queue is not None:
         start_checking(application.job_queue)
+        start_pausing(application.job_queue)
 
 
 def rate_limiter() -> AIORateLimiter:

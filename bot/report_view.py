@@ -27,7 +27,9 @@ def deadline_words(t: Translator, lang: str | None, period: OpenPeriod, today: d
     left = (period.deadline - today).days
     if left < 0:
         return t("report.deadline_past", lang, deadline=period.deadline.isoformat())
-    return t("report.deadline_left", lang, deadline=period.deadline.isoformat(), days=left)
+    if left == 0:
+        return t("report.deadline_today", lang, deadline=period.deadline.isoformat())
+    return t("report.deadline_left", lang, deadline=period.deadline.isoformat(), count=left)
 
 
 def task_button(task: Task) -> str:
@@ -119,7 +121,7 @@ def card(
             unit=unit,
             role=t("report.role_lead" if task.lead else "report.role_assist", lang),
             leader=task.leader,
-            units="、".join(task.units),
+            units=t.join(task.units, lang),
         ),
     ]
     if back.previous is not None:
@@ -132,8 +134,10 @@ def card(
         for other, report in back.others:
             line = _report_line(t, lang, report).strip()
             lines.append(t("report.other_line", lang, unit=other, report=line))
-    for report, decision in back.mine:
-        key = "report.mine_revision_returned" if decision == "returned" else "report.mine_revision"
+    for revision in back.mine:
+        report = revision.report
+        returned = revision.decision == "returned"
+        key = "report.mine_revision_returned" if returned else "report.mine_revision"
         lines.append(
             t(
                 key,
@@ -164,9 +168,9 @@ def prompt(t: Translator, lang: str | None, draft: Draft, period: str) -> str:
     return t("report.ask_confirm", lang)
 
 
-def taken(t: Translator, lang: str | None, draft: Draft) -> str:
-    """Return the answer to a progress message: saved, how long, what next."""
-    return t("report.taken", lang, length=len(draft.progress), limit=MAX_PROGRESS)
+def taken(t: Translator, lang: str | None, draft: Draft, number: int) -> str:
+    """Return the answer to a progress message: saved for which target, how long, what next."""
+    return t("report.taken", lang, number=number, length=len(draft.progress), limit=MAX_PROGRESS)
 
 
 def preview(

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import aiosqlite
 
 from bot import clock
 from bot.periods import OpenPeriod, choose_open_period, parse_period
+from bot.query import ParsedQuery
 from storage import audit
 from storage import reports as repo
 from storage import targets as plans
 from storage.db import transaction
-from storage.reports import Draft
+from storage.reports import Draft, Revision
 from storage.targets import Plan, Report
 
 MAX_PROGRESS = 2000  # characters of progress text, all messages joined
@@ -75,6 +76,7 @@ class Task:
     state: str  # draft (being written), else the report state
     report_state: str  # missing, submitted, pending (awaits review) or returned
     latest: Report | None  # the unit's latest revision for the period
+    comment: str | None = None  # the reviewer's words when that revision was returned
 
     @property
     def done(self) -> bool:
@@ -93,6 +95,7 @@ class Receipt:
     at: str
     status: str
     pending_review: bool
+    assignment_id: int = 0
     repeated: bool = False
 
 
@@ -102,7 +105,7 @@ class Background:
 
     previous: Report | None
     others: list[tuple[str, Report]]  # (unit, latest revision) of the other units this period
-    mine: list[tuple[Report, str | None]]  # own revisions this period with their review
+    mine: list[Revision]  # own revisions this period with their review
 
 
 async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window | None:
@@ -147,8 +150,9 @@ async def tasks(
         aid = int(row["assignment_id"])
         units = await _unit_names(conn, aid)
         lead = int(row["position"]) == 1
-        latest, decision = await _latest_of_unit(conn, aid, period, unit_id, lead)
-        report_state = _report_state(latest, decision)
+        revision = await _latest_of_unit(conn, aid, period, unit_id, lead)
+        latest = revision.report if revision else None
+        report_state = _report_state(latest, revision.decision if revision else None)
         found.append(
             Task(
                 assignment_id=aid,
@@ -163,6 +167,7 @@ async def tasks(
                 state="draft" if aid in drafts else report_state,
                 report_state=report_state,
                 latest=latest,
+                comment=revision.comment if revision and report_state == "returned" else None,
             )
         )
     order = {"returned": 0, "draft": 1, "missing": 2, "pending": 3, "submitted": 4}
@@ -188,16 +193,19 @@ async def _unit_names(conn: aiosqlite.Connection, assignment_id: int) -> tuple[s
         return tuple(row[0] for row in await cursor.fetchall())
 
 
+def _own(revision: Revision, unit_id: int, lead: bool) -> bool:
+    """Tell whether a revision is the unit's (imported rows are the lead unit's)."""
+    return revision.report.unit_id == unit_id or (lead and revision.report.unit_id is None)
+
+
 async def _latest_of_unit(
     conn: aiosqlite.Connection, assignment_id: int, period: str, unit_id: int, lead: bool
-) -> tuple[Report | None, str | None]:
-    """Return a unit's latest revision for a period (imported rows are the lead unit's)."""
+) -> Revision | None:
+    """Return a unit's latest revision for a period."""
     mine = [
-        (report, decision)
-        for report, decision in await repo.unit_reports(conn, assignment_id, period)
-        if report.unit_id == unit_id or (lead and report.unit_id is None)
+        r for r in await repo.unit_reports(conn, assignment_id, period) if _own(r, unit_id, lead)
     ]
-    return mine[-1] if mine else (None, None)
+    return mine[-1] if mine else None
 
 
 async def task_for(
@@ -218,12 +226,10 @@ async def background(
     for other_id, name in units:
         if other_id == unit_id:
             continue
-        theirs = [r for r, _ in revisions if r.unit_id == other_id]
+        theirs = [r.report for r in revisions if r.report.unit_id == other_id]
         if theirs:
             others.append((name, theirs[-1]))
-    mine = [
-        (r, d) for r, d in revisions if r.unit_id == unit_id or (task.lead and r.unit_id is None)
-    ]
+    mine = [r for r in revisions if _own(r, unit_id, task.lead)]
     return Background(await repo.latest_before(conn, task.assignment_id, period), others, mine)
 
 
@@ -287,12 +293,87 @@ def add_text(draft: Draft, text: str, message_id: int) -> Draft:
     piece = text.strip()
     if not piece:
         raise UpdateRefused("report.empty_text")
-    joined = piece if draft.replace_next or not draft.progress else f"{draft.progress}\n{piece}"
+    alone = draft.replace_next or not draft.progress
+    joined = piece if alone else f"{draft.progress}\n{piece}"
     if len(joined) > MAX_PROGRESS:
+        if alone:
+            raise UpdateRefused("report.too_long_alone", length=len(piece), limit=MAX_PROGRESS)
         raise UpdateRefused(
             "report.too_long", length=len(joined), limit=MAX_PROGRESS, piece=len(piece)
         )
-    return draft.but(progress=joined, replace_next=False, last_message_id=message_id)
+    return draft.but(
+        progress=joined,
+        replace_next=False,
+        last_message_id=message_id,
+        held_text=None,
+        held_message_id=0,
+    )
+
+
+def complete(draft: Draft) -> bool:
+    """Tell whether the draft holds everything a submission needs."""
+    if not draft.progress.strip() or draft.status is None:
+        return False
+    return draft.status != "behind" or bool(draft.reason and draft.remedy)
+
+
+def _onward(draft: Draft, step: str) -> Draft:
+    """Return the draft at `step`, or at the preview when it came from there and is complete."""
+    if draft.back_to_preview and complete(draft):
+        return draft.but(step=PREVIEW, back_to_preview=False)
+    return draft.but(step=step, back_to_preview=draft.back_to_preview and step != PREVIEW)
+
+
+def back_to_preview(draft: Draft) -> Draft:
+    """Return the draft back at its preview, unchanged (a step opened from there and left)."""
+    if not complete(draft):
+        raise UpdateRefused("report.incomplete")
+    return draft.but(step=PREVIEW, back_to_preview=False, replace_next=False)
+
+
+def hold(draft: Draft, text: str, message_id: int) -> Draft:
+    """Return the draft keeping a message that read as a question until the writer places it."""
+    if message_id and (message_id <= draft.last_message_id or message_id == draft.held_message_id):
+        return draft
+    return draft.but(held_text=text, held_message_id=message_id)
+
+
+def place_held(draft: Draft) -> Draft:
+    """Return the draft with the held message placed where the writer is: progress, or reasons."""
+    text, held_id = draft.held_text, draft.held_message_id
+    if text is None:
+        raise UpdateRefused("report.stale_button")
+    if draft.step == PROGRESS:
+        placed = add_text(draft, text, 0)
+    elif draft.step in (REASON, REMEDY):
+        placed = set_reason(draft, text, 0, remedy=draft.step == REMEDY)
+    else:
+        raise UpdateRefused("report.stale_button")
+    return placed.but(last_message_id=max(draft.last_message_id, held_id))
+
+
+def next_task(tasks: list[Task], done_assignment: int) -> Task | None:
+    """Return the unit's next target still to do after one was submitted (list order)."""
+    return next(
+        (t for t in tasks if not t.done and t.assignment_id != done_assignment),
+        None,
+    )
+
+
+def reads_as_question(parsed: ParsedQuery) -> str | None:
+    """Tell how a message typed in the middle of an update reads.
+
+    `question`: it names only targets, leaders, units or periods (`#96 进展`, `水务局`), which no
+    progress text does; `maybe`: only status words (`已完成` may be a progress text too);
+    None: anything else, taken as the writer's text.
+    """
+    if parsed.keywords or parsed.unplaced:
+        return None
+    if parsed.numbers or parsed.leaders or parsed.units or parsed.ambiguous or parsed.period:
+        return "question"
+    if parsed.statuses or parsed.deadline:
+        return "maybe"
+    return None
 
 
 def set_status(draft: Draft, status: str) -> Draft:
@@ -301,11 +382,12 @@ def set_status(draft: Draft, status: str) -> Draft:
         raise UpdateRefused("report.stale_button")
     if not draft.progress.strip():
         raise UpdateRefused("report.no_progress")
+    chosen = draft.but(status=status)
     if status == "behind" and not draft.reason:
-        return draft.but(status=status, step=REASON)
+        return chosen.but(step=REASON)
     if status == "behind" and not draft.remedy:
-        return draft.but(status=status, step=REMEDY)
-    return draft.but(status=status, step=PREVIEW)
+        return chosen.but(step=REMEDY)
+    return chosen.but(step=PREVIEW, back_to_preview=False)
 
 
 def set_reason(draft: Draft, text: str, message_id: int, *, remedy: bool) -> Draft:
@@ -317,26 +399,36 @@ def set_reason(draft: Draft, text: str, message_id: int, *, remedy: bool) -> Dra
         raise UpdateRefused("report.empty_text")
     if len(value) > MAX_REASON:
         raise UpdateRefused("report.reason_too_long", length=len(value), limit=MAX_REASON)
+    taken = draft.but(last_message_id=message_id, held_text=None, held_message_id=0)
     if remedy:
-        return draft.but(remedy=value, step=PREVIEW, last_message_id=message_id)
-    step = REMEDY if not draft.remedy else PREVIEW
-    return draft.but(reason=value, step=step, last_message_id=message_id)
+        return taken.but(remedy=value, step=PREVIEW, back_to_preview=False)
+    return _onward(taken.but(reason=value), REMEDY if not draft.remedy else PREVIEW)
 
 
 def edit(draft: Draft, step: str) -> Draft:
-    """Return the draft sent back to one step; progress is replaced by the next message."""
+    """Return the draft sent back to one step from the preview; it returns there when done.
+
+    Progress is replaced by the next message.
+    """
     if step not in (PROGRESS, STATUS, REASON, REMEDY):
         raise UpdateRefused("report.stale_button")
     if step in (REASON, REMEDY) and draft.status != "behind":
         raise UpdateRefused("report.stale_button")
-    return draft.but(step=step, replace_next=step == PROGRESS or draft.replace_next)
+    return draft.but(
+        step=step, replace_next=step == PROGRESS or draft.replace_next, back_to_preview=True
+    )
 
 
 def ready(draft: Draft) -> Draft:
-    """Return the draft moved from writing progress on to choosing a status."""
+    """Return the draft moved from writing progress on to choosing a status (or its preview)."""
     if not draft.progress.strip():
         raise UpdateRefused("report.no_progress")
-    return draft.but(step=STATUS, replace_next=False)
+    return _onward(draft.but(replace_next=False), STATUS)
+
+
+def idle(draft: Draft, now: datetime, limit: timedelta) -> bool:
+    """Tell whether a draft was left alone longer than `limit` (the flow then pauses)."""
+    return bool(draft.updated_at) and now - datetime.fromisoformat(draft.updated_at) > limit
 
 
 def equals_previous(draft: Draft, previous: Report | None) -> bool:
@@ -353,12 +445,22 @@ async def discard(conn: aiosqlite.Connection, telegram_id: int) -> bool:
 
 
 async def pause(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
-    """Mark a user's draft as left idle: kept, and resumed only by /report."""
+    """Mark a user's draft as left idle: kept, and resumed only by /report.
+
+    Return the draft paused now; None when there is none or it was paused already.
+    """
     async with transaction(conn):
         draft = await repo.get_draft(conn, telegram_id)
-        if draft is not None and not draft.paused:
-            await repo.save_draft(conn, draft.but(paused=True, updated_at=clock.stamp()))
-    return draft
+        if draft is None or draft.paused:
+            return None
+        paused = draft.but(paused=True, updated_at=clock.stamp())
+        await repo.save_draft(conn, paused)
+    return paused
+
+
+async def idle_drafts(conn: aiosqlite.Connection, now: datetime, limit: timedelta) -> list[Draft]:
+    """Return the drafts in the flow that were left alone longer than `limit`."""
+    return [d for d in await repo.active_drafts(conn) if idle(d, now, limit)]
 
 
 # ---------------------------------------------------------------------------- submitting
@@ -462,6 +564,7 @@ def _receipt(target: tuple[int, str], report: Report, *, repeated: bool) -> Rece
         at=report.submitted_at,
         status=report.status,
         pending_review=report.needs_review,
+        assignment_id=report.assignment_id,
         repeated=repeated,
     )
 

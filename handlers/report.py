@@ -30,6 +30,7 @@ from bot import report_view as view
 from bot import reporting
 from bot.accounts import Account, admin_ids, language_of
 from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
+from handlers import query as asking
 from handlers.access import answer, requires
 from handlers.context import BotContext
 from handlers.reply import buttons, show
@@ -39,6 +40,7 @@ from storage.reports import Draft
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
+PAUSE_CHECK_EVERY = 300  # seconds between looks for idle flows (the timer is lost on restart)
 MAX_BUTTONS = 90  # targets listed as buttons; Telegram allows 100 in one keyboard
 TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 
@@ -74,43 +76,58 @@ async def _refuse(
 
 
 def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboardMarkup | None:
-    """Return the buttons of the draft's step."""
+    """Return the buttons of the draft's step; each names the draft it belongs to."""
 
     def label(key: str) -> str:
         return _t(context, account, f"report.button.{key}")
 
-    discard = (label("discard"), "rp:discard")
+    key = draft.key
+    discard = [(label("discard"), f"rp:discard:{key}")]
+    back = (
+        [[(label("back"), f"rp:back:{key}")]]
+        if draft.back_to_preview and reporting.complete(draft)
+        else []
+    )
     if draft.step == PROGRESS:
-        rows = [[(label("ready"), "rp:ready")]] if draft.progress else []
-        return buttons([*rows, [discard]])
+        rows = [[(label("ready"), f"rp:ready:{key}")]] if draft.progress else []
+        return buttons([*rows, *back, discard])
     if draft.step == STATUS:
-        return buttons(
-            [[(label(s), f"rp:status:{s}") for s in ("on_track", "behind", "completed")], [discard]]
-        )
+        statuses = [(label(s), f"rp:status:{s}:{key}") for s in ("on_track", "behind", "completed")]
+        return buttons([statuses, *back, discard])
     if draft.step in (REASON, REMEDY):
-        return buttons([[discard]])
+        return buttons([*back, discard])
     rows = [
-        [(label("confirm"), f"rp:confirm:{draft.key}")],
-        [(label("edit_progress"), "rp:edit:progress"), (label("edit_status"), "rp:edit:status")],
+        [(label("confirm"), f"rp:confirm:{key}")],
+        [
+            (label("edit_progress"), f"rp:edit:progress:{key}"),
+            (label("edit_status"), f"rp:edit:status:{key}"),
+        ],
     ]
     if draft.status == "behind":
         rows.append(
-            [(label("edit_reason"), "rp:edit:reason"), (label("edit_remedy"), "rp:edit:remedy")]
+            [
+                (label("edit_reason"), f"rp:edit:reason:{key}"),
+                (label("edit_remedy"), f"rp:edit:remedy:{key}"),
+            ]
         )
-    rows.append([(label("cancel"), "rp:cancel")])
+    rows.append(discard)
     return buttons(rows)
 
 
 def _step_text(context: BotContext, account: Account, draft: Draft, task: reporting.Task) -> str:
     """Return the text of the draft's step: the preview, or the prompt with the text so far."""
     t, lang = context.services.t, account.language
+    returned = (
+        t("report.returned_comment", lang, comment=task.comment) + "\n\n" if task.comment else ""
+    )
     if draft.step == PREVIEW:
         return (
-            view.preview(t, lang, draft, task.number, task.content, account.unit or "", task.lead)
+            returned
+            + view.preview(t, lang, draft, task.number, task.content, account.unit or "", task.lead)
             + "\n\n"
             + view.prompt(t, lang, draft, draft.period)
         )
-    return view.prompt(t, lang, draft, draft.period)
+    return returned + view.prompt(t, lang, draft, draft.period)
 
 
 async def _task(context: BotContext, account: Account, draft: Draft) -> reporting.Task | None:
@@ -127,14 +144,21 @@ async def _show_step(
     draft: Draft,
     *,
     before: str = "",
+    lead_key: str | None = None,
     edit: bool = True,
 ) -> object:
-    """Show the draft's step (with `before` above it) and return it as the conversation state."""
+    """Show the draft's step (with `before` above it) and return it as the conversation state.
+
+    `lead_key` names a line that leads the text and names the target (resume, other draft).
+    """
     task = await _task(context, account, draft)
     if task is None:
         await reporting.discard(context.services.db, account.telegram_id)
         await show(update, _t(context, account, "report.not_your_target"), edit=edit)
         return END
+    if lead_key is not None:
+        lead = _t(context, account, lead_key, number=task.number, period=draft.period)
+        before = f"{lead}\n{before}" if before else lead
     text = _step_text(context, account, draft, task)
     await show(
         update,
@@ -146,17 +170,32 @@ async def _show_step(
 
 
 async def _current(
-    update: Update, context: BotContext, account: Account, step: str
+    update: Update, context: BotContext, account: Account, step: str | None
 ) -> Draft | object:
-    """Return the user's draft at `step`; otherwise show where the draft really is (a state)."""
+    """Return the user's draft at `step`; otherwise show where the draft really is (a state).
+
+    A pressed button must name this very draft (its last part is the draft's key): a button
+    left from another draft, or from one already submitted or thrown away, changes nothing.
+    """
     draft = await repo.get_draft(context.services.db, account.telegram_id)
+    if update.callback_query is not None:
+        pressed_key = (update.callback_query.data or "").rsplit(":", 1)[-1]
+        if draft is None or draft.key != pressed_key or draft.unit_id != account.unit_id:
+            await _stale(update, context, account)
+            return None  # the conversation stays where it is
     if draft is None or draft.unit_id != account.unit_id:
         await show(update, _t(context, account, "report.no_draft"))
         return END
-    if draft.step != step:
+    if step is not None and draft.step != step:
         hint = _t(context, account, "report.hint_step")
         return await _show_step(update, context, account, draft, before=hint, edit=False)
     return draft
+
+
+async def _stale(update: Update, context: BotContext, account: Account) -> None:
+    """Say that the pressed button belongs to a step or a draft that is gone."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(_t(context, account, "report.stale_button"), show_alert=True)
 
 
 def _liaison(account: Account) -> bool:
@@ -200,8 +239,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         if draft.paused:
             draft = draft.but(paused=False)
             await reporting.store(db, draft)
-        resume = _t(context, account, "report.resume", period=draft.period)
-        return await _show_step(update, context, account, draft, before=resume)
+        return await _show_step(update, context, account, draft, lead_key="report.resume")
     if draft is not None:  # a draft of a unit the user no longer belongs to
         await reporting.discard(db, account.telegram_id)
     try:
@@ -249,8 +287,21 @@ async def pick_pressed(update: Update, context: BotContext, account: Account) ->
     return await _open(update, context, account, int(_pressed(update)))
 
 
+@requires("liaison", private=True)
+async def open_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Open the chosen target in a new message (from a reminder or a notice, which stay)."""
+    if not _liaison(account):
+        return await _no_unit(update, context, account)
+    return await _open(update, context, account, int(_pressed(update)), edit=False)
+
+
 async def _open(
-    update: Update, context: BotContext, account: Account, assignment_id: int
+    update: Update,
+    context: BotContext,
+    account: Account,
+    assignment_id: int,
+    *,
+    edit: bool = True,
 ) -> object:
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
@@ -266,8 +317,7 @@ async def _open(
         if draft.paused:
             draft = draft.but(paused=False)
             await reporting.store(db, draft)
-        before = _t(context, account, key, period=draft.period)
-        return await _show_step(update, context, account, draft, before=before, edit=False)
+        return await _show_step(update, context, account, draft, lead_key=key, edit=False)
     try:
         period = (await _window(context)).accepting(context.services.today())
         task = await reporting.task_for(db, account.unit_id, assignment_id, period.period)
@@ -294,35 +344,103 @@ async def _open(
         back,
         context.services.settings.timezone,
     )
-    return await _show_step(update, context, account, draft, before=card)
+    return await _show_step(update, context, account, draft, before=card, edit=edit)
 
 
 # ---------------------------------------------------------------------------- steps
 
 
+QUESTION_LENGTH = 40  # characters: a longer message is always the writer's text
+
+
+async def _reading(context: BotContext, account: Account, text: str) -> str | None:
+    """Tell how a message typed in a text step reads: a question, maybe one, or text."""
+    if len(text) > QUESTION_LENGTH:
+        return None
+    services = context.services
+    answer = await services.engine.ask(services.db, text, today=services.today())
+    return reporting.reads_as_question(answer.parsed)
+
+
+async def _typed_draft(
+    update: Update, context: BotContext, account: Account, step: str
+) -> Draft | object:
+    """Return the draft at `step` for a typed message, or the state when it was handled otherwise.
+
+    A flow idle for longer than REPORT_IDLE (the in-memory timer is lost on a restart) is
+    paused first and the message answered as a question. A message that reads as a question is
+    held in the draft and answered, never added silently.
+    """
+    found = await _current(update, context, account, step)
+    if not isinstance(found, Draft):
+        return found
+    text, message_id = _typed(update)
+    services = context.services
+    if reporting.idle(found, services.now(), REPORT_IDLE):
+        await _pause(context, account.telegram_id)
+        await ask_question(update, context, account, text)
+        return END
+    reading = await _reading(context, account, text)
+    if reading is None:
+        return found
+    held = reporting.hold(found, text, message_id)
+    if held is found:
+        return step  # the same message again: already answered
+    await reporting.store(services.db, held)
+    task = await _task(context, account, held)
+    number = task.number if task else 0
+    key = held.key
+    if reading == "question":
+        await ask_question(update, context, account, text)
+        note = _t(context, account, "report.held_answered", number=number)
+        markup = buttons([[(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{key}")]])
+    else:
+        note = _t(context, account, "report.held_ask", number=number, text=text)
+        markup = buttons(
+            [
+                [(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{key}")],
+                [(_t(context, account, "report.button.hold_ask"), f"rp:hold:ask:{key}")],
+            ]
+        )
+    await show(update, note, markup, edit=False)
+    return step
+
+
+async def ask_question(update: Update, context: BotContext, account: Account, text: str) -> None:
+    """Answer `text` as a question typed in chat (the query feature's answer)."""
+    await asking._show(update, context, account, text)
+
+
+async def _taken(
+    update: Update, context: BotContext, account: Account, draft: Draft, *, edit: bool
+) -> None:
+    """Say the progress text was stored, how long it is, and for which target."""
+    db = context.services.db
+    task = await _task(context, account, draft)
+    text = view.taken(context.services.t, account.language, draft, task.number if task else 0)
+    previous = await repo.latest_before(db, draft.assignment_id, draft.period)
+    if reporting.equals_previous(draft, previous):
+        assert previous is not None
+        text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
+    await show(update, text, _markup(context, account, draft), edit=edit)
+
+
 @requires("liaison", private=True)
 async def progress_text(update: Update, context: BotContext, account: Account) -> object:
     """Add a message to the progress text, store it, and say how long it is now."""
-    found = await _current(update, context, account, PROGRESS)
+    found = await _typed_draft(update, context, account, PROGRESS)
     if not isinstance(found, Draft):
         return found
-    message = update.effective_message
-    assert message is not None
+    text, message_id = _typed(update)
     try:
-        draft = reporting.add_text(found, message.text or "", message.message_id)
+        draft = reporting.add_text(found, text, message_id)
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return PROGRESS
     if draft is found:
         return PROGRESS  # the same message again: already taken
-    db = context.services.db
-    await reporting.store(db, draft)
-    text = view.taken(context.services.t, account.language, draft)
-    previous = await repo.latest_before(db, draft.assignment_id, draft.period)
-    if reporting.equals_previous(draft, previous):
-        assert previous is not None
-        text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
-    await show(update, text, _markup(context, account, draft))
+    await reporting.store(context.services.db, draft)
+    await _taken(update, context, account, draft, edit=False)
     return PROGRESS
 
 
@@ -330,11 +448,17 @@ async def _advance(
     update: Update,
     context: BotContext,
     account: Account,
-    step: str,
+    step: str | None,
     change: Callable[[Draft], Draft],
+    *,
+    typed: bool = False,
 ) -> object:
     """Apply one step's change to the draft at `step`, store it, and show the next step."""
-    found = await _current(update, context, account, step)
+    if typed:
+        assert step is not None
+        found = await _typed_draft(update, context, account, step)
+    else:
+        found = await _current(update, context, account, step)
     if not isinstance(found, Draft):
         return found
     try:
@@ -349,9 +473,13 @@ async def _advance(
 
 
 def _pressed(update: Update) -> str:
-    """Return the last part of the pressed button's data: `rp:status:behind` → `behind`."""
+    """Return the part of the pressed button's data after its verb: `rp:pick:90` → `90`.
+
+    For a draft's buttons (`rp:status:behind:<key>`) it is the choice before the key.
+    """
     assert update.callback_query is not None
-    return (update.callback_query.data or "").rsplit(":", 1)[-1]
+    parts = (update.callback_query.data or "").split(":")
+    return parts[2] if len(parts) > 2 else ""
 
 
 def _typed(update: Update) -> tuple[str, int]:
@@ -386,6 +514,7 @@ async def reason_text(update: Update, context: BotContext, account: Account) -> 
         account,
         REASON,
         lambda draft: reporting.set_reason(draft, text, message_id, remedy=False),
+        typed=True,
     )
 
 
@@ -399,6 +528,7 @@ async def remedy_text(update: Update, context: BotContext, account: Account) -> 
         account,
         REMEDY,
         lambda draft: reporting.set_reason(draft, text, message_id, remedy=True),
+        typed=True,
     )
 
 
@@ -409,6 +539,44 @@ async def edit_pressed(update: Update, context: BotContext, account: Account) ->
     return await _advance(
         update, context, account, PREVIEW, lambda draft: reporting.edit(draft, step)
     )
+
+
+@requires("liaison", private=True)
+async def back_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Return to the preview from a step opened there, leaving the draft as it was."""
+    return await _advance(update, context, account, None, reporting.back_to_preview)
+
+
+@requires("liaison", private=True)
+async def hold_add_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Put a message that read as a question into the draft after all (the writer's choice)."""
+    found = await _current(update, context, account, None)
+    if not isinstance(found, Draft):
+        return found
+    try:
+        draft = reporting.place_held(found)
+    except UpdateRefused as refusal:
+        await _refuse(update, context, account, refusal)
+        return None
+    await reporting.store(context.services.db, draft)
+    if draft.step == PROGRESS:
+        await _taken(update, context, account, draft, edit=True)
+        return PROGRESS
+    return await _show_step(update, context, account, draft)
+
+
+@requires("liaison", private=True)
+async def hold_ask_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Answer a held message as a question; the draft stays as it was."""
+    found = await _current(update, context, account, None)
+    if not isinstance(found, Draft):
+        return found
+    if found.held_text is None:
+        await _stale(update, context, account)
+        return None
+    await reporting.store(context.services.db, found.but(held_text=None, held_message_id=0))
+    await ask_question(update, context, account, found.held_text)
+    return found.step
 
 
 @requires("liaison", private=True)
@@ -442,7 +610,14 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
         else "—"
     )
     text = view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
-    await show(update, text)
+    tasks = await reporting.tasks(services.db, account.unit_id, receipt.period)
+    following = reporting.next_task(tasks, receipt.assignment_id)
+    if following is None:
+        text += "\n" + _t(context, account, "report.all_done", period=receipt.period)
+        await show(update, text)
+    else:
+        label = _t(context, account, "report.button.next", number=following.number)
+        await show(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
     if receipt.pending_review and not receipt.repeated:
         await _tell_admins(context, account, receipt)
     return END
@@ -480,7 +655,10 @@ async def cancel(update: Update, context: BotContext, account: Account) -> objec
 
 @requires("liaison", private=True)
 async def discard_pressed(update: Update, context: BotContext, account: Account) -> object:
-    """Throw the draft away, at the writer's request."""
+    """Throw the draft this button belongs to away, at the writer's request."""
+    found = await _current(update, context, account, None)
+    if not isinstance(found, Draft):
+        return found
     await reporting.discard(context.services.db, account.telegram_id)
     await show(update, _t(context, account, "report.discarded"))
     return END
@@ -505,19 +683,39 @@ async def stale_pressed(update: Update, context: BotContext, account: Account) -
     await update.callback_query.answer(_t(context, account, "report.stale_button"), show_alert=True)
 
 
+async def _pause(context: BotContext, telegram_id: int) -> None:
+    """Pause a user's flow left idle and tell them which draft waits; once per pause."""
+    services = context.services
+    draft = await reporting.pause(services.db, telegram_id)
+    if draft is None:
+        return
+    task = await reporting.task_for(services.db, draft.unit_id, draft.assignment_id, draft.period)
+    language = await language_of(services.db, services.settings, telegram_id)
+    text = services.t("report.paused", language, number=task.number if task else "—")
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(draft.chat_id, html.escape(text))
+
+
 async def timed_out(update: object, context: BotContext) -> None:
     """Pause a flow left idle: the draft is kept, and /report continues it."""
-    if not isinstance(update, Update) or update.effective_user is None:
-        return
-    draft = await reporting.pause(context.services.db, update.effective_user.id)
-    if draft is None or update.effective_chat is None:
-        return
+    if isinstance(update, Update) and update.effective_user is not None:
+        await _pause(context, update.effective_user.id)
+
+
+async def pause_idle(context: BotContext) -> None:
+    """The job: pause every flow left idle, also those whose timer a restart forgot."""
     services = context.services
-    language = await language_of(services.db, services.settings, update.effective_user.id)
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(
-            update.effective_chat.id, html.escape(services.t("report.paused", language))
-        )
+    for draft in await reporting.idle_drafts(services.db, services.now(), REPORT_IDLE):
+        await _pause(context, draft.telegram_id)
+
+
+def start_pausing(job_queue: Any) -> None:
+    """Look for idle flows every few minutes (a stable job name: one such job)."""
+    for job in job_queue.get_jobs_by_name("pause-idle-drafts"):
+        job.schedule_removal()
+    job_queue.run_repeating(
+        pause_idle, interval=PAUSE_CHECK_EVERY, first=PAUSE_CHECK_EVERY, name="pause-idle-drafts"
+    )
 
 
 @requires("liaison", private=True)
@@ -530,7 +728,7 @@ async def cancel_outside(update: Update, context: BotContext, account: Account) 
 async def mine_command(update: Update, context: BotContext, account: Account) -> None:
     """List the unit's targets with this period's state and the days left."""
     if not _liaison(account):
-        await _no_unit(update, context, account)
+        await show(update, _t(context, account, "report.mine_not_liaison"))
         return
     assert account.unit_id is not None
     try:
@@ -555,33 +753,37 @@ async def mine_command(update: Update, context: BotContext, account: Account) ->
 
 def _conversation() -> ConversationHandler[BotContext]:
     pick = CallbackQueryHandler(pick_pressed, pattern=r"^rp:pick:\d+$")
+    opened = CallbackQueryHandler(open_pressed, pattern=r"^rp:open:\d+$")
     report = CommandHandler("report", report_command)
+    key = r":[\w-]+$"  # a draft's buttons end with its key
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user, not per message, on purpose: every step checks
-        # the draft, so an old button can never act on the wrong step.
+        # the draft its button names, so an old button can never act on the wrong step or draft.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[report, pick],
+            entry_points=[report, pick, opened],
             states={
                 PROGRESS: [
                     MessageHandler(TEXT_IN_PRIVATE, progress_text),
-                    CallbackQueryHandler(ready_pressed, pattern=r"^rp:ready$"),
+                    CallbackQueryHandler(ready_pressed, pattern=rf"^rp:ready{key}"),
                 ],
-                STATUS: [CallbackQueryHandler(status_pressed, pattern=r"^rp:status:")],
+                STATUS: [CallbackQueryHandler(status_pressed, pattern=rf"^rp:status:\w+{key}")],
                 REASON: [MessageHandler(TEXT_IN_PRIVATE, reason_text)],
                 REMEDY: [MessageHandler(TEXT_IN_PRIVATE, remedy_text)],
                 PREVIEW: [
                     CallbackQueryHandler(confirm_pressed, pattern=r"^rp:confirm:"),
-                    CallbackQueryHandler(edit_pressed, pattern=r"^rp:edit:"),
+                    CallbackQueryHandler(edit_pressed, pattern=rf"^rp:edit:\w+{key}"),
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
             fallbacks=[
                 report,
                 CommandHandler("cancel", cancel),
-                CallbackQueryHandler(cancel, pattern=r"^rp:cancel$"),
-                CallbackQueryHandler(discard_pressed, pattern=r"^rp:discard$"),
+                CallbackQueryHandler(discard_pressed, pattern=rf"^rp:discard{key}"),
+                CallbackQueryHandler(back_pressed, pattern=rf"^rp:back{key}"),
+                *HOLD_BUTTONS,
                 pick,
+                opened,
                 MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, wrong_kind),
                 CallbackQueryHandler(stale_pressed, pattern=r"^rp:"),
             ],
@@ -591,12 +793,20 @@ def _conversation() -> ConversationHandler[BotContext]:
         )
 
 
+# A held message's buttons act on the draft in the database, inside the flow or outside it.
+HOLD_BUTTONS = [
+    CallbackQueryHandler(hold_add_pressed, pattern=r"^rp:hold:add:[\w-]+$"),
+    CallbackQueryHandler(hold_ask_pressed, pattern=r"^rp:hold:ask:[\w-]+$"),
+]
+
+
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Return this feature's handlers, with a conversation of its own for one Application."""
     return [
         _conversation(),
         # Outside a flow: a second tap on confirm shows the first receipt; other old buttons say so.
         CallbackQueryHandler(confirm_pressed, pattern=r"^rp:confirm:"),
+        *HOLD_BUTTONS,
         CallbackQueryHandler(stale_pressed, pattern=r"^rp:"),
         CommandHandler("cancel", cancel_outside),
         CommandHandler("mine", mine_command),

@@ -235,6 +235,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX push_by_state ON push (state, next_try_at);
     CREATE INDEX push_by_recipient ON push (recipient, kind, sent_at);
     """,
+    # 7: drafts remember whether the writer came from the preview (a changed step goes back to
+    # it), and hold a message that read as a question until the writer says what it was.
+    """
+    ALTER TABLE draft ADD COLUMN back_to_preview INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE draft ADD COLUMN held_text TEXT;
+    ALTER TABLE draft ADD COLUMN held_message_id INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -30,6 +30,9 @@ class Draft:
     last_message_id: int = 0  # messages at or below this id were taken already
     started_at: str = ""
     updated_at: str = ""
+    back_to_preview: bool = False  # a step changed from the preview returns to it
+    held_text: str | None = None  # a message that read as a question, kept until placed
+    held_message_id: int = 0
 
     def but(self, **changes: object) -> Draft:
         """Return the draft with some fields changed."""
@@ -62,7 +65,8 @@ class Pending:
 
 _DRAFT_COLUMNS = (
     "telegram_id, key, chat_id, assignment_id, unit_id, period, step, progress, status, reason, "
-    "remedy, replace_next, paused, last_message_id, started_at, updated_at"
+    "remedy, replace_next, paused, last_message_id, started_at, updated_at, back_to_preview, "
+    "held_text, held_message_id"
 )
 
 
@@ -70,6 +74,7 @@ def _draft(row: aiosqlite.Row) -> Draft:
     values = dict(row)
     values["replace_next"] = bool(values["replace_next"])
     values["paused"] = bool(values["paused"])
+    values["back_to_preview"] = bool(values["back_to_preview"])
     return Draft(**values)
 
 
@@ -144,7 +149,7 @@ async def save_draft(conn: aiosqlite.Connection, draft: Draft) -> None:
     await conn.execute(
         f"""
         INSERT OR REPLACE INTO draft ({_DRAFT_COLUMNS})
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         (
             draft.telegram_id,
@@ -163,6 +168,9 @@ async def save_draft(conn: aiosqlite.Connection, draft: Draft) -> None:
             draft.last_message_id,
             draft.started_at,
             draft.updated_at,
+            int(draft.back_to_preview),
+            draft.held_text,
+            draft.held_message_id,
         ),
     )
 
@@ -195,18 +203,30 @@ async def report_by_id(conn: aiosqlite.Connection, report_id: int) -> Report | N
     return report_from_row(row) if row else None
 
 
+@dataclass(frozen=True)
+class Revision:
+    """One revision of an assignment's report for a period, with its review if any."""
+
+    report: Report
+    decision: str | None  # None (no review yet, or none needed), 'approved' or 'returned'
+    comment: str | None  # the reviewer's words
+
+
 async def unit_reports(
     conn: aiosqlite.Connection, assignment_id: int, period: str
-) -> list[tuple[Report, str | None]]:
-    """Return every chat revision of an assignment for a period with its review, oldest first."""
+) -> list[Revision]:
+    """Return every revision of an assignment for a period with its review, oldest first."""
     async with conn.execute(
         """
-        SELECT r.*, v.decision FROM report r LEFT JOIN review v ON v.report_id = r.id
+        SELECT r.*, v.decision, v.comment FROM report r LEFT JOIN review v ON v.report_id = r.id
         WHERE r.assignment_id = ? AND r.period = ? ORDER BY r.revision
         """,
         (assignment_id, period),
     ) as cursor:
-        return [(report_from_row(row), row["decision"]) for row in await cursor.fetchall()]
+        return [
+            Revision(report_from_row(row), row["decision"], row["comment"])
+            for row in await cursor.fetchall()
+        ]
 
 
 async def latest_before(

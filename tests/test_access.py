@@ -21,6 +21,7 @@ VICTIM = Person(5005, "另一位联络员")
 PEOPLE = {"stranger": STRANGER, "liaison": LIAISON, "leader": LEADER, "admin": ADMIN}
 
 HINT, DENIED, OK, NO_UNIT = "hint", "denied", "ok", "no unit"
+NOT_LIAISON = "not a liaison"
 # action: what each role gets (stranger, liaison, leader, admin).
 TABLE: dict[str, tuple[str, str, str, str]] = {
     "/start": (HINT, OK, OK, OK),
@@ -35,7 +36,7 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "/q 曹临": (HINT, OK, OK, OK),
     # Updates are a unit's: leaders and admins are bound to no unit.
     "/report": (HINT, OK, NO_UNIT, NO_UNIT),
-    "/mine": (HINT, OK, NO_UNIT, NO_UNIT),
+    "/mine": (HINT, OK, NOT_LIAISON, NOT_LIAISON),
     "/period": (HINT, DENIED, DENIED, OK),
     "/period close 2023Q4": (HINT, DENIED, DENIED, OK),
     "/review": (HINT, DENIED, DENIED, OK),
@@ -83,6 +84,8 @@ async def test_each_role_gets_exactly_what_it_may(
         assert texts == [denied]
     elif expected == NO_UNIT:
         assert texts == [zh("report.no_unit")]
+    elif expected == NOT_LIAISON:
+        assert texts == [zh("report.mine_not_liaison")]
     else:
         assert hint not in texts
         assert denied not in texts

@@ -49,6 +49,12 @@ async def choose_90(harness: Harness) -> Calls:
     return await harness.press(LIAISON, pick)
 
 
+def keyed(harness: Harness, person: Person, data: str) -> str:
+    """Return a draft button's data as the bot builds it: naming the person's current draft."""
+    found = rows(harness.db_path, f"SELECT key FROM draft WHERE telegram_id = {person.id}")
+    return f"{data}:{found[0][0]}" if found else f"{data}:none"
+
+
 def rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql).fetchall()
@@ -64,7 +70,7 @@ async def walk_to_preview(harness: Harness) -> Calls:
     assert "本单位：市水务局（牵头）" in shown(card)[0]
     await harness.send(LIAISON, "1-11月完成投资21.5亿元")
     await harness.send(LIAISON, "受汛期影响两处工程停工")
-    status = await harness.press(LIAISON, "rp:ready")
+    status = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
     assert shown(status) == [zh("report.ask_status")]
     reason = shown(await harness.press(LIAISON, buttons(status)["滞后"]))
     assert reason == [zh("report.ask_reason", limit=500)]
@@ -144,17 +150,21 @@ async def test_wrong_input_gets_a_hint_and_keeps_the_step(tmp_path: Path) -> Non
         await choose_90(harness)
         sticker = shown(await harness.send_sticker(LIAISON))[0]
         assert sticker.startswith(zh("report.hint_text"))
-        assert shown(await harness.press(LIAISON, "rp:ready"))[0] == zh("report.no_progress")
+        assert shown(await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready")))[0] == zh(
+            "report.no_progress"
+        )
         await harness.send(LIAISON, "完成投资21.5亿元")
-        await harness.press(LIAISON, "rp:ready")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
         typed = shown(await harness.send(LIAISON, "滞后"))[0]
         assert typed == zh("report.hint_buttons") + "\n\n" + zh("report.ask_status")
-        old = shown(await harness.press(LIAISON, "rp:ready"))[0]
+        old = shown(await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready")))[0]
         assert old == zh("report.stale_button")
         assert rows(harness.db_path, "SELECT step, progress FROM draft") == [
             ("status", "完成投资21.5亿元")
         ]
-        early_edit = shown(await harness.press(LIAISON, "rp:edit:progress"))[0]
+        early_edit = shown(
+            await harness.press(LIAISON, keyed(harness, LIAISON, "rp:edit:progress"))
+        )[0]
         assert early_edit == zh("report.stale_button")  # no edit buttons before the preview
 
 
@@ -182,8 +192,8 @@ async def test_a_liaison_cannot_open_another_units_target_even_by_forged_button(
         # Nor confirm someone else's draft by its key.
         await choose_90(harness)
         await harness.send(LIAISON, "完成投资21.5亿元")
-        await harness.press(LIAISON, "rp:ready")
-        preview = await harness.press(LIAISON, "rp:status:on_track")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
+        preview = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:status:on_track"))
         key = buttons(preview)["✅ 确认提交"]
         stolen = await harness.press(INDUSTRY, key)
         assert shown(stolen) == [zh("report.stale_button")]
@@ -198,9 +208,9 @@ async def test_a_restart_continues_the_draft_at_the_same_step(tmp_path: Path) ->
     # A new process on the same database: the next message still belongs to the draft.
     async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
         taken = shown(await harness.send(LIAISON, "受汛期影响两处工程停工"))[0]
-        assert taken.startswith("已记下，共 27 字")
+        assert taken.startswith("已记入 #90 的进展，共 27 字")
         resumed = shown(await harness.send(LIAISON, "/report"))[0]
-        assert resumed.startswith("继续您 2023Q4 的草稿：")
+        assert resumed.startswith("继续您 #90 的 2023Q4 草稿：")
         assert "1-11月完成投资21.5亿元\n受汛期影响两处工程停工" in resumed
 
 
@@ -218,8 +228,8 @@ async def test_revisions_until_the_deadline_then_refused_with_the_reason(tmp_pat
         assert "本期已提交第 1 版" in card
         assert "发送新的文字将整体替换上面的内容" in card
         await harness.send(LIAISON, "1-11月完成投资23亿元，停工工程已复工")
-        await harness.press(LIAISON, "rp:ready")
-        preview = await harness.press(LIAISON, "rp:status:on_track")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
+        preview = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:status:on_track"))
         await harness.press(LIAISON, buttons(preview)["✅ 确认提交"])
         assert rows(
             harness.db_path,
@@ -271,8 +281,8 @@ async def test_review_approve_and_return(tmp_path: Path) -> None:
         assert "本期第 1 版" in card[0]
         assert "被退回" in card[0]
         await harness.send(LIAISON, "1-11月完成投资21.5亿元，占年度目标72%")
-        await harness.press(LIAISON, "rp:ready")
-        preview = await harness.press(LIAISON, "rp:status:on_track")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
+        preview = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:status:on_track"))
         await harness.press(LIAISON, buttons(preview)["✅ 确认提交"])
 
         review = await harness.send(ADMIN, "/review")
@@ -311,8 +321,8 @@ async def test_the_lead_unit_sees_the_assisting_units_part_and_only_its_own_is_o
         card = shown(await harness.press(county, buttons(listing)[label]))
         assert "本单位：东明县人民政府（配合）" in card[0]
         await harness.send(county, "东明县完成智能化改造项目12个")
-        await harness.press(county, "rp:ready")
-        preview = await harness.press(county, "rp:status:behind")
+        await harness.press(county, keyed(harness, county, "rp:ready"))
+        preview = await harness.press(county, keyed(harness, county, "rp:status:behind"))
         await harness.send(county, "资金未到位")
         preview = await harness.send(county, "争取专项债支持")
         receipt = shown(await harness.press(county, buttons(preview)["✅ 确认提交"]))
@@ -335,7 +345,7 @@ async def test_cancel_at_any_step_drops_the_draft_and_stores_nothing(tmp_path: P
         await bind(harness)
         await choose_90(harness)
         await harness.send(LIAISON, "完成投资21.5亿元")
-        await harness.press(LIAISON, "rp:ready")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
         assert shown(await harness.send(LIAISON, "/cancel")) == [zh("report.cancelled")]
         assert rows(harness.db_path, "SELECT COUNT(*) FROM draft") == [(0,)]
         assert shown(await harness.send(LIAISON, "/cancel")) == [zh("report.nothing_to_cancel")]
@@ -352,14 +362,14 @@ async def test_a_flow_left_idle_is_paused_and_report_continues_it(tmp_path: Path
         (timeout,) = harness.app.job_queue.jobs()  # the conversation's timeout
         before = len(harness.request.calls)
         await timeout.run(harness.app)
-        assert shown(harness.request.calls[before:]) == [zh("report.paused")]
+        assert shown(harness.request.calls[before:]) == [zh("report.paused", number=90)]
         assert rows(harness.db_path, "SELECT paused, progress FROM draft") == [
             (1, "完成投资21.5亿元")
         ]
         # The next free text is a question; /report brings the draft back.
         assert shown(await harness.send(LIAISON, "曹临"))[0].startswith("🔎 理解为：领导 曹临")
         resumed = shown(await harness.send(LIAISON, "/report"))[0]
-        assert resumed.startswith("继续您 2023Q4 的草稿：")
+        assert resumed.startswith("继续您 #90 的 2023Q4 草稿：")
         assert "完成投资21.5亿元" in resumed
         assert rows(harness.db_path, "SELECT paused FROM draft") == [(0,)]
 

@@ -48,7 +48,9 @@ async def write_behind_update(api: FakeBotAPI) -> Sent:
     assert "请发送 2023Q4 的进展情况" in card.text
     await ask(api, LIAISON, PROGRESS_1)
     taken = await ask(api, LIAISON, PROGRESS_2)
-    assert taken.text.startswith(f"已记下，共 {len(PROGRESS_1) + 1 + len(PROGRESS_2)} 字")
+    assert taken.text.startswith(
+        f"已记入 #90 的进展，共 {len(PROGRESS_1) + 1 + len(PROGRESS_2)} 字"
+    )
     status = await press(api, LIAISON, taken, "写完了")
     assert status.text == zh("report.ask_status")
     reason = await press(api, LIAISON, status, "滞后")
@@ -124,12 +126,14 @@ async def test_kill_9_in_the_middle_and_the_draft_continues_after_restart(
     await api.user_sends(LIAISON, PROGRESS_2)  # typed while the bot is down
     await bot.start()
     taken = await api.reply(LIAISON.id)
-    assert taken.text.startswith(f"已记下，共 {len(PROGRESS_1) + 1 + len(PROGRESS_2)} 字")
+    assert taken.text.startswith(
+        f"已记入 #90 的进展，共 {len(PROGRESS_1) + 1 + len(PROGRESS_2)} 字"
+    )
 
     await bot.kill()
     await bot.start()
     resumed = await ask(api, LIAISON, "/report")
-    assert resumed.text.startswith("继续您 2023Q4 的草稿：")
+    assert resumed.text.startswith("继续您 #90 的 2023Q4 草稿：")
     assert f"已写（{len(PROGRESS_1) + 1 + len(PROGRESS_2)} 字）：\n{PROGRESS_1}\n{PROGRESS_2}" in (
         resumed.text
     )
