@@ -265,3 +265,50 @@ async def test_review_required_approve_and_return(
         ) == [(1, "returned", "请写明投资完成比例"), (2, "approved", None)]
     finally:
         assert await bot.stop() == 0
+
+
+async def test_an_old_discard_button_leaves_the_open_draft_alone(
+    api: FakeBotAPI, bot: BotProcess, tmp_path: Path
+) -> None:
+    """Bug: [放弃草稿] on a message from the finished #90 flow deleted the #96 draft."""
+    await bind(api, LIAISON, "/invite liaison 水务局")
+    await pick_90(api)
+    taken_90 = await ask(api, LIAISON, PROGRESS_1)
+    status = await press(api, LIAISON, taken_90, "写完了")
+    preview = await press(api, LIAISON, status, "按计划")
+    receipt = await press(api, LIAISON, preview, "✅ 确认提交")
+    assert receipt.text.startswith("✅ 已保存：#90")
+    listing = await ask(api, LIAISON, "/report")
+    card = await press(api, LIAISON, listing, "⬜ #96")
+    assert "请发送 2023Q4 的进展情况" in card.text
+    taken_96 = await ask(api, LIAISON, "黑臭水体治理完成12处")
+    assert taken_96.text.startswith("已记入 #96 的进展")
+
+    old = next(data for label, data in taken_90.buttons if label.endswith("放弃草稿"))
+    answer = await api.callback_answer(await api.press(LIAISON, taken_90, old))
+    assert answer["text"] == zh("report.stale_button")
+    assert rows(tmp_path, "SELECT progress FROM draft") == [("黑臭水体治理完成12处",)]
+    resumed = await ask(api, LIAISON, "/report")
+    assert resumed.text.startswith("继续您 #96 的 2023Q4 草稿：")
+
+
+async def test_a_question_typed_mid_draft_is_answered_not_written_down(
+    api: FakeBotAPI, bot: BotProcess, tmp_path: Path
+) -> None:
+    """Bug: `#96 进展` typed while drafting #90 was appended to #90's progress text."""
+    await bind(api, LIAISON, "/invite liaison 水务局")
+    await pick_90(api)
+    await ask(api, LIAISON, PROGRESS_1)
+
+    answer = await ask(api, LIAISON, "#96 进展")
+    assert answer.text.startswith("🔎 理解为：编号 #96")
+    held = await api.reply(LIAISON.id)
+    assert held.text == zh("report.held_answered", number=90)
+    assert rows(tmp_path, "SELECT progress FROM draft") == [(PROGRESS_1,)]
+
+    # The liaison meant it as progress after all: one tap, and it is in #90's draft.
+    added = await press(api, LIAISON, held, "➕")
+    assert added.text.startswith(
+        f"已记入 #90 的进展，共 {len(PROGRESS_1) + 1 + len('#96 进展')} 字"
+    )
+    assert rows(tmp_path, "SELECT progress FROM draft") == [(f"{PROGRESS_1}\n#96 进展",)]
