@@ -169,16 +169,23 @@ async def test_a_returned_update_opens_in_a_new_message_with_the_comment(tmp_pat
         assert shown(status)[0].startswith("↩️ 督查室退回意见：请补充投资完成比例")
 
 
-async def test_a_pause_holds_across_a_restart(tmp_path: Path) -> None:
-    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+async def draft_and_stop(tmp_path: Path, moment: datetime) -> None:
+    """Write some progress for #90 at `moment`, then stop the bot (its timers go with it)."""
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
-        clock.set(lambda: start)  # after start-up, which sets the clock from the settings
+        clock.set(lambda: moment)  # after start-up, which sets the clock from the settings
         await bind(harness)
         await choose_90(harness)
         await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+
+
+async def test_a_pause_holds_across_a_restart(tmp_path: Path) -> None:
+    await draft_and_stop(tmp_path, START)
     # The process is gone with its in-memory timer; three hours pass.
     async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
-        clock.set(lambda: start + timedelta(hours=3))
+        clock.set(lambda: START + timedelta(hours=3))
         later = shown(await harness.send(LIAISON, "曹临"))
         assert later[0] == zh("report.paused", number=90)
         assert later[1].startswith("🔎 理解为：领导 曹临")
@@ -190,19 +197,14 @@ async def test_a_pause_holds_across_a_restart(tmp_path: Path) -> None:
 
 
 async def test_the_idle_check_pauses_flows_a_restart_forgot(tmp_path: Path) -> None:
-    start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
-    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
-        clock.set(lambda: start)  # after start-up, which sets the clock from the settings
-        await bind(harness)
-        await choose_90(harness)
-        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+    await draft_and_stop(tmp_path, START)
     async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
         job = Job(pause_idle, name="pause-idle-drafts")  # what the job queue runs
-        clock.set(lambda: start + timedelta(minutes=90))
+        clock.set(lambda: START + timedelta(minutes=90))
         before = len(harness.request.calls)
         await job.run(harness.app)
         assert shown(harness.request.calls[before:]) == []
-        clock.set(lambda: start + timedelta(hours=2, minutes=5))
+        clock.set(lambda: START + timedelta(hours=2, minutes=5))
         await job.run(harness.app)
         await job.run(harness.app)  # once only
         assert shown(harness.request.calls[before:]) == [zh("report.paused", number=90)]
