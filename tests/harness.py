@@ -35,6 +35,7 @@ class RecordingRequest(BaseRequest):
         self.failing: dict[int, int] = {}  # chat → how many more sends answer 502
         self.answered: set[str] = set()  # callback queries answered: Telegram takes one answer
         self.answered_twice: list[str] = []  # query ids answered again (refused with 400)
+        self.failing_answers = 0  # how many more answerCallbackQuery calls answer 400
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -63,6 +64,9 @@ class RecordingRequest(BaseRequest):
             query_id = str(params.get("callback_query_id"))
             if query_id in self.answered:
                 self.answered_twice.append(query_id)
+                return 400, _error(400, QUERY_TOO_OLD)
+            if self.failing_answers:
+                self.failing_answers -= 1
                 return 400, _error(400, QUERY_TOO_OLD)
             self.answered.add(query_id)
         chat = int(str(params.get("chat_id") or 0))
@@ -240,4 +244,5 @@ async def running_bot(
         await close_services(app)
         await app.shutdown()
     # Telegram refuses a second answer to a pressed button: the bot must answer each once.
-    assert request.answered_twice == [], f"callback queries answered twice: {request.answered_twice}"
+    twice = request.answered_twice
+    assert twice == [], f"callback queries answered twice: {twice}"
