@@ -240,7 +240,7 @@ def test_the_deadline_day_reads_due_today_never_zero_days_left() -> None:
         "⏰ 填报提醒：市水务局 的 2023Q3 进度填报今天截止（2023-09-28），以下 2 个目标尚未提交："
     )
     assert "0 天" not in text
-    english = render(replace(liaison, to=replace(liaison.to, language="en")), en, today.deadline)
+    english = render(replace(liaison, to=replace(liaison.to, language="en")), en, date(2023, 9, 28))
     assert english.text.startswith(
         "⏰ Reminder: 市水务局's 2023Q3 update is due today (2023-09-28); "
         "these 2 targets are not submitted yet:"
