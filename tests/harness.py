@@ -36,6 +36,7 @@ class RecordingRequest(BaseRequest):
         self.answered: set[str] = set()  # callback queries answered: Telegram takes one answer
         self.answered_twice: list[str] = []  # query ids answered again (refused with 400)
         self.failing_answers = 0  # how many more answerCallbackQuery calls answer 400
+        self.failing_edits = 0  # how many more editMessageText calls answer 400 (message gone)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -69,6 +70,9 @@ class RecordingRequest(BaseRequest):
                 self.failing_answers -= 1
                 return 400, _error(400, QUERY_TOO_OLD)
             self.answered.add(query_id)
+        if name == "editMessageText" and self.failing_edits:
+            self.failing_edits -= 1
+            return 400, _error(400, "Bad Request: message to edit not found")
         chat = int(str(params.get("chat_id") or 0))
         if chat in self.blocked:
             return 403, _error(403, "Forbidden: bot was blocked by the user")

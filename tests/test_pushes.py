@@ -25,6 +25,10 @@ DEADLINE = date(2026, 12, 2)
 
 
 async def prepare(harness: Harness) -> None:
+    # The tests run each check themselves, at the moment they choose: no job checks meanwhile.
+    assert harness.app.job_queue is not None
+    for job in harness.app.job_queue.get_jobs_by_name("pushes"):
+        job.schedule_removal()
     db = harness.app.bot_data.db
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     await set_role(

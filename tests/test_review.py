@@ -91,3 +91,15 @@ async def test_the_returned_notice_opens_the_draft_in_a_new_message(tmp_path: Pa
         # The notice with the comment stays as it was; the draft comes in a new message.
         assert [name for name, _ in opened] == ["answerCallbackQuery", "sendMessage"]
         assert "↩️ 督查室退回意见：请补充投资完成比例" in shown(opened)[0]
+
+
+async def test_a_card_that_cannot_be_edited_is_answered_in_a_new_message(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), REVIEW_REQUIRED="true") as harness:
+        await bind(harness)
+        await submit_90_and_93(harness)
+        review = await harness.send(ADMIN, "/review")
+        harness.request.failing_edits = 1  # the card was deleted meanwhile
+        first = await harness.press(ADMIN, buttons(review)["✅ 通过"])
+        sent = [p["text"] for name, p in by(first, ADMIN.id) if name == "sendMessage"]
+        assert sent[0] == "✅ 已通过：#90 2023Q4 第 1 版。已通知提交人。"
+        assert sent[1].startswith("🔍 待审核（共 1 份，这是第 1 份）：\n#93")
