@@ -25,7 +25,11 @@ def _target_lines(
         values = {"number": duty.number, "content": shorten(duty.content, LINE_CONTENT)}
         if today is not None and duty.due_date is not None:
             due = duty.due_date
-            return t("push.line_due", lang, due=due.isoformat(), days=(due - today).days, **values)
+            if due == today:
+                return t("push.line_due_today", lang, due=due.isoformat(), **values)
+            return t(
+                "push.line_due", lang, due=due.isoformat(), left=left(t, lang, due, today), **values
+            )
         key = f"push.line_{duty.state}" if duty.state in ("draft", "returned") else "push.line"
         return t(key, lang, **values)
 
@@ -35,14 +39,43 @@ def _target_lines(
     return lines
 
 
+def left(t: Translator, lang: str, deadline: date, today: date) -> str:
+    """Return the days left before a deadline in words: `还有 3 天`, `1 day left`."""
+    return t("push.days_left", lang, count=(deadline - today).days)
+
+
 def _by_unit(t: Translator, lang: str, duties: tuple[Duty, ...]) -> list[str]:
     units: defaultdict[str, list[int]] = defaultdict(list)
     for duty in duties:
         units[duty.unit].append(duty.number)
     return [
-        t("push.unit_line", lang, unit=unit, numbers="、".join(f"#{n}" for n in sorted(numbers)))
+        t(
+            "push.unit_line",
+            lang,
+            unit=unit,
+            numbers=t.join((f"#{n}" for n in sorted(numbers)), lang),
+        )
         for unit, numbers in sorted(units.items(), key=lambda item: (-len(item[1]), item[0]))
     ]
+
+
+def _review(due: Due, t: Translator, lang: str) -> tuple[str, dict[str, Any]]:
+    """Return an admin's gathered notice of what waits for review, and the newest it tells of."""
+    lines = [
+        t(
+            "push.review_line",
+            lang,
+            number=w.number,
+            unit=w.unit,
+            period=w.period,
+            revision=w.revision,
+        )
+        for w in due.waiting[:MAX_LINES]
+    ]
+    if len(due.waiting) > MAX_LINES:
+        lines.append(t("push.more", lang, count=len(due.waiting) - MAX_LINES))
+    text = t("push.review", lang, count=len(due.waiting)) + "\n" + "\n".join(lines)
+    return text, {"upto": max(w.report_id for w in due.waiting)}
 
 
 def _digest(due: Due, t: Translator, lang: str) -> tuple[str, dict[str, Any]]:
@@ -102,7 +135,7 @@ def render(due: Due, t: Translator, today: date) -> Push:
     values: dict[str, Any] = {
         "period": due.period or "",
         "deadline": due.deadline.isoformat() if due.deadline else "",
-        "days": (due.deadline - today).days if due.deadline else 0,
+        "left": left(t, lang, due.deadline, today) if due.deadline else "",
         "name": due.to.name,
         "unit": due.to.binding,
         "count": len(due.duties),
@@ -112,11 +145,15 @@ def render(due: Due, t: Translator, today: date) -> Push:
     if due.kind in ("remind", "due"):
         lines = _target_lines(t, lang, due.duties, today if due.kind == "due" else None)
         picks = [
-            (t("push.button", lang, number=d.number), f"rp:pick:{d.assignment_id}")
+            # A new message: the reminder and its other buttons stay as they are.
+            (t("push.button", lang, number=d.number), f"rp:open:{d.assignment_id}")
             for d in sorted(due.duties, key=lambda d: d.number)[:20]
         ]
         buttons = [picks[i : i + BUTTONS_PER_ROW] for i in range(0, len(picks), BUTTONS_PER_ROW)]
-        text = t(f"push.{due.kind}", lang, **values) + "\n" + "\n".join(lines)
+        key = f"push.{due.kind}"
+        if due.kind == "remind" and due.deadline == today:
+            key = "push.remind_today"
+        text = t(key, lang, **values) + "\n" + "\n".join(lines)
     elif due.kind == "overdue":
         text = (
             t("push.overdue", lang, **values) + "\n" + "\n".join(_target_lines(t, lang, due.duties))
@@ -124,14 +161,21 @@ def render(due: Due, t: Translator, today: date) -> Push:
     elif due.kind == "cuiban":
         lines = _by_unit(t, lang, due.duties)
         key = "push.cuiban_admin" if due.to.role == "admin" else "push.cuiban"
-        text = t(key, lang, units=len({d.unit_id for d in due.duties}), **values)
+        units = t("push.units", lang, count=len({d.unit_id for d in due.duties}))
+        text = t(key, lang, units=units, **values)
         text += "\n" + "\n".join(lines) if lines else ""
         if due.unreachable:
-            people = "、".join(
-                t("push.person", lang, name=p.name or p.telegram_id, detail=p.binding or p.role)
-                for p in due.unreachable
+            people = t.join(
+                (
+                    t("push.person", lang, name=p.name or p.telegram_id, detail=p.binding or p.role)
+                    for p in due.unreachable
+                ),
+                lang,
             )
             text += "\n" + t("push.unreachable", lang, people=people)
+    elif due.kind == "review":
+        text, payload = _review(due, t, lang)
+        buttons = [[(t("review.button.open", lang), "rv:next")]]
     else:
         text, payload = _digest(due, t, lang)
     return Push(

@@ -6,6 +6,7 @@ No Telegram here: handlers/pushes.py sends what `claim_due` hands it and reports
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -19,11 +20,23 @@ from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.push_text import render
 from bot.query import ParsedQuery
-from bot.reminders import Duty, Light, Person, Schedule, World, may_push, plan
+from bot.reminders import (
+    Due,
+    Duty,
+    Light,
+    Person,
+    Schedule,
+    Waiting,
+    World,
+    may_push,
+    plan,
+    review_notices,
+)
 from bot.reporting import window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
+from storage import reports as reviews
 from storage.db import transaction
 from storage.pushes import Push
 from storage.targets import Named
@@ -178,6 +191,37 @@ async def world(
     return World(now, period, duties, people, lights, last)
 
 
+async def waiting_reviews(
+    conn: aiosqlite.Connection, settings: Settings, now: datetime, in_force: Schedule
+) -> list[Due]:
+    """Return the gathered notices to admins of submissions waiting for review, due now."""
+    if in_quiet_hours(now.time(), in_force.quiet):
+        return []
+    pending = await reviews.pending_reviews(conn)
+    if not pending:
+        return []
+    waiting = tuple(
+        Waiting(
+            report_id=item.report.id,
+            number=item.number,
+            unit=item.unit,
+            period=item.report.period,
+            revision=item.report.revision,
+            submitted_at=datetime.fromisoformat(item.report.submitted_at),
+        )
+        for item in pending
+    )
+    admins = tuple(
+        [
+            Person(admin, "", await language_of(conn, settings, admin), "admin")
+            for admin in await admin_ids(conn, settings)
+        ]
+    )
+    told = await repo.latest_payloads(conn, "review")
+    announced = {admin: int(payload.get("upto", 0)) for admin, payload in told.items()}
+    return review_notices(now, in_force, admins, waiting, announced)
+
+
 async def due_all(
     conn: aiosqlite.Connection,
     settings: Settings,
@@ -187,11 +231,54 @@ async def due_all(
 ) -> list[tuple[Push, bool]]:
     """Return every push due at `now`, in words, each with whether it was claimed before."""
     in_force = await schedule(conn, settings)
-    if not may_push(now, in_force):
-        return []  # a holiday, the night, or before the push time: nothing to work out
-    due = plan(await world(conn, settings, engine, now), in_force)
+    due = await waiting_reviews(conn, settings, now, in_force)
+    if may_push(now, in_force):  # else a holiday, the night, or before the push time
+        due = plan(await world(conn, settings, engine, now), in_force) + due
     seen = await repo.known(conn, [d.key for d in due])
     return [(render(d, t, now.date()), d.key in seen) for d in due]
+
+
+KIND_ORDER = ("remind", "due", "overdue", "cuiban", "review", "digest", "blocked", "failed")
+MESSAGE_LIMIT = 4096  # characters of a message, after HTML escaping
+BUTTON_LIMIT = 100  # inline buttons in one message
+
+
+def gathered(batch: list[Push]) -> list[list[Push]]:
+    """Return the pushes to send together: those to the same person make one message.
+
+    A report reminder and a due-date reminder due in the same minute reach a liaison as one
+    message (texts one after the other, every button kept); a message that would pass
+    Telegram's limits is started anew.
+    """
+    groups: dict[int, list[list[Push]]] = {}
+    order = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    for push in sorted(batch, key=lambda p: order.get(p.kind, len(order))):
+        mine = groups.setdefault(push.recipient, [[]])
+        if mine[-1] and not _fits([*mine[-1], push]):
+            mine.append([])
+        mine[-1].append(push)
+    return [group for of_one in groups.values() for group in of_one]
+
+
+def _fits(group: list[Push]) -> bool:
+    joined = together(group)
+    buttons = sum(len(row) for row in joined.buttons)
+    return len(html.escape(joined.text)) <= MESSAGE_LIMIT and buttons <= BUTTON_LIMIT
+
+
+def together(group: list[Push]) -> Push:
+    """Return the one message a group of pushes makes: texts joined, buttons kept (once each)."""
+    if len(group) == 1:
+        return group[0]
+    seen: set[str] = set()
+    rows: list[list[tuple[str, str]]] = []
+    for push in group:
+        for row in push.buttons:
+            kept = [(label, data) for label, data in row if data not in seen]
+            seen.update(data for _, data in kept)
+            if kept:
+                rows.append(kept)
+    return replace(group[0], text="\n\n".join(p.text for p in group), buttons=rows)
 
 
 async def admin_notices(

@@ -4,6 +4,10 @@ Pure: given the time and a picture of the world, it returns the pushes due, each
 key (kind, period or target, recipient, day) so that a push is recognised when seen again.
 Pushes land at the schedule's time on working days of the Chinese calendar, never in quiet
 hours; a reminder that falls on a holiday or weekend moves to the working day before.
+
+Admins hear of submissions waiting for review in gathered notices (`review_notices`): one
+message once submissions stop coming for GATHER_QUIET, or GATHER_LONGEST after the first one
+not yet told, whichever comes first; any day, but never in quiet hours.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from bot.settings import in_quiet_hours
 from bot.workdays import is_workday, workday_on_or_after, workday_on_or_before
 
 OPEN_STATES = ("missing", "draft", "returned")  # a lead unit's update still to come
+GATHER_QUIET = timedelta(minutes=5)  # no new submission this long: the writer's batch is done
+GATHER_LONGEST = timedelta(minutes=30)  # the longest a submission waits to be announced
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,18 @@ class Light:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A submission waiting for an admin's review."""
+
+    report_id: int
+    number: int
+    unit: str
+    period: str
+    revision: int
+    submitted_at: datetime  # aware
+
+
+@dataclass(frozen=True)
 class World:
     """Everything the planner looks at."""
 
@@ -90,7 +108,7 @@ class Due:
     """A push due now, before it is put in words."""
 
     key: str
-    kind: str  # remind, overdue, cuiban, due, digest
+    kind: str  # remind, overdue, cuiban, due, digest, review
     to: Person
     day: date
     duties: tuple[Duty, ...] = ()
@@ -100,6 +118,7 @@ class Due:
     lights: tuple[Light, ...] = ()
     changes: tuple[tuple[Light, str], ...] = ()  # (now, light before)
     compared: bool = False  # a digest with an earlier one to compare with
+    waiting: tuple[Waiting, ...] = ()  # submissions waiting for review (a review notice)
 
 
 def may_push(now: datetime, schedule: Schedule) -> bool:
@@ -252,3 +271,36 @@ def _digests(world: World, schedule: Schedule) -> list[Due]:
             )
         )
     return pushes
+
+
+def review_notices(
+    now: datetime,
+    schedule: Schedule,
+    admins: tuple[Person, ...],
+    waiting: tuple[Waiting, ...],
+    announced: dict[int, int],
+) -> list[Due]:
+    """Return the gathered notices of submissions waiting for review, one per admin at most.
+
+    `announced` holds, per admin, the newest report id an earlier notice told them of. A notice
+    lists everything still waiting; it goes out once the submissions not yet told have stopped
+    coming for GATHER_QUIET (or the first of them has waited GATHER_LONGEST), never in quiet
+    hours, and its key (the newest report id) makes it once only.
+    """
+    if not waiting or in_quiet_hours(now.time(), schedule.quiet):
+        return []
+    notices: list[Due] = []
+    for admin in admins:
+        if not admin.active:
+            continue
+        new = [w for w in waiting if w.report_id > announced.get(admin.telegram_id, 0)]
+        if not new:
+            continue
+        newest = max(w.submitted_at for w in new)
+        oldest = min(w.submitted_at for w in new)
+        if now - newest < GATHER_QUIET and now - oldest < GATHER_LONGEST:
+            continue  # more may be on the way: tell them all in one message
+        upto = max(w.report_id for w in new)
+        key = f"review:{admin.telegram_id}:{upto}"
+        notices.append(Due(key, "review", admin, now.date(), waiting=waiting))
+    return notices

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import html
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -12,6 +10,7 @@ from telegram import Chat, Update
 
 from bot.accounts import Account, visit
 from handlers.context import BotContext
+from handlers.reply import answer_query, plain
 
 R = TypeVar("R")
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R | None]]
@@ -35,17 +34,11 @@ async def current_account(update: Update, context: BotContext) -> Account | None
 
 
 async def answer(update: Update, context: BotContext, text: str) -> None:
-    """Reply to the update's message, or answer the pressed button with an alert."""
+    """Reply to the update's message, or answer the pressed button with an alert (`text`: HTML)."""
     if update.callback_query is not None:
-        await update.callback_query.answer(_plain(text), show_alert=True)
+        await answer_query(update, plain(text), alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
-
-
-def _plain(text: str) -> str:
-    """Return text fit for a callback alert (no HTML, at most 200 characters)."""
-    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return plain if len(plain) <= 200 else plain[:199] + "…"
 
 
 def requires(

@@ -62,19 +62,24 @@ async def _send(bot: Bot, push: Push) -> tuple[str, str | None]:
 async def _send_all(
     bot: Bot, conn: aiosqlite.Connection, batch: list[Push], now: datetime, delivery: Delivery
 ) -> None:
-    """Send a batch, a few at a time, and record each outcome as it comes."""
+    """Send a batch, a few at a time, and record each outcome as it comes.
+
+    Pushes to the same person go out as one message (bot/pushes.gathered); each keeps its own
+    record, and shares the message's fate.
+    """
     gate = asyncio.Semaphore(SENDING_AT_ONCE)
 
-    async def one(push: Push) -> None:
+    async def one(group: list[Push]) -> None:
         async with gate:
-            outcome, error = await _send(bot, push)
-        state = await pushes.settled(conn, push, outcome, now, error=error)
-        lists = {"sent": delivery.sent, "blocked": delivery.blocked, "retry": delivery.retrying}
-        lists.get(state, delivery.failed).append(replace(push, error=error))
-        if error:
-            log.warning("push %s to %s: %s (%s)", push.key, push.recipient, error, state)
+            outcome, error = await _send(bot, pushes.together(group))
+        for push in group:
+            state = await pushes.settled(conn, push, outcome, now, error=error)
+            lists = {"sent": delivery.sent, "blocked": delivery.blocked, "retry": delivery.retrying}
+            lists.get(state, delivery.failed).append(replace(push, error=error))
+            if error:
+                log.warning("push %s to %s: %s (%s)", push.key, push.recipient, error, state)
 
-    await asyncio.gather(*(one(push) for push in batch))
+    await asyncio.gather(*(one(group) for group in pushes.gathered(batch)))
 
 
 async def deliver(

@@ -1,13 +1,55 @@
-"""Show text in a chat: escaped, split to Telegram's limit, editing the pressed message."""
+"""Show text in a chat: escaped, split to Telegram's limit, editing the pressed message.
+
+A pressed button is answered here and only here (`answer_query`): once per callback query, as
+Telegram takes one answer, and a failed answer never stops what the user asked for.
+"""
 
 from __future__ import annotations
 
 import html
+import logging
+import re
+from collections import OrderedDict
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
+log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096
+ALERT_LIMIT = 200  # characters Telegram shows in a callback answer
+REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
+
+_answered: OrderedDict[str, None] = OrderedDict()
+
+
+def plain(text: str) -> str:
+    """Return HTML text as plain text fit for a callback alert (at most 200 characters)."""
+    flat = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return flat if len(flat) <= ALERT_LIMIT else flat[: ALERT_LIMIT - 1] + "…"
+
+
+async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
+    """Answer the pressed button, once; return True if this call answered it.
+
+    `text` is plain. When the button was answered already (Telegram takes one answer), the
+    text goes to the chat as a message instead. A failed answer (a query too old, a network
+    fault) is logged and the user's action goes on.
+    """
+    query = update.callback_query
+    if query is None:
+        return False
+    if query.id in _answered:
+        if text and update.effective_message is not None:
+            await update.effective_message.reply_text(html.escape(text))
+        return False
+    _answered[query.id] = None
+    while len(_answered) > REMEMBERED:
+        _answered.popitem(last=False)
+    try:
+        await query.answer(plain(html.escape(text)) if text else None, show_alert=alert)
+    except TelegramError as error:
+        log.warning("could not answer button %s (%r): %s", query.id, query.data, error)
+    return True
 
 
 def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -52,14 +94,16 @@ async def show(
     pieces = split(html.escape(text))
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await answer_query(update)
         if edit and len(pieces) == 1 and query.message is not None:
             try:
                 await query.edit_message_text(pieces[0], reply_markup=markup)
+                return
             except BadRequest as error:
-                if "not modified" not in str(error).lower():
-                    raise
-            return
+                if "not modified" in str(error).lower():
+                    return
+                # The message cannot be edited (deleted, too old): say it in a new one.
+                log.warning("could not edit message of button %s: %s", query.id, error)
     message = update.effective_message
     if message is None:
         return

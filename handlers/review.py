@@ -26,7 +26,7 @@ from bot.accounts import Account, language_of
 from bot.reporting import UpdateRefused
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import buttons, show
+from handlers.reply import answer_query, buttons, show
 from storage import reports as repo
 
 END = ConversationHandler.END
@@ -86,7 +86,7 @@ async def _tell_writer(
     }
     text = services.t(f"review.told_{decision.decision}", lang, **values)
     markup = (
-        buttons([[(services.t("review.button.revise", lang), f"rp:pick:{assignment_id}")]])
+        buttons([[(services.t("review.button.revise", lang), f"rp:open:{assignment_id}")]])
         if decision.decision == "returned"
         else None
     )
@@ -116,7 +116,7 @@ async def _decide(
             )
         text = services.t(refusal.key, account.language, **values)
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await answer_query(update, text, alert=True)
         else:
             await show(update, text)
         return False
@@ -154,10 +154,7 @@ async def return_pressed(update: Update, context: BotContext, account: Account) 
     report_id = _report_id(update)
     report = await repo.report_by_id(context.services.db, report_id) if report_id else None
     if report is None or await repo.review_of(context.services.db, report.id) is not None:
-        assert update.callback_query is not None
-        await update.callback_query.answer(
-            context.services.t("review.stale", account.language), show_alert=True
-        )
+        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
         return END
     assert context.user_data is not None
     context.user_data["returning"] = report.id

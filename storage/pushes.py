@@ -208,3 +208,13 @@ async def lead_states(conn: aiosqlite.Connection, period: str) -> dict[int, str]
         for (assignment_id,) in await cursor.fetchall():
             states.setdefault(assignment_id, "draft")
     return states
+
+
+async def latest_payloads(conn: aiosqlite.Connection, kind: str) -> dict[int, dict[str, Any]]:
+    """Return, per recipient, what the latest push of a kind carried (whatever its fate)."""
+    async with conn.execute(
+        "SELECT recipient, payload FROM push p WHERE kind = ? AND rowid = "
+        "(SELECT MAX(o.rowid) FROM push o WHERE o.kind = p.kind AND o.recipient = p.recipient)",
+        (kind,),
+    ) as cursor:
+        return {int(row[0]): json.loads(row[1]) for row in await cursor.fetchall()}

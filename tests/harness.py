@@ -20,6 +20,8 @@ from bot.settings import Settings
 from handlers.context import BotApplication
 
 TOKEN = "123456789:TESTtokenForInProcessTests_0123456"
+# What Telegram answers to a second answerCallbackQuery of the same query.
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query id is invalid"
 BOT = {"id": 7000000002, "is_bot": True, "first_name": "Targetbot", "username": "targetbot_bot"}
 
 
@@ -31,6 +33,10 @@ class RecordingRequest(BaseRequest):
         self._ids = itertools.count(1)
         self.blocked: set[int] = set()  # chats that answer 403: the user blocked the bot
         self.failing: dict[int, int] = {}  # chat → how many more sends answer 502
+        self.answered: set[str] = set()  # callback queries answered: Telegram takes one answer
+        self.answered_twice: list[str] = []  # query ids answered again (refused with 400)
+        self.failing_answers = 0  # how many more answerCallbackQuery calls answer 400
+        self.failing_edits = 0  # how many more editMessageText calls answer 400 (message gone)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -55,6 +61,18 @@ class RecordingRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
+        if name == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self.answered:
+                self.answered_twice.append(query_id)
+                return 400, _error(400, QUERY_TOO_OLD)
+            if self.failing_answers:
+                self.failing_answers -= 1
+                return 400, _error(400, QUERY_TOO_OLD)
+            self.answered.add(query_id)
+        if name == "editMessageText" and self.failing_edits:
+            self.failing_edits -= 1
+            return 400, _error(400, "Bad Request: message to edit not found")
         chat = int(str(params.get("chat_id") or 0))
         if chat in self.blocked:
             return 403, _error(403, "Forbidden: bot was blocked by the user")
@@ -229,3 +247,6 @@ async def running_bot(
         await app.stop()
         await close_services(app)
         await app.shutdown()
+    # Telegram refuses a second answer to a pressed button: the bot must answer each once.
+    twice = request.answered_twice
+    assert twice == [], f"callback queries answered twice: {twice}"

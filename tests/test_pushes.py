@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import reporting
+from bot import clock, reporting
 from bot.accounts import set_role
 from handlers.pushes import Delivery, deliver
 from storage import targets as plans
@@ -25,6 +25,10 @@ DEADLINE = date(2026, 12, 2)
 
 
 async def prepare(harness: Harness) -> None:
+    # The tests run each check themselves, at the moment they choose: no job checks meanwhile.
+    assert harness.app.job_queue is not None
+    for job in harness.app.job_queue.get_jobs_by_name("pushes"):
+        job.schedule_removal()
     db = harness.app.bot_data.db
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     await set_role(
@@ -218,3 +222,103 @@ async def test_settings_mute_the_digest_and_admins_set_the_schedule(tmp_path: Pa
             assert [p.key for p in done.sent] == (
                 [f"remind:2023Q4:{LIAISON.id}:2026-{key_day}"] if key_day else []
             )
+
+
+async def submit(harness: Harness, number: int, at: datetime) -> None:
+    """Submit a 市水务局 target's update at a moment, as the liaison, for review."""
+    clock.set(lambda: at)
+    db = harness.app.bot_data.db
+    unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+    task = next(t for t in await reporting.tasks(db, unit.id, "2023Q4") if t.number == number)
+    draft = await reporting.begin(
+        db, telegram_id=LIAISON.id, chat_id=LIAISON.id, unit_id=unit.id, task=task, period="2023Q4"
+    )
+    draft = reporting.set_status(reporting.ready(reporting.add_text(draft, "进展", 1)), "on_track")
+    await reporting.store(db, draft)
+    await reporting.submit(
+        db,
+        draft.key,
+        telegram_id=LIAISON.id,
+        unit_id=unit.id,
+        today=at.date(),
+        days=5,
+        review_required=True,
+    )
+
+
+async def test_admins_hear_of_submissions_to_review_in_one_gathered_message(
+    tmp_path: Path,
+) -> None:
+    english_admin = Person(1002, "Office", "en")
+    admins = frozenset({ADMIN.id, english_admin.id})
+    async with running_bot(tmp_path, admins, REVIEW_REQUIRED="true") as harness:
+        await prepare(harness)
+        await set_role(
+            harness.app.bot_data.db,
+            telegram_id=english_admin.id,
+            role="admin",
+            target_id=None,
+            actor="t",
+        )
+        await harness.app.bot_data.db.execute(
+            "UPDATE user SET language = 'en' WHERE telegram_id = ?", (english_admin.id,)
+        )
+        await submit(harness, 90, NOW)
+        await submit(harness, 93, NOW + timedelta(minutes=2))
+        _, calls = await check(harness, NOW + timedelta(minutes=4))
+        assert to(calls, ADMIN.id) == []  # the liaison may still be at it: wait
+        _, calls = await check(harness, NOW + timedelta(minutes=7))
+        (notice,) = to(calls, ADMIN.id)
+        assert notice["text"] == (
+            "📝 有 2 份填报待审核：\n"
+            "• #90 市水务局 · 2023Q4 第 1 版\n"
+            "• #93 市水务局 · 2023Q4 第 1 版"
+        )
+        (english,) = to(calls, english_admin.id)
+        assert english["text"].startswith("📝 2 updates await review:\n• #90 市水务局 · 2023Q4")
+        _, calls = await check(harness, NOW + timedelta(minutes=20))
+        assert to(calls, ADMIN.id) == []  # told once
+
+        (button,) = notice["reply_markup"]["inline_keyboard"][0]
+        assert button["text"] == "去审核"
+        review = await harness.press(ADMIN, button["callback_data"])
+        assert shown(review)[0].startswith("🔍 待审核（共 2 份，这是第 1 份）：\n#90")
+        assert [name for name, _ in review] == ["answerCallbackQuery", "sendMessage"]
+
+        # A later one: the next notice lists all that still wait.
+        await submit(harness, 96, NOW + timedelta(minutes=30))
+        _, calls = await check(harness, NOW + timedelta(minutes=36))
+        (again,) = to(calls, ADMIN.id)
+        assert again["text"].startswith("📝 有 3 份填报待审核：\n• #90")
+        assert again["text"].endswith("• #96 市水务局 · 2023Q4 第 1 版")
+
+        # Submitted late in the evening: told when the quiet hours end, not at night.
+        evening = datetime(2026, 11, 25, 21, 50, tzinfo=TZ)
+        await submit(harness, 90, evening)  # its second revision
+        _, calls = await check(harness, evening + timedelta(minutes=30))  # 22:20: quiet
+        assert to(calls, ADMIN.id) == []
+        _, calls = await check(harness, datetime(2026, 11, 26, 8, 1, tzinfo=TZ))
+        (morning,) = to(calls, ADMIN.id)
+        assert morning["text"].startswith("📝 有 4 份填报待审核：")
+
+
+async def test_two_pushes_due_at_once_reach_a_liaison_as_one_message(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await prepare(harness)
+        # 2023 targets fall due at the end of 2023: on 2023-12-29, 7 days before a deadline set
+        # for 2024-01-05, the report reminder and the due-date reminder come due together.
+        await reporting.set_period(
+            harness.app.bot_data.db, "2023Q4", "open", date(2024, 1, 5), actor="test"
+        )
+        done, calls = await check(harness, datetime(2023, 12, 29, 9, 0, tzinfo=TZ))
+        assert sorted(p.kind for p in done.sent) == ["due", "remind"]
+        (sent,) = to(calls, LIAISON.id)
+        first, second = sent["text"].split("\n\n")
+        assert first.startswith("⏰ 填报提醒：市水务局 的 2023Q4 进度填报将于 2024-01-05 截止")
+        assert second.startswith("⏳ 目标到期提醒：以下 3 个目标快到完成时限")
+        labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+        assert labels == ["✍️ #90", "✍️ #93", "✍️ #96"]
+        assert pushes(harness.db_path) == [
+            ("due", LIAISON.id, "sent", 1),
+            ("remind", LIAISON.id, "sent", 1),
+        ]

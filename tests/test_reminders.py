@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +11,22 @@ import pytest
 from bot.i18n import Translator
 from bot.periods import OpenPeriod, default_deadline
 from bot.push_text import render
-from bot.reminders import Duty, Light, Person, Schedule, World, digest_day, plan, reminder_day
+from bot.pushes import gathered, together
+from bot.reminders import (
+    Due,
+    Duty,
+    Light,
+    Person,
+    Schedule,
+    Waiting,
+    World,
+    digest_day,
+    plan,
+    reminder_day,
+    review_notices,
+)
 from bot.workdays import is_workday
+from storage.pushes import Push
 
 TZ = ZoneInfo("Asia/Shanghai")
 zh = Translator("zh")
@@ -125,7 +140,7 @@ def test_a_reminder_names_the_targets_with_buttons_that_start_report() -> None:
         "以下 2 个目标尚未提交：\n"
         "⬜ #1 新建污水管网50公里\n✏️ #2 创建国家节水型城市（草稿未提交）"
     )
-    assert push.buttons == [[("✍️ #1", "rp:pick:101"), ("✍️ #2", "rp:pick:102")]]
+    assert push.buttons == [[("✍️ #1", "rp:open:101"), ("✍️ #2", "rp:open:102")]]
 
 
 def test_a_later_deadline_reminds_on_the_make_up_saturday() -> None:
@@ -211,3 +226,125 @@ def test_digests_go_to_leaders_on_the_first_working_day_of_the_week() -> None:
         "需要关注：\n#1 新建污水管网50公里 · 🔴 滞后\n"
         "与上周相比：\n#1 新建污水管网50公里：🟢 → 🔴"
     )
+
+
+en = Translator("en")
+
+
+def test_the_deadline_day_reads_due_today_never_zero_days_left() -> None:
+    today = OpenPeriod("2023Q3", date(2023, 9, 28), "admin")  # set by an admin for today
+    planned = plan(World(at("2023-09-28 09:00"), today, DUTIES, PEOPLE), Schedule())
+    liaison = next(d for d in planned if d.to.telegram_id == 11)
+    text = render(liaison, zh, date(2023, 9, 28)).text
+    assert text.startswith(
+        "⏰ 填报提醒：市水务局 的 2023Q3 进度填报今天截止（2023-09-28），以下 2 个目标尚未提交："
+    )
+    assert "0 天" not in text
+    english = render(replace(liaison, to=replace(liaison.to, language="en")), en, date(2023, 9, 28))
+    assert english.text.startswith(
+        "⏰ Reminder: 市水务局's 2023Q3 update is due today (2023-09-28); "
+        "these 2 targets are not submitted yet:"
+    )
+    duty = replace(DUTIES[0], due_date=date(2023, 9, 28))
+    due = Due("due:11:2023-09-28", "due", PEOPLE[0], date(2023, 9, 28), (duty,))
+    assert render(due, zh, date(2023, 9, 28)).text.endswith(
+        "⬜ #1 新建污水管网50公里 · 今天截止（2023-09-28）"
+    )
+    english_due = render(replace(due, to=replace(due.to, language="en")), en, date(2023, 9, 28))
+    assert english_due.text == (
+        "⏳ Due date: this target is nearly due and not reported completed. "
+        "Please push it on and report its progress:\n"
+        "⬜ #1 新建污水管网50公里 · due today (2023-09-28)"
+    )
+    assert render(due, zh, date(2023, 9, 27)).text.endswith("2023-09-28 到期（还有 1 天）")
+
+
+def test_english_pushes_count_in_the_singular_when_one() -> None:
+    one = OpenPeriod("2023Q3", date(2023, 9, 29), "admin")
+    person = replace(PEOPLE[0], language="en")
+    due = Due("remind:x", "remind", person, date(2023, 9, 28), DUTIES[:1], one.deadline, "2023Q3")
+    assert render(due, en, date(2023, 9, 28)).text == (
+        "⏰ Reminder: 市水务局's 2023Q3 update is due 2023-09-29 (1 day left); "
+        "this target is not submitted yet:\n⬜ #1 新建污水管网50公里"
+    )
+    admin = replace(PEOPLE[-1], language="en")
+    cuiban = Due("cuiban:x", "cuiban", admin, date(2023, 10, 7), DUTIES[:2], Q3.deadline, "2023Q3")
+    assert render(cuiban, en, date(2023, 10, 7)).text == (
+        "📣 Chasing, all units: the 2023Q3 updates were due 2023-10-05; 1 unit still to report:\n"
+        "• 市水务局: #1, #2"
+    )
+
+
+def waiting(
+    report_id: int, number: int, minutes_ago: int, now: str = "2023-09-28 10:00"
+) -> Waiting:
+    return Waiting(
+        report_id, number, "市水务局", "2023Q3", 1, at(now) - timedelta(minutes=minutes_ago)
+    )
+
+
+ADMINS = (Person(31, "督查", "zh", "admin"), Person(32, "Office", "en", "admin"))
+
+
+def test_review_notices_are_gathered_until_the_submissions_stop_coming() -> None:
+    now = at("2023-09-28 10:00")
+    # Two submissions, the last 2 minutes ago: more may be coming, nobody is told yet.
+    busy = (waiting(7, 90, 4), waiting(8, 93, 2))
+    assert review_notices(now, Schedule(), ADMINS, busy, {}) == []
+    # Five quiet minutes: one notice each, listing both.
+    calm = (waiting(7, 90, 9), waiting(8, 93, 6))
+    notices = review_notices(now, Schedule(), ADMINS, calm, {})
+    assert [(n.key, n.to.telegram_id) for n in notices] == [
+        ("review:31:8", 31),
+        ("review:32:8", 32),
+    ]
+    zh_notice = render(notices[0], zh, now.date())
+    assert zh_notice.text == (
+        "📝 有 2 份填报待审核：\n• #90 市水务局 · 2023Q3 第 1 版\n• #93 市水务局 · 2023Q3 第 1 版"
+    )
+    assert zh_notice.buttons == [[("去审核", "rv:next")]]
+    assert zh_notice.payload == {"upto": 8}
+    assert render(notices[1], en, now.date()).text.startswith("📝 2 updates await review:\n")
+    # Told already: nothing more until a new one comes; then the notice lists all that wait.
+    assert review_notices(now, Schedule(), ADMINS, calm, {31: 8, 32: 8}) == []
+    more = (*calm, waiting(9, 96, 7))
+    (again,) = review_notices(now, Schedule(), ADMINS[:1], more, {31: 8})
+    assert again.key == "review:31:9"
+    assert render(again, zh, now.date()).text.startswith("📝 有 3 份填报待审核：")
+    (single,) = review_notices(now, Schedule(), ADMINS[1:], (waiting(9, 96, 7),), {})
+    assert render(single, en, now.date()).text == (
+        "📝 1 update awaits review:\n• #96 市水务局 · 2023Q3 revision 1"
+    )
+
+
+def test_a_steady_stream_is_announced_after_half_an_hour_and_never_in_quiet_hours() -> None:
+    now = at("2023-09-28 10:00")
+    stream = tuple(waiting(i, 90, minutes) for i, minutes in enumerate(range(30, 0, -3), 1))
+    assert [n.key for n in review_notices(now, Schedule(), ADMINS[:1], stream, {})] == [
+        "review:31:10"
+    ]
+    night = at("2023-09-28 23:00")
+    late = (waiting(1, 90, 60, "2023-09-28 23:00"),)
+    assert review_notices(night, Schedule(), ADMINS, late, {}) == []
+    # Any day outside quiet hours: a Saturday morning is fine.
+    saturday = at("2023-09-30 08:30")
+    assert len(review_notices(saturday, Schedule(), ADMINS, late, {})) == 2
+    inactive = (replace(ADMINS[0], active=False),)
+    assert review_notices(now, Schedule(), inactive, late, {}) == []
+
+
+def test_pushes_to_one_person_at_once_make_one_message_with_every_button() -> None:
+    remind = Push("remind:k", "remind", 11, "⏰ 填报提醒", [[("✍️ #1", "rp:open:101")]])
+    due = Push(
+        "due:k", "due", 11, "⏳ 目标到期提醒", [[("✍️ #1", "rp:open:101"), ("✍️ #5", "rp:open:201")]]
+    )
+    other = Push("remind:o", "remind", 12, "⏰ 其他", [[("✍️ #3", "rp:open:103")]])
+    groups = sorted(gathered([due, other, remind]), key=lambda group: group[0].recipient)
+    assert [[p.key for p in group] for group in groups] == [["remind:k", "due:k"], ["remind:o"]]
+    joined = together(groups[0])
+    assert joined.text == "⏰ 填报提醒\n\n⏳ 目标到期提醒"
+    assert joined.buttons == [[("✍️ #1", "rp:open:101")], [("✍️ #5", "rp:open:201")]]
+    assert joined.recipient == 11
+    # Too long for one message: two messages.
+    long = replace(due, text="长" * 4090)
+    assert [len(group) for group in gathered([remind, long])] == [1, 1]

@@ -5,6 +5,7 @@ It implements what targetbot uses — getMe, getUpdates (long polling with offse
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument, sendPhoto,
 setMyCommands, deleteWebhook — and lets a test post user messages, press inline buttons, make
 a user block the bot (403) and answer the next call of a method with 429 and retry_after.
+Like Telegram, it answers a second answerCallbackQuery of the same query with 400.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from aiohttp import web
 JSON = dict[str, Any]
 BOT_ID = 7_000_000_001
 BOT_USERNAME = "targetbot_test_bot"
+# What Telegram answers to a second answerCallbackQuery of the same query.
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query id is invalid"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class FakeBotAPI:
     commands: dict[str | None, list[JSON]] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (status, method) answered
+    answered_twice: list[str] = field(default_factory=list)  # query ids answered again (400)
     _updates: list[JSON] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _fail_next: dict[str, int] = field(default_factory=dict)
@@ -237,6 +241,8 @@ class FakeBotAPI:
             return _error(404, "Not Found: method not found")
         result = await handler(params, files)
         await self._notify()
+        if isinstance(result, web.Response):  # the method refused the call
+            return result
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, params: JSON, files: JSON) -> JSON:
@@ -339,8 +345,13 @@ class FakeBotAPI:
         self.outbox.append(Sent("editMessageReplyMarkup", chat_id, message, old.html))
         return message
 
-    async def _api_answerCallbackQuery(self, params: JSON, files: JSON) -> bool:
-        self.callback_answers[params["callback_query_id"]] = params
+    async def _api_answerCallbackQuery(self, params: JSON, files: JSON) -> bool | web.Response:
+        query_id = str(params["callback_query_id"])
+        if query_id in self.callback_answers:  # Telegram takes one answer per query
+            self.answered_twice.append(query_id)
+            self.refused.append((400, "answerCallbackQuery"))
+            return _error(400, QUERY_TOO_OLD)
+        self.callback_answers[query_id] = params
         return True
 
     async def _send_file(self, method: str, field_name: str, params: JSON, files: JSON) -> JSON:

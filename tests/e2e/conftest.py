@@ -97,6 +97,8 @@ async def api() -> AsyncIterator[FakeBotAPI]:
     await server.start()
     yield server
     await server.stop()
+    # Telegram refuses a second answer to a pressed button: the bot must answer each once.
+    assert server.answered_twice == [], f"callback queries answered twice: {server.answered_twice}"
 
 
 @pytest.fixture

@@ -57,13 +57,16 @@ async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins
     bot = BotProcess(api, tmp_path, env)
     await bot.start()
     try:
-        first = [await api.reply(LIAISON.id), await api.reply(LIAISON.id)]
-        texts = sorted(sent.text for sent in first)
-        assert texts[0].startswith(
+        # The report reminder and the due-date reminder, due in the same minute: one message.
+        remind = await api.reply(LIAISON.id)
+        assert remind.text.startswith(
             "⏰ 填报提醒：市水务局 的 2023Q4 进度填报将于 2024-01-05 截止（还有 7 天），"
             "以下 3 个目标尚未提交："
         )
-        assert texts[1].startswith("⏳ 目标到期提醒：以下 3 个目标快到完成时限")
+        assert "\n\n⏳ 目标到期提醒：以下 3 个目标快到完成时限" in remind.text
+        due_line = "⬜ #90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 · 2023-12-31 到期"
+        assert f"{due_line}（还有 2 天）" in remind.text
+        assert [label for label, _ in remind.buttons] == ["✍️ #90", "✍️ #93", "✍️ #96"]
         notice = await api.reply(ADMIN.id)
         assert notice.text == (
             "⚠️ 无法送达：路人（3003）（市工业和信息化局）已屏蔽机器人或停用账号，已标记为停用。"
@@ -93,11 +96,15 @@ async def test_a_due_reminder_is_sent_once_and_a_blocked_user_is_named_to_admins
             ("remind", OTHER.id, "blocked"),
         ]
 
-        # The reminder's button opens the target in /report.
-        remind = next(s for s in first if s.text.startswith("⏰"))
+        # The reminder's button opens the target in a new message: the reminder stays.
         await api.press(LIAISON, remind, dict(remind.buttons)["✍️ #90"])
         card = await api.reply(LIAISON.id)
+        assert card.method == "sendMessage"
         assert card.text.startswith("#90 持续推进“七网”建设")
+        await api.press(LIAISON, remind, dict(remind.buttons)["✍️ #93"])
+        other = await api.reply(LIAISON.id)
+        assert other.method == "sendMessage"
+        assert other.text.startswith("#93 全面实施深度节水控水行动")  # nothing typed for #90
     finally:
         if bot.process is not None and bot.process.returncode is None:
             await bot.stop()
@@ -116,7 +123,9 @@ async def test_remind_from_the_command_line_dry_run_then_send_once(
     assert await run_cli(env, "remind", "--send", "--json") == (
         '{"sent": 2, "blocked": 0, "retrying": 0, "failed": 0}\n'
     )
-    assert sorted(s.text[:8] for s in api.outbox) == ["⏰ 填报提醒：市", "⏳ 目标到期提醒"]
+    # Two pushes to one person at once: one message.
+    assert [s.text[:8] for s in api.outbox] == ["⏰ 填报提醒：市"]
+    assert "⏳ 目标到期提醒" in api.outbox[0].text
     assert await run_cli(env, "remind", "--send", "--json") == (
         '{"sent": 0, "blocked": 0, "retrying": 0, "failed": 0}\n'
     )
