@@ -28,12 +28,12 @@ from telegram.warnings import PTBUserWarning
 
 from bot import report_view as view
 from bot import reporting
-from bot.accounts import Account, admin_ids, language_of
+from bot.accounts import Account, language_of
 from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers import query as asking
 from handlers.access import answer, requires
 from handlers.context import BotContext
-from handlers.reply import buttons, show
+from handlers.reply import answer_query, buttons, show
 from storage import reports as repo
 from storage.persistence import DRAFT_CONVERSATION
 from storage.reports import Draft
@@ -70,7 +70,7 @@ async def _refuse(
     """Tell the user why the step cannot go on: an alert on a button, else a message."""
     text = _t(context, account, refusal.key, **refusal.values)
     if update.callback_query is not None:
-        await update.callback_query.answer(text[:200], show_alert=True)
+        await answer_query(update, text[:200], alert=True)
     else:
         await show(update, text)
 
@@ -194,8 +194,7 @@ async def _current(
 
 async def _stale(update: Update, context: BotContext, account: Account) -> None:
     """Say that the pressed button belongs to a step or a draft that is gone."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(_t(context, account, "report.stale_button"), show_alert=True)
+    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
 
 
 def _liaison(account: Account) -> bool:
@@ -618,27 +617,7 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
     else:
         label = _t(context, account, "report.button.next", number=following.number)
         await show(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
-    if receipt.pending_review and not receipt.repeated:
-        await _tell_admins(context, account, receipt)
-    return END
-
-
-async def _tell_admins(context: BotContext, account: Account, receipt: reporting.Receipt) -> None:
-    """Tell every admin that a submission waits for review."""
-    services = context.services
-    for admin in await admin_ids(services.db, services.settings):
-        language = await language_of(services.db, services.settings, admin)
-        text = services.t(
-            "review.new",
-            language,
-            number=receipt.number,
-            unit=account.unit or "",
-            period=receipt.period,
-            revision=receipt.revision,
-        )
-        markup = buttons([[(services.t("review.button.open", language), "rv:next")]])
-        with contextlib.suppress(TelegramError):  # an unreachable admin sees it in /review
-            await context.bot.send_message(admin, html.escape(text), reply_markup=markup)
+    return END  # admins hear of a pending review in one gathered notice (bot/pushes)
 
 
 # ---------------------------------------------------------------------------- leaving
@@ -679,8 +658,7 @@ async def wrong_kind(update: Update, context: BotContext, account: Account) -> o
 @requires("liaison")
 async def stale_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Answer a button of a step already left, or of a flow already over."""
-    assert update.callback_query is not None
-    await update.callback_query.answer(_t(context, account, "report.stale_button"), show_alert=True)
+    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
 
 
 async def _pause(context: BotContext, telegram_id: int) -> None:
