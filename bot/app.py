@@ -16,6 +16,7 @@ from bot.accounts import ensure_admins
 from bot.i18n import LANGUAGES, Translator
 from bot.settings import Settings
 from handlers import build_handlers
+from handlers.admin import announce_now, start_announcing
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
 from handlers.pushes import start_checking
@@ -56,8 +57,11 @@ async def set_command_menu(application: BotApplication) -> None:
 async def post_init(application: BotApplication) -> None:
     """Prepare everything the handlers use before the first update arrives; start the pushes."""
     await open_services(application)
+    # A deadline the calendar gives the open period is announced from now on (bot/announcing).
+    await announce_now(application.bot_data)
     await set_command_menu(application)
     if application.job_queue is not None:
+        start_announcing(application.job_queue)
         start_checking(application.job_queue)
         start_pausing(application.job_queue)
 

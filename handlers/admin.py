@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,17 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import reporting
 from bot.accounts import ROLE_WORDS, Account, candidates, create_invite, find_users, revoke
 from bot.aliases import add_alias
-from bot.periods import normalise_period, parse_day
+from bot.announcing import announce_deadline
+from bot.periods import OpenPeriod, normalise_period, parse_day
 from handlers.access import requires
-from handlers.context import BotContext
+from handlers.context import BotContext, Services
 from handlers.reply import buttons
 from storage import targets as plans
 from storage import users
 from storage.targets import Named
 
 MAX_MESSAGE = 4096
+log = logging.getLogger(__name__)
 
 
 async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -239,15 +242,55 @@ async def period(update: Update, context: BotContext, account: Account) -> None:
     elif current.open is None:
         text = context.text(lang, "period.none_open")
     else:
-        deadline = current.open.deadline
-        text = context.text(
-            lang,
-            "period.shown",
-            period=current.open.period,
-            deadline=deadline.isoformat() if deadline else context.text(lang, "period.no_deadline"),
-            how=context.text(lang, f"period.how_{current.open.how}"),
-        )
+        text = _period_shown(context, lang, current.open)
     await _reply(update, text)
+
+
+def _period_shown(context: BotContext, lang: str, open_period: OpenPeriod) -> str:
+    """Return the open period, its deadline (and whether it passed) and where it came from."""
+    today = context.services.today()
+    deadline = open_period.deadline
+    if deadline is None:
+        words = context.text(lang, "period.no_deadline")
+    elif open_period.passed(today):
+        words = context.text(lang, "period.deadline_passed", deadline=deadline.isoformat())
+    else:
+        words = deadline.isoformat()
+    text = context.text(
+        lang,
+        "period.shown",
+        period=open_period.period,
+        deadline=words,
+        how=context.text(
+            lang,
+            f"period.how_{open_period.how}",
+            days=context.services.settings.report_deadline_days,
+        ),
+    )
+    if open_period.passed(today):
+        text += "\n" + context.text(lang, "period.passed_hint", period=open_period.period)
+    return text
+
+
+async def announce_job(context: BotContext) -> None:
+    """The job: keep the open period's calendar deadline once the running bot has it open."""
+    await announce_now(context.services)
+
+
+async def announce_now(services: Services) -> None:
+    """Record the open period's calendar deadline as announced (see bot/announcing)."""
+    told = await announce_deadline(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+    if told is not None:
+        log.info("deadline of %s announced: %s", told.period, told.deadline)
+
+
+def start_announcing(job_queue: Any) -> None:
+    """Check every minute whether a period opened by the calendar (a stable job name)."""
+    for job in job_queue.get_jobs_by_name("announce-deadline"):
+        job.schedule_removal()
+    job_queue.run_repeating(announce_job, interval=60, first=60, name="announce-deadline")
 
 
 async def _change_period(context: BotContext, account: Account, verb: str, args: list[str]) -> None:
