@@ -169,7 +169,7 @@ def _describe_user(context: BotContext, language: str, user: users.User) -> str:
         "admin.user_line",
         name=user.name or "—",
         telegram_id=user.telegram_id,
-        username=f"@{user.username}" if user.username else "",
+        username=f" @{user.username}" if user.username else "",
         role=context.text(language, "role.with_binding", role=role, binding=binding)
         if binding
         else role,
