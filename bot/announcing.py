@@ -4,11 +4,14 @@ What counts as announced: the running bot has the period open with its calendar 
 bot records it at start-up and then every minute (before any reminder can name it, and as soon
 as /report or /period can show it to anyone). A deadline merely computed (by the command line,
 a test, or for a plan whose year is over, such as the demo table) is not announced. An admin's
-deadline is stored by the admin's own command.
+deadline is stored by the admin's own command. A database from before deadlines were kept gets
+back the deadline its sent report reminders named.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date
 
 import aiosqlite
@@ -26,10 +29,16 @@ async def announce_deadline(
 ) -> OpenPeriod | None:
     """Record the open period's calendar deadline as announced; return it if stored just now."""
     current = await window(conn, today, days)
-    if current is None or current.open is None or current.open.how != "calendar":
+    if current is None or current.open is None:
         return None
     period, deadline = current.open.period, current.open.deadline
-    assert deadline is not None  # the calendar always gives one
+    if current.open.how == "plan":
+        # Reminders sent before deadlines were kept (an older targetbot) told one: keep it.
+        deadline = _told(await repo.reminded_texts(conn, period))
+    elif current.open.how != "calendar":
+        return None
+    if deadline is None:
+        return None
     now = clock.stamp()
     async with transaction(conn):
         if not await repo.announce(conn, current.plan.id, period, deadline, at=now):
@@ -42,4 +51,16 @@ async def announce_deadline(
             at=now,
             detail={"deadline": deadline.isoformat()},
         )
-    return current.open
+    return replace(current.open, deadline=deadline, how="announced")
+
+
+_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def _told(texts: list[str]) -> date | None:
+    """Return the deadline the latest reminder named (its first date), if any."""
+    for text in texts:
+        found = _DAY.search(text)
+        if found:
+            return date.fromisoformat(found.group(1))
+    return None

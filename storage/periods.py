@@ -20,3 +20,13 @@ async def announce(
         (plan_id, period, deadline.isoformat(), at),
     ) as cursor:
         return cursor.rowcount == 1
+
+
+async def reminded_texts(conn: aiosqlite.Connection, period: str) -> list[str]:
+    """Return the texts of the report reminders sent for a period, latest first."""
+    async with conn.execute(
+        "SELECT text FROM push WHERE kind = 'remind' AND state = 'sent' AND key LIKE ? "
+        "ORDER BY sent_at DESC",
+        (f"remind:{period}:%",),
+    ) as cursor:
+        return [str(row[0]) for row in await cursor.fetchall()]

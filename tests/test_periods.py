@@ -116,3 +116,24 @@ async def test_the_demo_stays_open_without_a_deadline_in_its_late_year(tmp_path:
         ]
         with sqlite3.connect(harness.db_path) as conn:
             assert conn.execute("SELECT COUNT(*) FROM period").fetchone() == (0,)
+
+
+async def test_a_deadline_told_by_reminders_before_the_upgrade_is_kept(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        # What an older targetbot left: a reminder sent, no deadline kept.
+        await harness.app.bot_data.db.execute(
+            "INSERT INTO push (key, kind, recipient, text, state, created_at, sent_at) "
+            "VALUES ('remind:2023Q4:2002:2024-01-02', 'remind', 2002, ?, 'sent', ?, ?)",
+            (
+                "⏰ 填报提醒：市水务局 的 2023Q4 进度填报将于 2024-01-05 截止（还有 3 天），"
+                "以下 3 个目标尚未提交：\n⬜ #90 持续推进“七网”建设",
+                "2024-01-02T01:00:00+00:00",
+                "2024-01-02T01:00:00+00:00",
+            ),
+        )
+        await harness.app.bot_data.db.commit()
+        clock.set(lambda: at("2024-01-08"))
+        await announce_now(harness.app.bot_data)
+        assert shown(await harness.send(ADMIN, "/period"))[0].startswith(
+            "开放填报：2023Q4 · 截止：2024-01-05，已过，不再接受填报"
+        )
