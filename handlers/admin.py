@@ -388,18 +388,18 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
     except reporting.UpdateRefused as refusal:
         await _reply(update, context.text(account.language, refusal.key, **refusal.values))
         return
-    told = 0
-    for user in await liaisons_to_tell(services.db):
+    told = await liaisons_to_tell(services.db)
+    lang = account.language
+    # The admin's answer first: telling many liaisons takes a while at Telegram's rate.
+    text = context.text(lang, "period.closed", period=chosen, count=len(told))
+    await _reply(update, f"{text}\n{await _period_now(context, lang)}")
+    for user in told:
         language = user.language or services.settings.default_language
         # Someone who blocked the bot is not told; the period is closed either way.
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(
                 user.telegram_id, context.text(language, "period.closed_notice", period=chosen)
             )
-            told += 1
-    lang = account.language
-    text = context.text(lang, "period.closed", period=chosen, count=told)
-    await _reply(update, f"{text}\n{await _period_now(context, lang)}")
 
 
 def _period_shown(context: BotContext, lang: str, open_period: OpenPeriod) -> str:

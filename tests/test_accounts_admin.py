@@ -58,8 +58,8 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         ]
         calls = await harness.press(ADMIN, "period:close:2023Q4")
         texts = shown(calls)
-        assert texts[0] == en("period.closed_notice", period="2023Q4")
-        assert texts[1].startswith("The 2023Q4 reports are closed; 1 liaison was told.")
+        assert texts[0].startswith("The 2023Q4 reports are closed; telling 1 liaison now.\n")
+        assert texts[1] == en("period.closed_notice", period="2023Q4")
         with sqlite3.connect(harness.db_path) as conn:
             assert conn.execute("SELECT state FROM period").fetchall() == [("closed",)]
 

@@ -320,7 +320,7 @@ async def test_loose_names_ask_before_revoking_inviting_closing_or_rebinding(
         "督查室已关闭 2023Q4 的进度填报，不再接受提交和修改。如需补报，请联系督查室。"
     )
     done = await api.reply(ADMIN.id)
-    assert done.text.startswith("已关闭 2023Q4 的填报，已通知 1 位联络员。\n")
+    assert done.text.startswith("已关闭 2023Q4 的填报，正在通知 1 位联络员。\n")
     assert rows(tmp_path, "SELECT period, state FROM period") == [("2023Q4", "closed")]
 
 
