@@ -35,6 +35,7 @@ from storage import users
 from storage.targets import Named
 
 MAX_MESSAGE = 4096
+MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
 log = logging.getLogger(__name__)
 
 
@@ -289,6 +290,25 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
         await _reply(update, context.text(account.language, "admin.alias_usage"))
         return
     name, unit = args[0], " ".join(args[1:])
+    lang = account.language
+    match = await match_target(context.services.db, "liaison", unit)
+    data = f"alias:{match.found[0].id}:{name}" if match.found else ""
+    if len(match.found) == 1 and not match.exact and len(data.encode()) <= MAX_BUTTON_DATA:
+        # A loose unit name: a wrong alias would mislead every later question. Ask.
+        chosen = match.found[0].name
+        await _reply(
+            update,
+            context.text(lang, "admin.alias_confirm", alias=name, unit=unit, found=chosen),
+            _buttons(
+                [
+                    (context.text(lang, "admin.button.alias_yes", alias=name, unit=chosen), data),
+                    (context.text(lang, "admin.button.cancel"), "admin:cancel"),
+                ]
+            ),
+        )
+        return
+    if len(match.found) == 1:
+        unit = match.found[0].name  # the unit meant, by its full name
     found = await add_alias(context.services.db, name, unit, actor=f"user:{account.telegram_id}")
     if len(found) == 1:
         key, values = "admin.alias_added", {"alias": name, "unit": found[0].name}
@@ -303,6 +323,22 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     else:
         key, values = "admin.no_liaison", {"name": unit}
     await _reply(update, context.text(account.language, key, **values))
+
+
+@requires("admin")
+async def alias_chosen(update: Update, context: BotContext, account: Account) -> None:
+    """Add the alias the admin confirmed for the unit offered."""
+    assert update.callback_query is not None
+    _, raw_id, name = (update.callback_query.data or "").split(":", 2)
+    units = await plans.list_units(context.services.db)
+    chosen = next((unit for unit in units if str(unit.id) == raw_id), None)
+    if chosen is None or not name:
+        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        return
+    await add_alias(context.services.db, name, chosen.name, actor=f"user:{account.telegram_id}")
+    await _reply(
+        update, context.text(account.language, "admin.alias_added", alias=name, unit=chosen.name)
+    )
 
 
 @requires("admin", private=True)
@@ -484,5 +520,6 @@ HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
     CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
     CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
+    CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
     CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
 ]

@@ -33,7 +33,8 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "/invite liaison 水务局": (HINT, DENIED, DENIED, OK),
     "/users": (HINT, DENIED, DENIED, OK),
     "/revoke 5005": (HINT, DENIED, DENIED, OK),
-    "/alias 大数据局 工信局": (HINT, DENIED, DENIED, OK),
+    "/alias 大数据局 市工业和信息化局": (HINT, DENIED, DENIED, OK),
+    "button alias:{unit}:大数据局": (HINT, DENIED, DENIED, OK),
     "/q 曹临": (HINT, OK, OK, OK),
     # Updates are a unit's: leaders and admins are bound to no unit.
     "/report": (HINT, OK, NO_UNIT, NO_UNIT),

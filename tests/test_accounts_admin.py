@@ -63,6 +63,18 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         with sqlite3.connect(harness.db_path) as conn:
             assert conn.execute("SELECT state FROM period").fetchall() == [("closed",)]
 
+        # A loose unit name in /alias: a wrong alias would mislead every later question.
+        assert shown(await harness.send(ADMIN, "/alias 财政局 财政")) == [
+            "No unit is named exactly “财政”. The closest is: 财金集团. "
+            "Make “财政局” another name of it?"
+        ]
+        with sqlite3.connect(harness.db_path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM unit_alias").fetchone() == (0,)
+        unit = next(u for u in await plans.list_units(harness.app.bot_data.db) if "财金" in u.name)
+        assert shown(await harness.press(ADMIN, f"alias:{unit.id}:财政局")) == [
+            "OK: “财政局” now means 财金集团."
+        ]
+
         whoami = shown(await harness.send(STRANGER, "/whoami"))
     assert whoami == [
         "Telegram id: 3003\nRole: no access\nLanguage: English\n\n"
