@@ -18,6 +18,7 @@ from bot.names import normalise_leader, normalise_unit
 from bot.settings import Settings
 from bot.tables import Row, TableError, read_sheets
 from storage import audit, users
+from storage import search as aliases_repo
 from storage import targets as plans
 from storage.db import transaction
 from storage.targets import Named
@@ -56,11 +57,26 @@ class Account:
 
 @dataclass(frozen=True)
 class Redemption:
-    """What opening an invitation did: `bound`, or why not (`used`, `expired`, `unknown`)."""
+    """What opening an invitation did: `bound`, or why not (`used`, `expired`, `unknown`).
+
+    `replace`: the user holds another role or binding; nothing changed until they confirm
+    (`account` is who they are now, `offered` the role and binding the invitation gives).
+    """
 
     status: str
     account: Account | None = None
     previous_role: str | None = None
+    fresh: bool = False  # bound just now (not the same link opened again)
+    previous: Account | None = None  # who they were before, when they held a role
+    offered: tuple[str, str | None] = ("", None)  # (role, unit or leader name)
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a name given to an admin's command means: the candidates, and whether it is exact."""
+
+    found: list[Named]
+    exact: bool
 
 
 def _now() -> datetime:
@@ -160,6 +176,46 @@ async def candidates(conn: aiosqlite.Connection, role: str, name: str) -> list[N
     return []
 
 
+async def match_target(conn: aiosqlite.Connection, role: str, name: str) -> Match:
+    """Return the units (liaisons) or leaders `name` may mean, and whether it names one exactly.
+
+    Exact: the full name, the full name without its leading 市 (`水务局`), or a unit alias
+    admins added. Anything else (an abbreviation, a part of a name, a typo) is loose, and an
+    admin confirms before anything binding is made of it.
+    """
+    wanted = normalise_unit(name) if role == "liaison" else normalise_leader(name)
+    if role == "liaison":
+        aliases = {
+            normalise_unit(alias): unit
+            for alias, unit in (await aliases_repo.aliases(conn)).items()
+        }
+        if wanted in aliases:
+            return Match([aliases[wanted]], True)
+    found = await candidates(conn, role, name)
+    return Match(found, len(found) == 1 and found[0].name in (wanted, f"市{wanted}"))
+
+
+def names_user_exactly(query: str, user: users.User) -> bool:
+    """Tell whether a query names this user exactly: their Telegram id, @username or full name."""
+    text = query.strip()
+    if text.startswith("@"):
+        return (user.username or "").lower() == text[1:].lower()
+    return text in (str(user.telegram_id), user.name)
+
+
+async def target_name(
+    conn: aiosqlite.Connection, unit_id: int | None, leader_id: int | None
+) -> str | None:
+    """Return the name of the unit or leader a binding is to (None: no binding)."""
+    if unit_id is not None:
+        items, wanted = await plans.list_units(conn), unit_id
+    elif leader_id is not None:
+        items, wanted = await plans.list_leaders(conn), leader_id
+    else:
+        return None
+    return next((item.name for item in items if item.id == wanted), None)
+
+
 def _binding(role: str, target_id: int | None) -> tuple[int | None, int | None]:
     """Return (unit_id, leader_id) for a role bound to `target_id`."""
     return (target_id if role == "liaison" else None, target_id if role == "leader" else None)
@@ -214,8 +270,13 @@ async def redeem_invite(
     name: str,
     username: str | None,
     telegram_language: str | None,
+    replace: bool = False,
 ) -> Redemption:
-    """Bind a user by an invitation code, once; an unknown, used or expired code binds nothing."""
+    """Bind a user by an invitation code, once; an unknown, used or expired code binds nothing.
+
+    A user who holds another role or binding is asked first (`replace` status) unless
+    `replace` says they confirmed.
+    """
     now = _now()
     async with transaction(conn):
         await users.seen(conn, telegram_id, name, username, _stamp(now))
@@ -230,9 +291,18 @@ async def redeem_invite(
             return Redemption("used")
         if datetime.fromisoformat(invite.expires_at) <= now:
             return Redemption("expired")
+        before = await users.get_user(conn, telegram_id)
+        previous = await load_account(conn, settings, telegram_id, telegram_language)
+        offered = (invite.role, await target_name(conn, invite.unit_id, invite.leader_id))
+        changes = (previous.role, previous.unit_id, previous.leader_id) != (
+            invite.role,
+            invite.unit_id,
+            invite.leader_id,
+        )
+        if previous.role is not None and changes and not replace:
+            return Redemption("replace", previous, previous.role, offered=offered)
         if not await users.use_invite(conn, invite.id, telegram_id, _stamp(now)):
             return Redemption("used")
-        before = await users.get_user(conn, telegram_id)
         await users.bind(
             conn,
             telegram_id,
@@ -256,7 +326,14 @@ async def redeem_invite(
             },
         )
     account = await load_account(conn, settings, telegram_id, telegram_language)
-    return Redemption("bound", account, before.role if before else None)
+    return Redemption(
+        "bound",
+        account,
+        before.role if before else None,
+        fresh=True,
+        previous=previous if previous.role is not None and changes else None,
+        offered=offered,
+    )
 
 
 async def set_role(
@@ -336,6 +413,11 @@ async def admin_ids(conn: aiosqlite.Connection, settings: Settings) -> list[int]
     """Return every admin to tell things: ADMIN_IDS and the reachable admins in the store."""
     stored = {u.telegram_id for u in await users.list_users(conn) if u.role == "admin" and u.active}
     return sorted(stored | set(settings.admin_ids))
+
+
+async def liaisons_to_tell(conn: aiosqlite.Connection) -> list[users.User]:
+    """Return the reachable liaisons (those told when a period closes)."""
+    return [u for u in await users.list_users(conn) if u.role == "liaison" and u.active]
 
 
 async def mark_unreachable(conn: aiosqlite.Connection, telegram_id: int) -> None:
@@ -432,7 +514,7 @@ async def _roster_entry(conn: aiosqlite.Connection, file: str, row: Row) -> Rost
                 2,
                 "unit / leader",
                 value=name,
-                choices="、".join(f.name for f in found),
+                choices=tuple(f.name for f in found),  # joined in the reader's language
             )
         target_id = found[0].id
     return RosterEntry(int(raw_id), role, target_id, row.cell(3))

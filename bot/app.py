@@ -7,17 +7,18 @@ import hmac
 import logging
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.accounts import ensure_admins
-from bot.i18n import LANGUAGES, Translator
 from bot.settings import Settings
 from handlers import build_handlers
+from handlers.admin import announce_now, start_announcing
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
+from handlers.menus import set_up_menus
 from handlers.pushes import start_checking
 from handlers.report import start_pausing
 from storage import users
@@ -25,9 +26,6 @@ from storage.db import connect, transaction
 from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
-
-# The command menu every user sees.
-MENU = ("start", "help", "q", "report", "mine", "settings", "whoami", "lang")
 
 
 async def open_services(application: BotApplication) -> None:
@@ -46,18 +44,19 @@ async def close_services(application: BotApplication) -> None:
 
 
 async def set_command_menu(application: BotApplication) -> None:
-    """Register the command menu in each language, and the default language's as the fallback."""
-    t = Translator(application.bot_data.settings.default_language)
-    for language in (*LANGUAGES, None):
-        commands = [BotCommand(name, t(f"menu.{name}", language)) for name in MENU]
-        await application.bot.set_my_commands(commands, language_code=language)
+    """Register the menus (default and per user) and the description (handlers/menus)."""
+    services = application.bot_data
+    await set_up_menus(application.bot, services.db, services.settings)
 
 
 async def post_init(application: BotApplication) -> None:
     """Prepare everything the handlers use before the first update arrives; start the pushes."""
     await open_services(application)
+    # A deadline the calendar gives the open period is announced from now on (bot/announcing).
+    await announce_now(application.bot_data)
     await set_command_menu(application)
     if application.job_queue is not None:
+        start_announcing(application.job_queue)
         start_checking(application.job_queue)
         start_pausing(application.job_queue)
 

@@ -77,7 +77,7 @@ async def _target(
         return found[0].id
     if not found:
         raise CliError(t(f"admin.no_{role}", name=name))
-    raise CliError(t("cli.ambiguous", name=name, choices="、".join(f.name for f in found)))
+    raise CliError(t("cli.ambiguous", name=name, choices=t.join(f.name for f in found)))
 
 
 async def _bot_username(conn: aiosqlite.Connection, settings: Settings, t: Translator) -> str:
@@ -202,6 +202,9 @@ async def _import_roster(
     try:
         count = await accounts.import_roster(conn, args.file, actor="cli")
     except TableError as error:
+        choices = error.values.get("choices")
+        if isinstance(choices, tuple):
+            error.values["choices"] = t.join(choices)
         raise CliError(describe_error(error, t)) from error
     print(t("cli.roster_imported", count=count, file=args.file.name))
     return 0

@@ -76,11 +76,15 @@ class OpenPeriod:
 
     period: str
     deadline: date | None
-    how: str  # "admin", "calendar" or "plan"
+    how: str  # "admin", "announced", "calendar" or "plan"
 
     def accepts(self, today: date) -> bool:
         """Tell whether reports are still taken on this day."""
         return self.deadline is None or today <= self.deadline
+
+    def passed(self, today: date) -> bool:
+        """Tell whether the period's deadline is behind us."""
+        return self.deadline is not None and today > self.deadline
 
 
 def choose_open_period(
@@ -94,30 +98,47 @@ def choose_open_period(
     """Return the period open for reports, or None.
 
     An admin's decision wins (`decisions`: period → (open|closed, deadline); an admin's period
-    without a deadline stays open until closed). Otherwise, within
-    the plan's year the calendar decides: the first quarter whose deadline has not passed.
-    For a plan whose year is over (such as the 2023 demo table), the quarter after the last one
-    reported stays open without a deadline until an admin closes it.
+    without a deadline stays open until closed). A deadline once announced (state `announced`:
+    the running bot had the period open with its calendar deadline) holds for its period, also
+    after it passed and after the plan's year is over. Otherwise, within the plan's year the
+    calendar decides: the first quarter whose deadline has not passed. For a plan whose year is
+    over (such as the 2023 demo table), the quarter after the last one reported stays open
+    without a deadline until an admin closes it.
     """
     opened = sorted(p for p, (state, _) in decisions.items() if state == "open")
     if opened:
         period = opened[-1]
         return OpenPeriod(period, decisions[period][1], "admin")
+    announced = {
+        p: deadline
+        for p, (state, deadline) in decisions.items()
+        if state == "announced" and deadline is not None and p.startswith(str(plan_year))
+    }
+
+    def deadline_of(period: str) -> date:
+        return announced.get(period) or default_deadline(period, days)
+
+    first, last = f"{plan_year}Q1", f"{plan_year}Q4"
     candidate: OpenPeriod | None
-    if today <= default_deadline(f"{plan_year}Q4", days):
+    if today <= deadline_of(last):
         quarter = period_of(today)
         previous = previous_period(quarter)
-        if previous < quarter and today <= default_deadline(previous, days):
+        if today <= deadline_of(previous):
             quarter = previous  # the days just after a quarter ends still report on it
-        if quarter < f"{plan_year}Q1":
-            quarter = f"{plan_year}Q1"
-        candidate = OpenPeriod(quarter, default_deadline(quarter, days), "calendar")
-    elif latest_reported is None:
-        candidate = OpenPeriod(f"{plan_year}Q1", None, "plan")
+        quarter = min(max(quarter, first), last)
+        how = "announced" if quarter in announced else "calendar"
+        candidate = OpenPeriod(quarter, deadline_of(quarter), how)
     else:
-        following = next_period(latest_reported)
-        period = following if following.startswith(str(plan_year)) else latest_reported
-        candidate = OpenPeriod(period, None, "plan")
+        if latest_reported is None:
+            period = first
+        else:
+            following = next_period(latest_reported)
+            period = following if following.startswith(str(plan_year)) else latest_reported
+        told = max(announced, default=None)
+        if told is not None and told >= period:
+            candidate = OpenPeriod(told, announced[told], "announced")
+        else:
+            candidate = OpenPeriod(period, None, "plan")
     if decisions.get(candidate.period, ("open", None))[0] == "closed":
         return None
     return candidate

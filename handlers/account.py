@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from telegram import Update
@@ -11,23 +12,27 @@ from bot.accounts import Account, choose_language
 from bot.i18n import LANGUAGES
 from handlers.access import requires
 from handlers.context import BotContext
+from handlers.menus import refresh_menu
 from handlers.start import describe_binding
 
 
-@requires("liaison")
+@requires(None)
 async def whoami(update: Update, context: BotContext, account: Account) -> None:
-    """Show the user's Telegram id, role, binding and language."""
+    """Show the user's Telegram id (to everyone: admins need it), role, binding and language."""
     if update.effective_message is None:
         return
-    await update.effective_message.reply_text(
-        context.text(
-            account.language,
-            "account.whoami",
-            telegram_id=account.telegram_id,
-            binding=describe_binding(context, account),
-            language=context.text(account.language, f"language.{account.language}"),
-        )
+    text = context.text(
+        account.language,
+        "account.whoami",
+        telegram_id=account.telegram_id,
+        binding=describe_binding(context, account),
+        language=context.text(account.language, f"language.{account.language}"),
     )
+    if account.role is None:
+        text += "\n\n" + context.text(
+            account.language, "account.whoami_stranger", telegram_id=account.telegram_id
+        )
+    await update.effective_message.reply_text(text)
 
 
 @requires("liaison")
@@ -43,6 +48,7 @@ async def lang(update: Update, context: BotContext, account: Account) -> None:
         return
     await choose_language(context.services.db, account.telegram_id, wanted)
     await update.effective_message.reply_text(context.text(wanted, "account.lang_set"))
+    await refresh_menu(context.bot, replace(account, language=wanted))
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -11,17 +12,31 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import reporting
-from bot.accounts import ROLE_WORDS, Account, candidates, create_invite, find_users, revoke
+from bot.accounts import (
+    ROLE_WORDS,
+    Account,
+    create_invite,
+    find_users,
+    liaisons_to_tell,
+    load_account,
+    match_target,
+    names_user_exactly,
+    revoke,
+)
 from bot.aliases import add_alias
-from bot.periods import normalise_period, parse_day
+from bot.announcing import announce_deadline
+from bot.periods import OpenPeriod, normalise_period, parse_day
 from handlers.access import requires
-from handlers.context import BotContext
+from handlers.context import BotContext, Services
+from handlers.menus import refresh_menu
 from handlers.reply import buttons
 from storage import targets as plans
 from storage import users
 from storage.targets import Named
 
 MAX_MESSAGE = 4096
+MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
+log = logging.getLogger(__name__)
 
 
 async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -54,17 +69,51 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
     if role == "admin":
         await _send_invite(update, context, account, role, None)
         return
-    found = await candidates(context.services.db, role, name)
+    match = await match_target(context.services.db, role, name)
+    found = match.found
     if not found:
         await _reply(update, context.text(account.language, f"admin.no_{role}", name=name))
-    elif len(found) == 1:
+    elif match.exact:
         await _send_invite(update, context, account, role, found[0])
+    elif len(found) == 1:
+        # A loose name (an abbreviation, a part, a typo): say what it would be, and ask.
+        what = _binding_words(context, account.language, role, found[0].name)
+        await _reply(
+            update,
+            context.text(account.language, "admin.invite_confirm", name=name, binding=what),
+            _buttons(
+                [
+                    (
+                        context.text(account.language, "admin.button.invite_yes", binding=what),
+                        f"invite:{role}:{found[0].id}",
+                    ),
+                    (context.text(account.language, "admin.button.cancel"), "admin:cancel"),
+                ]
+            ),
+        )
     else:
         await _reply(
             update,
             context.text(account.language, "admin.choose", name=name),
-            _buttons([(item.name, f"invite:{role}:{item.id}") for item in found]),
+            _buttons(
+                [(item.name, f"invite:{role}:{item.id}") for item in found]
+                + [(context.text(account.language, "admin.button.cancel"), "admin:cancel")]
+            ),
         )
+
+
+def _binding_words(context: BotContext, language: str, role: str, name: str | None) -> str:
+    """Return a role and its binding in words: 联络员 · 市水务局."""
+    role_text = context.text(language, f"role.{role}")
+    if not name:
+        return role_text
+    return context.text(language, "role.with_binding", role=role_text, binding=name)
+
+
+@requires("admin", private=True)
+async def cancelled(update: Update, context: BotContext, account: Account) -> None:
+    """Drop what the admin was asked to confirm: nothing was done."""
+    await _reply(update, context.text(account.language, "admin.cancelled"))
 
 
 @requires("admin", private=True)
@@ -93,11 +142,11 @@ async def _send_invite(
         days=services.settings.invite_days,
     )
     link = f"https://t.me/{context.bot.username}?start={code}"
-    role_text = context.text(account.language, f"role.{role}")
-    binding = (
-        context.text(account.language, "role.with_binding", role=role_text, binding=target.name)
-        if target
-        else role_text
+    binding = _binding_words(context, account.language, role, target.name if target else None)
+    whom = context.text(
+        account.language,
+        f"admin.invite_whom_{role}",
+        binding=target.name if target else "",
     )
     await _reply(
         update,
@@ -105,6 +154,7 @@ async def _send_invite(
             account.language,
             "admin.invite_link",
             binding=binding,
+            whom=whom,
             link=link,
             expires=_when(context, expires),
         ),
@@ -120,7 +170,7 @@ def _describe_user(context: BotContext, language: str, user: users.User) -> str:
         "admin.user_line",
         name=user.name or "—",
         telegram_id=user.telegram_id,
-        username=f"@{user.username}" if user.username else "",
+        username=f" @{user.username}" if user.username else "",
         role=context.text(language, "role.with_binding", role=role, binding=binding)
         if binding
         else role,
@@ -152,19 +202,53 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
         await _reply(update, context.text(account.language, "admin.revoke_usage"))
         return
     found = await find_users(context.services.db, query)
+    lang = account.language
+    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
     if not found:
-        await _reply(update, context.text(account.language, "admin.no_user", name=query))
-    elif len(found) == 1:
+        await _reply(update, context.text(lang, "admin.no_user", name=query))
+    elif len(found) == 1 and names_user_exactly(query, found[0]):
         await _revoke(update, context, account, found[0].telegram_id)
+    elif len(found) == 1:
+        # A loose name: say whose access would go, and ask.
+        who = _describe_user(context, lang, found[0])
+        await _reply(
+            update,
+            context.text(lang, "admin.revoke_confirm", name=query, user=who),
+            _buttons(
+                [
+                    (
+                        context.text(
+                            lang,
+                            "admin.button.revoke_yes",
+                            name=found[0].name or found[0].telegram_id,
+                        ),
+                        f"revoke:{found[0].telegram_id}",
+                    ),
+                    cancel,
+                ]
+            ),
+        )
     else:
         await _reply(
             update,
-            context.text(account.language, "admin.choose", name=query),
+            context.text(lang, "admin.revoke_choose", name=query),
             _buttons(
                 [
-                    (f"{u.name or u.telegram_id} ({u.telegram_id})", f"revoke:{u.telegram_id}")
+                    (
+                        context.text(
+                            lang,
+                            "admin.button.revoke_pick",
+                            name=u.name or u.telegram_id,
+                            telegram_id=u.telegram_id,
+                            binding=_binding_words(
+                                context, lang, u.role or "none", u.unit or u.leader
+                            ),
+                        ),
+                        f"revoke:{u.telegram_id}",
+                    )
                     for u in found
                 ]
+                + [cancel]
             ),
         )
 
@@ -189,6 +273,9 @@ async def _revoke(update: Update, context: BotContext, account: Account, telegra
     name = (user.name if user else "") or str(telegram_id)
     await _reply(update, context.text(account.language, f"admin.revoke_{outcome}", name=name))
     if outcome == "revoked":
+        await refresh_menu(
+            context.bot, await load_account(services.db, services.settings, telegram_id, None)
+        )
         language = (user.language if user else None) or services.settings.default_language
         # They may have blocked the bot; the revocation stands either way.
         with contextlib.suppress(TelegramError):
@@ -203,51 +290,199 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
         await _reply(update, context.text(account.language, "admin.alias_usage"))
         return
     name, unit = args[0], " ".join(args[1:])
+    lang = account.language
+    match = await match_target(context.services.db, "liaison", unit)
+    data = f"alias:{match.found[0].id}:{name}" if match.found else ""
+    if len(match.found) == 1 and not match.exact and len(data.encode()) <= MAX_BUTTON_DATA:
+        # A loose unit name: a wrong alias would mislead every later question. Ask.
+        chosen = match.found[0].name
+        await _reply(
+            update,
+            context.text(lang, "admin.alias_confirm", alias=name, unit=unit, found=chosen),
+            _buttons(
+                [
+                    (context.text(lang, "admin.button.alias_yes", alias=name, unit=chosen), data),
+                    (context.text(lang, "admin.button.cancel"), "admin:cancel"),
+                ]
+            ),
+        )
+        return
+    if len(match.found) == 1:
+        unit = match.found[0].name  # the unit meant, by its full name
     found = await add_alias(context.services.db, name, unit, actor=f"user:{account.telegram_id}")
     if len(found) == 1:
         key, values = "admin.alias_added", {"alias": name, "unit": found[0].name}
     elif found:
         key, values = (
             "admin.alias_ambiguous",
-            {"unit": unit, "choices": "、".join(f.name for f in found)},
+            {
+                "unit": unit,
+                "choices": context.services.t.join((f.name for f in found), account.language),
+            },
         )
     else:
         key, values = "admin.no_liaison", {"name": unit}
     await _reply(update, context.text(account.language, key, **values))
 
 
+@requires("admin")
+async def alias_chosen(update: Update, context: BotContext, account: Account) -> None:
+    """Add the alias the admin confirmed for the unit offered."""
+    assert update.callback_query is not None
+    _, raw_id, name = (update.callback_query.data or "").split(":", 2)
+    units = await plans.list_units(context.services.db)
+    chosen = next((unit for unit in units if str(unit.id) == raw_id), None)
+    if chosen is None or not name:
+        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        return
+    await add_alias(context.services.db, name, chosen.name, actor=f"user:{account.telegram_id}")
+    await _reply(
+        update, context.text(account.language, "admin.alias_added", alias=name, unit=chosen.name)
+    )
+
+
 @requires("admin", private=True)
 async def period(update: Update, context: BotContext, account: Account) -> None:
     """Show or change the period open for reports: `/period [open P [D] | close P | deadline D]`."""
-    services = context.services
     lang = account.language
     args = context.args or []
     verb = args[0].lower() if args else "show"
     try:
-        if verb in ("open", "close", "deadline"):
+        if verb == "close":
+            await _ask_to_close(update, context, account, args[1:])
+            return
+        if verb in ("open", "deadline"):
             await _change_period(context, account, verb, args[1:])
         elif verb != "show":
             raise reporting.UpdateRefused("period.usage")
     except reporting.UpdateRefused as refusal:
         await _reply(update, context.text(lang, refusal.key, **refusal.values))
         return
+    await _reply(update, await _period_now(context, lang))
+
+
+async def _period_now(context: BotContext, lang: str) -> str:
+    """Return the period open for reports now, in words."""
+    services = context.services
     current = await reporting.window(
         services.db, services.today(), services.settings.report_deadline_days
     )
     if current is None:
-        text = context.text(lang, "query.no_plan")
-    elif current.open is None:
-        text = context.text(lang, "period.none_open")
-    else:
-        deadline = current.open.deadline
-        text = context.text(
+        return context.text(lang, "query.no_plan")
+    if current.open is None:
+        return context.text(lang, "period.none_open")
+    return _period_shown(context, lang, current.open)
+
+
+async def _ask_to_close(
+    update: Update, context: BotContext, account: Account, args: list[str]
+) -> None:
+    """Say what closing a period does and whom it tells, with buttons to confirm or cancel."""
+    chosen = normalise_period(args[0]) if len(args) == 1 else None
+    if chosen is None:
+        raise reporting.UpdateRefused("period.usage")
+    lang = account.language
+    told = await liaisons_to_tell(context.services.db)
+    whom = (
+        context.text(
             lang,
-            "period.shown",
-            period=current.open.period,
-            deadline=deadline.isoformat() if deadline else context.text(lang, "period.no_deadline"),
-            how=context.text(lang, f"period.how_{current.open.how}"),
+            "period.tell_liaisons",
+            count=len(told),
+            units=len({u.unit_id for u in told}),
         )
-    await _reply(update, text)
+        if told
+        else context.text(lang, "period.tell_nobody")
+    )
+    await _reply(
+        update,
+        context.text(lang, "period.close_confirm", period=chosen, whom=whom),
+        _buttons(
+            [
+                (
+                    context.text(lang, "period.button.close_yes", period=chosen),
+                    f"period:close:{chosen}",
+                ),
+                (context.text(lang, "admin.button.cancel"), "admin:cancel"),
+            ]
+        ),
+    )
+
+
+@requires("admin", private=True)
+async def close_confirmed(update: Update, context: BotContext, account: Account) -> None:
+    """Close the period the admin confirmed, and tell the liaisons."""
+    assert update.callback_query is not None
+    chosen = normalise_period((update.callback_query.data or "").removeprefix("period:close:"))
+    if chosen is None:
+        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        return
+    services = context.services
+    try:
+        await reporting.set_period(
+            services.db, chosen, "closed", None, actor=f"user:{account.telegram_id}"
+        )
+    except reporting.UpdateRefused as refusal:
+        await _reply(update, context.text(account.language, refusal.key, **refusal.values))
+        return
+    told = await liaisons_to_tell(services.db)
+    lang = account.language
+    # The admin's answer first: telling many liaisons takes a while at Telegram's rate.
+    text = context.text(lang, "period.closed", period=chosen, count=len(told))
+    await _reply(update, f"{text}\n{await _period_now(context, lang)}")
+    for user in told:
+        language = user.language or services.settings.default_language
+        # Someone who blocked the bot is not told; the period is closed either way.
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(
+                user.telegram_id, context.text(language, "period.closed_notice", period=chosen)
+            )
+
+
+def _period_shown(context: BotContext, lang: str, open_period: OpenPeriod) -> str:
+    """Return the open period, its deadline (and whether it passed) and where it came from."""
+    today = context.services.today()
+    deadline = open_period.deadline
+    if deadline is None:
+        words = context.text(lang, "period.no_deadline")
+    elif open_period.passed(today):
+        words = context.text(lang, "period.deadline_passed", deadline=deadline.isoformat())
+    else:
+        words = deadline.isoformat()
+    text = context.text(
+        lang,
+        "period.shown",
+        period=open_period.period,
+        deadline=words,
+        how=context.text(
+            lang,
+            f"period.how_{open_period.how}",
+            days=context.services.settings.report_deadline_days,
+        ),
+    )
+    if open_period.passed(today):
+        text += "\n" + context.text(lang, "period.passed_hint", period=open_period.period)
+    return text
+
+
+async def announce_job(context: BotContext) -> None:
+    """The job: keep the open period's calendar deadline once the running bot has it open."""
+    await announce_now(context.services)
+
+
+async def announce_now(services: Services) -> None:
+    """Record the open period's calendar deadline as announced (see bot/announcing)."""
+    told = await announce_deadline(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+    if told is not None:
+        log.info("deadline of %s announced: %s", told.period, told.deadline)
+
+
+def start_announcing(job_queue: Any) -> None:
+    """Check every minute whether a period opened by the calendar (a stable job name)."""
+    for job in job_queue.get_jobs_by_name("announce-deadline"):
+        job.schedule_removal()
+    job_queue.run_repeating(announce_job, interval=60, first=60, name="announce-deadline")
 
 
 async def _change_period(context: BotContext, account: Account, verb: str, args: list[str]) -> None:
@@ -284,4 +519,7 @@ HANDLERS: list[BaseHandler[Any, Any, Any]] = [
     CommandHandler("revoke", revoke_command),
     CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
     CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
+    CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
+    CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
+    CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
 ]

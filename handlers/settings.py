@@ -16,6 +16,8 @@ from handlers.reply import buttons, show
 from storage import pushes as repo
 from storage.db import transaction
 
+CHAT_WORDING = {"settings.time_in_quiet_hours": "settings.push_time_in_quiet_hours"}
+
 
 async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
     """Return the user's settings in words, with the digest button for leaders."""
@@ -65,7 +67,9 @@ async def settings_command(update: Update, context: BotContext, account: Account
                 actor=f"user:{account.telegram_id}",
             )
         except SettingsError as error:
-            await show(update, context.services.t(error.key, account.language, **error.values))
+            # In chat, the schedule is said in words, never by the settings' names.
+            key = CHAT_WORDING.get(error.key, error.key)
+            await show(update, context.services.t(key, account.language, **error.values))
             return
     elif args:
         await show(update, context.services.t("settings.not_admin", account.language))

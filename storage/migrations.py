@@ -242,6 +242,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE draft ADD COLUMN held_text TEXT;
     ALTER TABLE draft ADD COLUMN held_message_id INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8: a calendar deadline, once announced (the running bot had the period open), is kept on
+    # the period's row (state 'announced'): it holds until an admin changes it or closes the
+    # period, even after the plan's year is over. SQLite cannot widen a CHECK: rebuild the table.
+    """
+    CREATE TABLE period_new (
+        plan_id     INTEGER NOT NULL REFERENCES plan (id),
+        period      TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]Q[1-4]'),
+        state       TEXT NOT NULL CHECK (state IN ('open', 'closed', 'announced')),
+        deadline    TEXT,
+        changed_by  TEXT NOT NULL,
+        changed_at  TEXT NOT NULL,
+        PRIMARY KEY (plan_id, period)
+    );
+    INSERT INTO period_new (plan_id, period, state, deadline, changed_by, changed_at)
+        SELECT plan_id, period, state, deadline, changed_by, changed_at FROM period;
+    DROP TABLE period;
+    ALTER TABLE period_new RENAME TO period;
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

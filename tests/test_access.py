@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,13 +27,14 @@ NOT_LIAISON = "not a liaison"
 TABLE: dict[str, tuple[str, str, str, str]] = {
     "/start": (HINT, OK, OK, OK),
     "/help": (OK, OK, OK, OK),
-    "/whoami": (HINT, OK, OK, OK),
+    "/whoami": (OK, OK, OK, OK),  # everyone may see their Telegram id
     "/lang en": (HINT, OK, OK, OK),
     "今天的目标": (HINT, OK, OK, OK),
     "/invite liaison 水务局": (HINT, DENIED, DENIED, OK),
     "/users": (HINT, DENIED, DENIED, OK),
     "/revoke 5005": (HINT, DENIED, DENIED, OK),
-    "/alias 大数据局 工信局": (HINT, DENIED, DENIED, OK),
+    "/alias 大数据局 市工业和信息化局": (HINT, DENIED, DENIED, OK),
+    "button alias:{unit}:大数据局": (HINT, DENIED, DENIED, OK),
     "/q 曹临": (HINT, OK, OK, OK),
     # Updates are a unit's: leaders and admins are bound to no unit.
     "/report": (HINT, OK, NO_UNIT, NO_UNIT),
@@ -44,12 +46,23 @@ TABLE: dict[str, tuple[str, str, str, str]] = {
     "button rv:ok:1": (HINT, DENIED, DENIED, OK),
     "button invite:liaison:{unit}": (HINT, DENIED, DENIED, OK),
     "button revoke:5005": (HINT, DENIED, DENIED, OK),
+    "button period:close:2023Q4": (HINT, DENIED, DENIED, OK),
+    "button admin:cancel": (HINT, DENIED, DENIED, OK),
 }
 CASES = [
     (action, role, expected)
     for action, outcomes in TABLE.items()
     for role, expected in zip(PEOPLE, outcomes, strict=True)
 ]
+
+
+def texts_to(calls: list[tuple[str, dict[str, Any]]], chat_id: int) -> list[str]:
+    """Return the messages sent to one chat."""
+    return [
+        str(params["text"])
+        for name, params in calls
+        if name == "sendMessage" and int(params["chat_id"]) == chat_id
+    ]
 
 
 async def bind_everyone(harness: Harness) -> int:
@@ -101,7 +114,8 @@ async def test_each_role_gets_exactly_what_it_may(
     assert invites == (1 if changed_invites else 0)
     assert aliases == (1 if "alias" in action and expected == OK else 0)
     assert victim_role == (None if "revoke" in action and expected == OK else "liaison")
-    assert periods == (1 if "close" in action and expected == OK else 0)
+    # `/period close` only asks; its button closes.
+    assert periods == (1 if "button period:close" in action and expected == OK else 0)
 
 
 async def test_a_role_taken_away_is_refused_at_once(tmp_path: Path) -> None:
@@ -110,7 +124,7 @@ async def test_a_role_taken_away_is_refused_at_once(tmp_path: Path) -> None:
         assert shown(await harness.send(LIAISON, "/whoami"))[0].startswith("Telegram 编号：2002")
         db = harness.app.bot_data.db
         await db.execute("UPDATE user SET role = NULL, unit_id = NULL WHERE telegram_id = 2002")
-        assert shown(await harness.send(LIAISON, "/whoami")) == [zh("access.stranger")]
+        assert shown(await harness.send(LIAISON, "/report")) == [zh("access.stranger")]
 
 
 async def test_configured_admins_cannot_be_revoked_in_chat(tmp_path: Path) -> None:
@@ -155,11 +169,13 @@ async def test_an_invite_opened_twice_by_its_user_keeps_the_binding(tmp_path: Pa
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         texts = shown(await harness.send(ADMIN, "/invite leader 王昌华"))
         code = texts[0].rsplit("start=", 1)[1]
-        first = shown(await harness.send(LEADER, f"/start {code}"))
-        again = shown(await harness.send(LEADER, f"/start {code}"))
+        first = await harness.send(LEADER, f"/start {code}")
+        again = await harness.send(LEADER, f"/start {code}")
         other = shown(await harness.send(STRANGER, f"/start {code}"))
-    assert first[0].startswith("欢迎，王！您已开通：市政府领导 · 王昌华。")
-    assert again == first
+    assert texts_to(first, LEADER.id)[0].startswith("欢迎，王！您已开通：市政府领导 · 王昌华。")
+    assert texts_to(first, ADMIN.id) == ["✅ 王（4004）已接受邀请，开通为：市政府领导 · 王昌华。"]
+    assert texts_to(again, LEADER.id) == texts_to(first, LEADER.id)
+    assert texts_to(again, ADMIN.id) == []  # told once
     assert other == [zh("start.invite_used")]
     with sqlite3.connect(tmp_path / "targetbot.db") as conn:
         binds = conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'bind'").fetchone()

@@ -212,7 +212,7 @@ async def test_settings_mute_the_digest_and_admins_set_the_schedule(tmp_path: Pa
         changed = shown(await harness.send(ADMIN, "/settings remind 10,5,2"))[0]
         assert "截止前 10,5,2 天提醒" in changed
         refused = shown(await harness.send(ADMIN, "/settings time 23:30"))[0]
-        assert refused.startswith("REMIND_TIME 23:30 落在 QUIET_HOURS 免打扰时段内")
+        assert refused == "推送时间 23:30 落在免打扰时段内，推送永远不会发出。请换一个时间。"
         assert "每天 09:00 发送" in shown(await harness.send(ADMIN, "/settings"))[0]
         await harness.app.bot_data.db.execute("DELETE FROM push")
         # 10, 5 and 2 days before 12-02: 11-22 (Sunday → Friday 11-20), 11-27, 11-30. The bot

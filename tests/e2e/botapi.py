@@ -6,6 +6,7 @@ editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument, send
 setMyCommands, deleteWebhook — and lets a test post user messages, press inline buttons, make
 a user block the bot (403) and answer the next call of a method with 429 and retry_after.
 Like Telegram, it answers a second answerCallbackQuery of the same query with 400.
+It also records setMyCommands' chat-scoped menus, setMyDescription and setMyShortDescription.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class FakeBotAPI:
     calls: list[tuple[str, JSON]] = field(default_factory=list)
     callback_answers: dict[str, JSON] = field(default_factory=dict)
     commands: dict[str | None, list[JSON]] = field(default_factory=dict)
+    chat_commands: dict[int, list[JSON]] = field(default_factory=dict)  # chat-scoped menus
+    descriptions: dict[tuple[str, str | None], str] = field(default_factory=dict)
     blocked: set[int] = field(default_factory=set)
     refused: list[tuple[int, str]] = field(default_factory=list)  # (status, method) answered
     answered_twice: list[str] = field(default_factory=list)  # query ids answered again (400)
@@ -277,7 +280,23 @@ class FakeBotAPI:
         return {"update_id": next(self._ids), "message": message}
 
     async def _api_setMyCommands(self, params: JSON, files: JSON) -> bool:
-        self.commands[params.get("language_code") or None] = json.loads(params["commands"])
+        scope = _json(params.get("scope")) or {}
+        if scope.get("type") == "chat":  # one user's menu
+            self.chat_commands[int(scope["chat_id"])] = _json(params["commands"])
+            return True
+        self.commands[params.get("language_code") or None] = _json(params["commands"])
+        return True
+
+    async def _api_setMyDescription(self, params: JSON, files: JSON) -> bool:
+        self.descriptions[("description", params.get("language_code") or None)] = str(
+            params.get("description", "")
+        )
+        return True
+
+    async def _api_setMyShortDescription(self, params: JSON, files: JSON) -> bool:
+        self.descriptions[("short", params.get("language_code") or None)] = str(
+            params.get("short_description", "")
+        )
         return True
 
     async def _api_getUpdates(self, params: JSON, files: JSON) -> list[JSON]:
@@ -387,6 +406,11 @@ async def _read_params(request: web.Request) -> tuple[JSON, JSON]:
             else:
                 params[name] = value
     return params, files
+
+
+def _json(value: Any) -> Any:
+    """Return a parameter sent as JSON text (a form field) or already decoded (a JSON body)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _int(value: object) -> int | None:

@@ -18,10 +18,14 @@ def numbers(sent: Sent) -> list[int]:
 
 async def bind(api: FakeBotAPI, user: User, invite: str) -> None:
     await api.user_sends(ADMIN, invite)
-    link = (await api.reply(ADMIN.id)).text
-    code = link.rsplit("start=", 1)[1].strip()
+    answer = await api.reply(ADMIN.id)
+    if "start=" not in answer.text:  # a loose name (工信局): the admin confirms what is offered
+        await api.press(ADMIN, answer, answer.buttons[0][1])
+        answer = await api.reply(ADMIN.id)
+    code = answer.text.rsplit("start=", 1)[1].strip()
     await api.user_sends(user, f"/start {code}")
     await api.reply(user.id)
+    await api.reply(ADMIN.id)  # the admin is told the invite was accepted
 
 
 async def ask(api: FakeBotAPI, user: User, text: str) -> Sent:
