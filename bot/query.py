@@ -56,12 +56,33 @@ STATUS_WORDS: dict[str, str] = {
 # One-character answers of the 是否 column count only as a whole word: "否", not 是否 in a text.
 STATUS_TOKENS = {"否": "behind", "是": "on_track"}
 THIS_MONTH_WORDS = ("due this month", "this month", "本月到期", "本月底", "本月")
-# Words that carry no filter: "which of my targets are behind?", "王昌华的目标".
+# Words that carry no filter: "which of my targets are behind?", "王昌华的目标", question
+# words and courtesies ("工信局5g进展怎么样", "please show me…", "what about 5G").
 STOP_WORDS = {
     "which",
     "what",
+    "how",
+    "about",
+    "doing",
+    "going",
+    "tell",
+    "give",
+    "find",
+    "can",
+    "could",
+    "you",
+    "i",
+    "do",
+    "does",
+    "there",
+    "progress",
+    "status",
+    "update",
+    "updates",
+    "on",
+    "to",
+    "pls",
     "of",
-    "my",
     "the",
     "a",
     "an",
@@ -91,12 +112,41 @@ STOP_WORDS = {
     "所有",
     "全部",
     "请",
+    "请问",
+    "麻烦",
+    "帮我",
+    "帮忙",
+    "看看",
+    "看一下",
+    "查一下",
+    "查查",
+    "一下",
     "吗",
     "呢",
     "了",
+    "啊",
+    "吧",
     "进展",
     "进度",
+    "进展情况",
+    "推进情况",
+    "完成情况",
+    "怎么样",
+    "怎样",
+    "如何",
+    "咋样",
+    "什么",
+    "哪个",
+    "有没有",
 }
+# Thanks and greetings: not keywords, not errors; a message of nothing else is answered kindly.
+THANKS_WORDS = ("谢谢您", "谢谢你", "谢谢", "多谢", "感谢", "辛苦了", "thank you", "thanks", "thx")
+GREETING_WORDS = ("您好", "你好", "hello", "hi")
+# "My" targets: the asker's own (a leader's, or a liaison's unit's). 我市/我省 are not "my".
+_MINE = re.compile(
+    r"我们单位的?|本单位的?|我(?:们)?(?:分管|负责)的?|我们?的|^\s*我(?![市省国区县])"
+    r"|(?<![a-z])(?:my|mine|our|ours)(?![a-z])"
+)
 LEADER_TITLES = ("常务副市长", "副市长", "市长", "秘书长", "书记")
 UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
@@ -147,6 +197,8 @@ class ParsedQuery:
     keywords: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
     ambiguous: list[Ambiguity] = field(default_factory=list)
+    mine: bool = False  # "我的", "my": the asker's own targets
+    courtesy: str | None = None  # "thanks" or "greeting" when the text had such words
 
     @property
     def is_empty(self) -> bool:
@@ -160,7 +212,13 @@ class ParsedQuery:
             or self.numbers
             or self.keywords
             or self.ambiguous
+            or self.mine
         )
+
+    @property
+    def only_courtesy(self) -> bool:
+        """Tell whether the text was only thanks or a greeting, with nothing to look up."""
+        return self.courtesy is not None and self.is_empty and not self.unplaced
 
 
 def _add(items: list[Named], new: Iterable[Named]) -> None:
@@ -280,6 +338,15 @@ def parse_query(
             handle(m)
         rest = pattern.sub(" ", rest)
 
+    for kind, words in (("thanks", THANKS_WORDS), ("greeting", GREETING_WORDS)):
+        for word in words:
+            pattern = re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+            if pattern.search(rest):
+                query.courtesy = query.courtesy or kind
+                rest = pattern.sub(" ", rest)
+    if _MINE.search(rest):
+        query.mine = True
+        rest = _MINE.sub(" ", rest)
     take(_NUMBER, lambda m: query.numbers.append(int(next(g for g in m.groups() if g))))
     take(_PERIOD, lambda m: _set_period(query, m, plan_year))
     take(_MONTH_END, lambda m: _set_deadline(query, m.group(0), plan_year))
@@ -299,6 +366,9 @@ def parse_query(
     segmenter = _Segmenter(vocabulary)
     for token in _SPLIT.split(rest):
         if not token or token in STOP_WORDS:
+            continue
+        if token in ("我", "我们"):
+            query.mine = True
             continue
         if token in STATUS_TOKENS:
             query.statuses.append(STATUS_TOKENS[token])

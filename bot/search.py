@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,9 @@ LIGHTS = {
 }
 # How a target's status is taken from its assignments': the first that any of them has.
 STATUS_ORDER = ("behind", "overdue", "at_risk", "not_submitted", "on_track", "completed")
+# The order of lists: red, yellow, white, green; by number within a light.
+LIGHT_ORDER = ("🔴", "🟡", "⚪", "🟢")
+_RANK = {status: LIGHT_ORDER.index(light) for status, light in LIGHTS.items()}
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,25 @@ class Risk:
 
 @dataclass(frozen=True)
 class StatusView:
-    """Every assignment's status for one period, as of one day (for overdue)."""
+    """Every assignment's status for one period, as of one day (for overdue).
+
+    An assignment not yet reported for the period shows its latest known status, from the
+    latest earlier period it was reported for (`carried`), until the period's report comes:
+    a reporting window does not turn the lights white. `not_submitted` still finds it.
+    """
 
     period: str | None
     as_of: date
     of: list[str]  # status per assignment index
     members: dict[str, set[int]]  # status → assignment indexes
     risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
+    carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
+    ranks: array[int] = field(default_factory=lambda: array("i"))  # target → light's place
+
+    def status_of(self, assignments: Iterable[int]) -> str:
+        """Return a target's status from its assignments': the first in STATUS_ORDER."""
+        mine = {self.of[a] for a in assignments}
+        return next((status for status in STATUS_ORDER if status in mine), "not_submitted")
 
 
 @dataclass
@@ -107,10 +123,28 @@ class Hit:
     @property
     def status(self) -> str:
         """Return the target's status: the first in STATUS_ORDER any of its assignments has."""
-        if not self.target.assignments:
-            return "not_submitted"
-        mine = {self.view.of[a] for a in self.target.assignments}
-        return next(status for status in STATUS_ORDER if status in mine)
+        return self.view.status_of(self.target.assignments)
+
+    @property
+    def carried_from(self) -> str | None:
+        """Return the earlier period the target's status comes from, if not this period's."""
+        status = self.status
+        periods = {
+            self.view.carried[a]
+            for a in self.target.assignments
+            if a in self.view.carried and self.view.of[a] == status
+        }
+        if not periods or any(
+            self.view.of[a] == status and a not in self.view.carried
+            for a in self.target.assignments
+        ):
+            return None
+        return min(periods)
+
+    @property
+    def period(self) -> str | None:
+        """Return the period the target's status is from (the view's, or an earlier one)."""
+        return self.carried_from or self.view.period
 
     @property
     def light(self) -> str:
@@ -142,6 +176,21 @@ class SearchResult:
 
     def __len__(self) -> int:
         return len(self.ranked)
+
+    def light_counts(self) -> dict[str, int]:
+        """Return how many targets found have each light, in list order, only lights found."""
+        if self.view is None or not self.ranked:
+            return {}
+        ranks = self.view.ranks
+        # The ranked list is sorted by light: each light's run is found by bisection.
+        counts: dict[str, int] = {}
+        start = 0
+        for place, light in enumerate(LIGHT_ORDER):
+            end = bisect_right(self.ranked, place, lo=start, key=ranks.__getitem__)
+            if end > start:
+                counts[light] = end - start
+            start = end
+        return counts
 
     def hit(self, target: int) -> Hit:
         """Return the hit of one target index."""
@@ -190,7 +239,7 @@ class TargetIndex:
     assignment_target: array[int]  # assignment index → target index
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     margin: float  # how far completion may trail time before a target is at risk
-    _views: dict[tuple[str | None, date], StatusView] = field(default_factory=dict)
+    _views: dict[tuple[str | None, date, bool], StatusView] = field(default_factory=dict)
     _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
@@ -341,27 +390,50 @@ class TargetIndex:
 
     # -------------------------------------------------------------- statuses
 
-    def status_view(self, period: str | None, as_of: date) -> StatusView:
-        """Return every assignment's status for a period, as of a day (for overdue)."""
-        key = (period, as_of)
+    def status_view(self, period: str | None, as_of: date, *, carry: bool = False) -> StatusView:
+        """Return every assignment's status for a period, as of a day (for overdue).
+
+        With `carry`, an assignment not reported for the period shows its latest earlier status.
+        """
+        key = (period, as_of, carry)
         if key not in self._views:
-            risks = self._risks(period) if period else {}
-            of = [self._status(i, a, period, as_of, risks) for i, a in enumerate(self.assignments)]
+            carried = self._carried(period) if period and carry else {}
+            risks = self._risks(period, carried) if period else {}
+            of = [
+                self._status(i, a, carried.get(i, period), as_of, risks)
+                for i, a in enumerate(self.assignments)
+            ]
             members: dict[str, set[int]] = {status: set() for status in LIGHTS}
             for index, status in enumerate(of):
                 members[status].add(index)
+            members["not_submitted"] |= set(carried)  # still not reported for this period
+            view = StatusView(period, as_of, of, members, risks, carried)
+            ranks = array("i", (_RANK[view.status_of(t.assignments)] for t in self.targets))
             # Only the latest view is kept: memory stays flat.
-            self._views = {key: StatusView(period, as_of, of, members, risks)}
+            self._views = {key: StatusView(period, as_of, of, members, risks, carried, ranks)}
         return self._views[key]
 
-    def _risks(self, period: str) -> dict[int, Risk]:
+    def _carried(self, period: str) -> dict[int, str]:
+        """Return the assignments not reported for `period`, each with its latest earlier one."""
+        carried: dict[int, str] = {}
+        for index, assignment in enumerate(self.assignments):
+            if period in assignment.reports:
+                continue
+            earlier = [p for p in assignment.reports if p < period]
+            if earlier:
+                carried[index] = max(earlier)
+        return carried
+
+    def _risks(self, period: str, carried: dict[int, str]) -> dict[int, Risk]:
         """Return what the numbers in each assignment's report for a period say."""
-        end = period_end(period)
+        ends: dict[str, date] = {}
         risks: dict[int, Risk] = {}
         for index, assignment in enumerate(self.assignments):
-            report = assignment.reports.get(period)
+            own = carried.get(index, period)
+            report = assignment.reports.get(own)
             if report is None:
                 continue
+            end = ends.get(own) or ends.setdefault(own, period_end(own))
             target = self.targets[assignment.target]
             found = estimate(target.content, report[1])
             elapsed = elapsed_share(end, target.due_date, self.year)
@@ -388,9 +460,11 @@ class TargetIndex:
         return status
 
     def latest_view(self, today: date) -> StatusView:
-        """Return the statuses of the latest period with reports, as of today or its end."""
+        """Return the latest known statuses: the latest period with reports, as of today or its
+        end, and for what it lacks the latest earlier report."""
         period = self.periods[-1] if self.periods else None
-        return self.status_view(period, min(today, period_end(period)) if period else today)
+        as_of = min(today, period_end(period)) if period else today
+        return self.status_view(period, as_of, carry=True)
 
     def warm(self, today: date) -> None:
         """Work out the latest period's statuses ahead of the first question."""
@@ -413,10 +487,17 @@ class TargetIndex:
         today: date,
         only_unit: int | None = None,
     ) -> SearchResult:
-        """Answer a parsed question; `only_unit` limits it to one unit's assignments."""
-        period = query.period or (self.periods[-1] if self.periods else None)
-        as_of = min(today, period_end(period)) if period else today
-        view = self.status_view(period, as_of)
+        """Answer a parsed question; `only_unit` limits it to one unit's assignments.
+
+        Without a period asked for, statuses are the latest known (see `latest_view`). The
+        targets come red, yellow, white, green, and by number within a light.
+        """
+        view = (
+            self.status_view(query.period, min(today, period_end(query.period)))
+            if query.period
+            else self.latest_view(today)
+        )
+        period = view.period
         assignments: set[int] | None = None
 
         def narrow(found: set[int]) -> None:
@@ -435,13 +516,8 @@ class TargetIndex:
 
         targets, scores = self._target_filters(query, today)
         found = self._targets_of(assignments, targets)
-        if scores:  # best score first, by number within a score (indexes follow numbers)
-            buckets: dict[float, list[int]] = {}
-            for t in found:
-                buckets.setdefault(scores[t], []).append(t)
-            ranked = [t for score in sorted(buckets, reverse=True) for t in sorted(buckets[score])]
-        else:
-            ranked = sorted(found)
+        # By light, then by number (indexes follow numbers; the sort is stable).
+        ranked = sorted(sorted(found), key=view.ranks.__getitem__)
         result = SearchResult(query, period, ranked, self, view, assignments, scores)
         if not ranked and query.statuses:
             result.without_status = len(self._targets_of(before_status, targets))
