@@ -57,8 +57,10 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
         line = t("query.understood", language, parts=" · ".join(parts))
     elif parsed.ambiguous:
         line = ""  # the next line asks which was meant
-    else:
+    elif parsed.unplaced:
         line = t("query.understood_nothing", language)
+    else:
+        line = t("query.understood_all", language)
     if parsed.unplaced:
         line += "\n" + t("query.unplaced", language, words=t.join(parsed.unplaced, language))
     return line.strip("\n")

@@ -142,6 +142,18 @@ STOP_WORDS = {
 # Thanks and greetings: not keywords, not errors; a message of nothing else is answered kindly.
 THANKS_WORDS = ("谢谢您", "谢谢你", "谢谢", "多谢", "感谢", "辛苦了", "thank you", "thanks", "thx")
 GREETING_WORDS = ("您好", "你好", "hello", "hi")
+ACK_WORDS = {
+    "好的",
+    "好",
+    "ok",
+    "okay",
+    "收到",
+    "明白",
+    "明白了",
+    "知道了",
+    "嗯",
+    "嗯嗯",
+}  # whole words
 # "My" targets: the asker's own (a leader's, or a liaison's unit's). 我市/我省 are not "my".
 _MINE = re.compile(
     r"我们单位的?|本单位的?|我(?:们)?(?:分管|负责)的?|我们?的|^\s*我(?![市省国区县])"
@@ -198,7 +210,7 @@ class ParsedQuery:
     unplaced: list[str] = field(default_factory=list)
     ambiguous: list[Ambiguity] = field(default_factory=list)
     mine: bool = False  # "我的", "my": the asker's own targets
-    courtesy: str | None = None  # "thanks" or "greeting" when the text had such words
+    courtesy: str | None = None  # "thanks", "greeting" or "ack" when the text had such words
 
     @property
     def is_empty(self) -> bool:
@@ -369,6 +381,9 @@ def parse_query(
             continue
         if token in ("我", "我们"):
             query.mine = True
+            continue
+        if token in ACK_WORDS:
+            query.courtesy = query.courtesy or "ack"
             continue
         if token in STATUS_TOKENS:
             query.statuses.append(STATUS_TOKENS[token])

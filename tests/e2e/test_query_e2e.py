@@ -11,9 +11,14 @@ from tests.e2e.conftest import ADMIN, LEADER, LIAISON, BotProcess
 zh = Translator("zh")
 
 
+# A result line begins with its light (and the earlier period it is from), then `#<number>`;
+# a single target found opens to its details, whose first line begins `#<number>`.
+LINE = re.compile(r"^(?:[🔴🟡⚪🟢](?: \(\d{4}Q\d\))? )?#(\d+) ", re.MULTILINE)
+
+
 def numbers(sent: Sent) -> list[int]:
-    """Return the target numbers of the answer's lines, each beginning `#<number>`."""
-    return [int(m.group(1)) for m in re.finditer(r"^#(\d+) ", sent.text, re.MULTILINE)]
+    """Return the target numbers of the answer's lines, or of the single target it opened."""
+    return [int(m.group(1)) for m in LINE.finditer(sent.text)]
 
 
 async def bind(api: FakeBotAPI, user: User, invite: str) -> None:
@@ -33,9 +38,11 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
     await bind(api, LEADER, "/invite leader 王昌华")
 
     wang = await ask(api, LEADER, "王昌华")
-    assert wang.text.startswith("🔎 理解为：领导 王昌华\n找到 42 个目标（2023Q3），第 1/5 页：")
+    assert wang.text.startswith(
+        "🔎 理解为：领导 王昌华\n找到 42 个目标（2023Q3），第 1/5 页：\n🟢 42\n"
+        "🟢 #48 规模以上工业增加值增长6%左右 · 市工业和信息化局 · 年底 · 按计划\n"
+    )
     assert numbers(wang) == list(range(48, 58))
-    assert "#48 规模以上工业增加值增长6%左右 · 市工业和信息化局 · 年底 · 🟢 按计划" in wang.text
     labels = [label for label, _ in wang.buttons]
     assert labels[:10] == [f"#{n}" for n in range(48, 58)]
     assert labels[-1] == "▶"
@@ -56,7 +63,7 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
 
     for text, expected in [
         ("曹 临", list(range(90, 97))),
-        ("#48", [48]),
+        ("#48", [48]),  # one target found: its details straight away
         ("48号", [48]),
         ("第90项", [90]),
         ("10月底", [47]),
@@ -64,7 +71,7 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
         ("人社局", list(range(40, 46))),
         ("卫健委", [69, 77, 78, 79, 80, 81, 82, 87, 88, 89]),
         ("5G", [60, 86]),
-        ("医保", [84, 83, 85]),
+        ("医保", [83, 84, 85]),
     ]:
         assert numbers(await ask(api, LEADER, text)) == expected, text
 
@@ -74,8 +81,9 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
     risky = await ask(api, LEADER, "预警")
     assert numbers(risky) == [46, 90]
     assert (
-        "#46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · 🟡 预警：18/50个（36%），"
-        "但全年时间已过 75%" in risky.text
+        "找到 2 个目标（2023Q3）：\n🟡 2\n"
+        "🟡 #46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · 预警：18/50个（36%），"
+        "但全年时间已过 75%\n" in risky.text
     )
     await api.press(LEADER, risky, dict(risky.buttons)["#90"])
     assert (
@@ -87,6 +95,13 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
     await api.press(LEADER, counties, dict(counties.buttons)["东明县人民政府"])
     chosen = await api.reply(LEADER.id)
     assert numbers(chosen) == [53]
+    assert chosen.text.startswith(
+        "🔎 理解为：单位 东明县人民政府\n找到 1 个目标（2023Q3）：\n#53 加快建设东明石化"
+    )
+    assert "👤 王昌华 — 市工业和信息化局、东明县人民政府、巨野县人民政府、单县人民政府" in (
+        chosen.text
+    )
+    assert chosen.buttons == []  # the details are all there: no button to open them again
 
 
 async def test_a_liaison_sees_only_their_units_targets_even_by_forged_button(
