@@ -167,7 +167,7 @@ _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([�
 _MONTH_END = re.compile(rf"(?:(20\d\d)年)?(\d{{1,2}}|[{_CN_NUM}]+)月(?:底|末)(?:前)?")
 _YEAR_END = re.compile(r"(?:(20\d\d)年)?(?:年底|年末)(?:前)?")
 _ONGOING = re.compile(r"长期坚持|持续推进")
-_SPLIT = re.compile(r"[\s,，、;；。.!！?？:：/]+")
+_SPLIT = re.compile(r"[\s,，\u3001;；。.!！?？:：/]+")  # \u3001: the ideographic comma
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
