@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -285,6 +286,20 @@ class Vocabulary:
                 found.append(unit)
         return found
 
+    @cached_property
+    def spaced_leaders(self) -> list[tuple[re.Pattern[str], str]]:
+        """Return each leader's name as a pattern allowing spaces inside it (曹 临), made once."""
+        found = []
+        for leader in self.leaders:
+            name = normalise_text(leader.name)
+            found.append((re.compile(r"\s*".join(map(re.escape, name))), name))
+        return found
+
+    @cached_property
+    def segmenter(self) -> _Segmenter:
+        """Return the segmenter of these names, made once (the vocabulary never changes)."""
+        return _Segmenter(self)
+
     def leaders_by_title(self, word: str) -> list[Named] | None:
         """Return the leaders a surname with a title names (王副市长), or None if not such."""
         for title in LEADER_TITLES:
@@ -340,9 +355,9 @@ def parse_query(
     """
     query = ParsedQuery(text=text)
     rest = normalise_text(text)
-    for leader in vocabulary.leaders:  # 曹 临 → 曹临: tables and people put spaces in short names
-        spaced = r"\s*".join(map(re.escape, normalise_text(leader.name)))
-        rest = re.sub(spaced, normalise_text(leader.name), rest)
+    if re.search(r"\s", rest):  # 曹 临 → 曹临: tables and people put spaces in short names
+        for spaced, name in vocabulary.spaced_leaders:
+            rest = spaced.sub(name, rest)
 
     def take(pattern: re.Pattern[str], handle: Callable[[re.Match[str]], None]) -> None:
         nonlocal rest
@@ -375,7 +390,7 @@ def parse_query(
             query.statuses.append(STATUS_WORDS[phrase])
             rest = pattern.sub(" ", rest)
 
-    segmenter = _Segmenter(vocabulary)
+    segmenter = vocabulary.segmenter
     for token in _SPLIT.split(rest):
         if not token or token in STOP_WORDS:
             continue
@@ -523,7 +538,7 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
         if len(found) == 1:
             return "unit", found
     forms = [
-        Named(unit.id, form) for form, units in vocabulary.unit_forms().items() for unit in units
+        Named(unit.id, form) for form, units in vocabulary.segmenter.units.items() for unit in units
     ]
     best = _clear_best(normalise_unit(word), forms, 60)
     if best is not None:

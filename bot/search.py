@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 
 from rapidfuzz import fuzz
 
@@ -97,7 +97,8 @@ class StatusView:
     members: dict[str, set[int]]  # status → assignment indexes
     risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
     carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
-    ranks: array[int] = field(default_factory=lambda: array("i"))  # target → light's place
+    lights: tuple[frozenset[int], ...] = ()  # per light of LIGHT_ORDER: the targets with it
+    order: tuple[int, ...] = ()  # every target, by light, then by number
 
     def status_of(self, assignments: Iterable[int]) -> str:
         """Return a target's status from its assignments': the first in STATUS_ORDER."""
@@ -173,24 +174,14 @@ class SearchResult:
     matched: set[int] | None = None  # the assignments that matched, None for all
     scores: dict[int, float] = field(default_factory=dict)
     without_status: int | None = None  # how many matched the other filters, when status did not
+    counts: tuple[int, ...] = ()  # how many targets found have each light of LIGHT_ORDER
 
     def __len__(self) -> int:
         return len(self.ranked)
 
     def light_counts(self) -> dict[str, int]:
         """Return how many targets found have each light, in list order, only lights found."""
-        if self.view is None or not self.ranked:
-            return {}
-        ranks = self.view.ranks
-        # The ranked list is sorted by light: each light's run is found by bisection.
-        counts: dict[str, int] = {}
-        start = 0
-        for place, light in enumerate(LIGHT_ORDER):
-            end = bisect_right(self.ranked, place, lo=start, key=ranks.__getitem__)
-            if end > start:
-                counts[light] = end - start
-            start = end
-        return counts
+        return {light: n for light, n in zip(LIGHT_ORDER, self.counts, strict=False) if n}
 
     def hit(self, target: int) -> Hit:
         """Return the hit of one target index."""
@@ -407,10 +398,29 @@ class TargetIndex:
             for index, status in enumerate(of):
                 members[status].add(index)
             members["not_submitted"] |= set(carried)  # still not reported for this period
-            view = StatusView(period, as_of, of, members, risks, carried)
-            ranks = array("i", (_RANK[view.status_of(t.assignments)] for t in self.targets))
-            # Only the latest view is kept: memory stays flat.
-            self._views = {key: StatusView(period, as_of, of, members, risks, carried, ranks)}
+            # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
+            place = [_RANK[status] for status in of]
+            ranks = [_RANK["not_submitted"] if not t.assignments else 3 for t in self.targets]
+            for index, target in enumerate(self.assignment_target):
+                if place[index] < ranks[target]:
+                    ranks[target] = place[index]
+            lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
+            for target, rank in enumerate(ranks):
+                lights[rank].append(target)
+            if (
+                len(self._views) >= 2
+            ):  # the latest view and one asked for by period: memory stays flat
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = StatusView(
+                period,
+                as_of,
+                of,
+                members,
+                risks,
+                carried,
+                tuple(frozenset(members) for members in lights),
+                tuple(t for members in lights for t in members),
+            )
         return self._views[key]
 
     def _carried(self, period: str) -> dict[int, str]:
@@ -516,9 +526,16 @@ class TargetIndex:
 
         targets, scores = self._target_filters(query, today)
         found = self._targets_of(assignments, targets)
-        # By light, then by number (indexes follow numbers; the sort is stable).
-        ranked = sorted(sorted(found), key=view.ranks.__getitem__)
+        # By light, then by number (indexes follow numbers).
+        if isinstance(found, range):  # every target
+            ranked = list(view.order)
+            counts = tuple(len(members) for members in view.lights)
+        else:
+            buckets = [sorted(found & members) for members in view.lights]
+            ranked = list(chain.from_iterable(buckets))
+            counts = tuple(len(bucket) for bucket in buckets)
         result = SearchResult(query, period, ranked, self, view, assignments, scores)
+        result.counts = counts
         if not ranked and query.statuses:
             result.without_status = len(self._targets_of(before_status, targets))
         return result
