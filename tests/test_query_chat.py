@@ -188,6 +188,9 @@ async def test_one_hit_opens_its_details_and_lists_put_the_light_first(tmp_path:
         )
         assert "填报记录：" in text
         assert buttons(one) == []
+        assert shown(await harness.send(LEADER_EN, "#86 behind")) == [
+            "🔎 Understood: status behind · number #86\nThe one target is not behind."
+        ]
         one_en = shown(await harness.send(LEADER_EN, "#86"))[0]
         assert one_en.startswith("🔎 Understood: number #86\n1 target found (2023Q3):\n#86 ")
         assert "👤 王昌华 — 市工业和信息化局, 市信息通信发展办公室" in one_en
