@@ -67,8 +67,7 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
 
 
 def light_mark(hit: Hit, t: Translator, language: str | None) -> str:
-    """Return the light, with the earlier period it is from when this period's report is due:
-    `🟡 (2023Q3)`."""
+    """Return the light, and the earlier period it is from if not this period's: `🟡 (2023Q3)`."""
     carried = hit.carried_from
     if carried is None:
         return hit.light

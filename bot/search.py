@@ -400,16 +400,16 @@ class TargetIndex:
             members["not_submitted"] |= set(carried)  # still not reported for this period
             # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
             place = [_RANK[status] for status in of]
-            ranks = [_RANK["not_submitted"] if not t.assignments else 3 for t in self.targets]
+            green, white = _RANK["on_track"], _RANK["not_submitted"]
+            ranks = [green if t.assignments else white for t in self.targets]
             for index, target in enumerate(self.assignment_target):
                 if place[index] < ranks[target]:
                     ranks[target] = place[index]
             lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
             for target, rank in enumerate(ranks):
                 lights[rank].append(target)
-            if (
-                len(self._views) >= 2
-            ):  # the latest view and one asked for by period: memory stays flat
+            # The latest view and one asked for by its period are kept: memory stays flat.
+            if len(self._views) >= 2:
                 self._views.pop(next(iter(self._views)))
             self._views[key] = StatusView(
                 period,
@@ -418,8 +418,8 @@ class TargetIndex:
                 members,
                 risks,
                 carried,
-                tuple(frozenset(members) for members in lights),
-                tuple(t for members in lights for t in members),
+                tuple(frozenset(group) for group in lights),
+                tuple(chain.from_iterable(lights)),
             )
         return self._views[key]
 
@@ -470,8 +470,10 @@ class TargetIndex:
         return status
 
     def latest_view(self, today: date) -> StatusView:
-        """Return the latest known statuses: the latest period with reports, as of today or its
-        end, and for what it lacks the latest earlier report."""
+        """Return the latest known statuses, as of today or the latest reported period's end.
+
+        The period is the latest with reports; what it still lacks shows the report before.
+        """
         period = self.periods[-1] if self.periods else None
         as_of = min(today, period_end(period)) if period else today
         return self.status_view(period, as_of, carry=True)
