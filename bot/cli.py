@@ -160,7 +160,7 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
     print(t("cli.targets_plan", plan=plan.title, count=len(targets)))
     for target in targets:
         parts = "; ".join(
-            t("cli.assignment_part", leader=a.leader, units="、".join(a.units))
+            t("cli.assignment_part", leader=a.leader, units=t.join(a.units))
             for a in target.assignments
         )
         print(

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot import aliases, clock
 from bot.cli_common import CliError, actions, open_database
-from bot.engine import QueryEngine
+from bot.engine import Asker, QueryEngine
 from bot.i18n import Translator
 from bot.matching import match_names
 from bot.names import normalise_unit
@@ -56,16 +56,22 @@ async def _unit(conn: aiosqlite.Connection, name: str, t: Translator) -> plans.N
         return found[0]
     if not found:
         raise CliError(t("admin.no_liaison", name=name))
-    raise CliError(t("cli.ambiguous", name=name, choices="、".join(f.name for f in found)))
+    raise CliError(t("cli.ambiguous", name=name, choices=t.join(f.name for f in found)))
 
 
 async def _query(
     conn: aiosqlite.Connection, args: argparse.Namespace, settings: Settings, t: Translator
 ) -> int:
-    only_unit = (await _unit(conn, args.unit, t)).id if args.unit else None
+    unit = await _unit(conn, args.unit, t) if args.unit else None
     today = clock.today()
     engine = QueryEngine(settings.at_risk_margin)
-    answer = await engine.ask(conn, args.text, today=today, only_unit=only_unit)
+    answer = await engine.ask(
+        conn,
+        args.text,
+        today=today,
+        only_unit=unit.id if unit else None,
+        asker=Asker(unit=unit),  # "my" targets: the unit's, as its liaison sees them
+    )
     if args.json:
         print(json.dumps(answer_json(answer, t), ensure_ascii=False, indent=2))
         return 0

@@ -12,18 +12,33 @@ from bot.query import ParsedQuery, Vocabulary, parse_query
 from bot.search import Hit, SearchResult, TargetIndex
 from storage import search as rows
 from storage import targets as plans
+from storage.targets import Named
 
 SUGGESTIONS = 3
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, as far as "my" targets go: a leader, or a liaison's unit, or neither."""
+
+    leader: Named | None = None
+    unit: Named | None = None
+
+
 @dataclass
 class Answer:
-    """A question, how it was understood, what it found, and what to try when nothing."""
+    """A question, how it was understood, what it found, and what to try when nothing.
+
+    `mine_unbound`: the question asked for "my" targets, but the asker has no leader or unit.
+    `outside_unit`: a liaison asked for targets that exist, but none of them is their unit's.
+    """
 
     parsed: ParsedQuery
     result: SearchResult
     plan: plans.Plan | None
     suggestions: list[str] = field(default_factory=list)
+    mine_unbound: bool = False
+    outside_unit: Named | None = None
 
     @property
     def hits(self) -> list[Hit]:
@@ -83,8 +98,12 @@ class QueryEngine:
         *,
         today: date,
         only_unit: int | None = None,
+        asker: Asker | None = None,
     ) -> Answer:
-        """Answer a question about the current plan; `only_unit` limits it to a liaison's unit."""
+        """Answer a question about the current plan; `only_unit` limits it to a liaison's unit.
+
+        "My" targets are the `asker`'s: a leader's own, or a unit's.
+        """
         await self.refresh(conn, today)
         index = self._index
         year = index.year if index else today.year
@@ -96,21 +115,48 @@ class QueryEngine:
         )
         if index is None:
             return Answer(parsed, SearchResult(parsed, None, []), None)
+        if parsed.only_courtesy:
+            return Answer(parsed, SearchResult(parsed, None, []), self._plan)
+        if parsed.mine:
+            if asker is not None and asker.leader is not None:
+                parsed.leaders = [asker.leader, *(p for p in parsed.leaders if p != asker.leader)]
+            elif asker is not None and asker.unit is not None:
+                parsed.units = [asker.unit, *(u for u in parsed.units if u != asker.unit)]
+            else:  # say what "my" means rather than answer with the whole plan
+                return Answer(parsed, SearchResult(parsed, None, []), self._plan, mine_unbound=True)
         if parsed.ambiguous or (parsed.is_empty and parsed.unplaced):
             # Ask which was meant, or say nothing was understood: never "everything".
             answer = Answer(parsed, SearchResult(parsed, None, []), self._plan)
-            answer.suggestions = [] if parsed.ambiguous else self.suggest(parsed)
+            answer.suggestions = [] if parsed.ambiguous else self.suggest(parsed, only_unit)
             return answer
         result = index.search(parsed, today=today, only_unit=only_unit)
         answer = Answer(parsed, result, self._plan)
-        if not result.ranked and not result.without_status:
-            answer.suggestions = self.suggest(parsed)
+        if result.ranked or result.without_status:
+            return answer
+        if only_unit is not None and index.search(parsed, today=today).ranked:
+            # Such targets exist, but not the liaison's unit's: say so, suggest nothing else.
+            answer.outside_unit = next(
+                (u for u in self._vocabulary.units if u.id == only_unit), None
+            )
+            if answer.outside_unit is not None:
+                return answer
+        answer.suggestions = self.suggest(parsed, only_unit)
         return answer
 
-    def suggest(self, parsed: ParsedQuery) -> list[str]:
-        """Return the leader and unit names nearest to the words that found nothing."""
+    def suggest(self, parsed: ParsedQuery, only_unit: int | None = None) -> list[str]:
+        """Return the leader and unit names nearest to the words that found nothing.
+
+        A name the question already holds is never suggested: asking it again would give the
+        same answer. A liaison is offered no other unit or leader than their own unit.
+        """
         words = parsed.unplaced or parsed.keywords or [parsed.text]
-        names = [n.name for n in (*self._vocabulary.leaders, *self._vocabulary.units)]
+        held = {n.name for n in (*parsed.leaders, *parsed.units)}
+        candidates = (
+            [u for u in self._vocabulary.units if u.id == only_unit]
+            if only_unit is not None
+            else [*self._vocabulary.leaders, *self._vocabulary.units]
+        )
+        names = [n.name for n in candidates if n.name not in held]
         scored: dict[str, float] = {}
         for word in words:
             for name, score, _ in process.extract(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Units in one cell are separated by spaces (the source tables), or by 、，,；; and slashes.
-_UNIT_SEPARATORS = re.compile(r"[\s、，,；;/／]+")
+# Units in one cell are separated by spaces (the source tables), or by the ideographic comma
+# (\u3001), commas, semicolons and slashes.
+_UNIT_SEPARATORS = re.compile(r"[\s\u3001，,；;/／]+")
 
 
 def normalise_leader(name: str) -> str:

@@ -44,7 +44,7 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
 
     def add(key: str, values: list[str]) -> None:
         if values:
-            parts.append(t(f"query.part.{key}", language, value="、".join(values)))
+            parts.append(t(f"query.part.{key}", language, value=t.join(values, language)))
 
     add("leader", [p.name for p in parsed.leaders])
     add("unit", [u.name for u in parsed.units])
@@ -57,15 +57,25 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
         line = t("query.understood", language, parts=" · ".join(parts))
     elif parsed.ambiguous:
         line = ""  # the next line asks which was meant
-    else:
+    elif parsed.unplaced:
         line = t("query.understood_nothing", language)
+    else:
+        line = t("query.understood_all", language)
     if parsed.unplaced:
-        line += "\n" + t("query.unplaced", language, words="、".join(parsed.unplaced))
+        line += "\n" + t("query.unplaced", language, words=t.join(parsed.unplaced, language))
     return line.strip("\n")
 
 
+def light_mark(hit: Hit, t: Translator, language: str | None) -> str:
+    """Return the light, and the earlier period it is from if not this period's: `🟡 (2023Q3)`."""
+    carried = hit.carried_from
+    if carried is None:
+        return hit.light
+    return t("query.carried", language, light=hit.light, period=carried)
+
+
 def result_line(hit: Hit, t: Translator, language: str | None) -> str:
-    """Return a target's line: `#86 新建并开通5G基站… · 市工业和信息化局 · 年底 · 🟢 按计划`."""
+    """Return a target's line: `🟢 #86 新建并开通5G基站… · 市工业和信息化局 · 年底 · 按计划`."""
     lead = hit.assignments_of_target[0].units[0].name if hit.assignments_of_target else "—"
     reason = light_reason(hit, t, language) if hit.status == "at_risk" else ""
     return t(
@@ -76,53 +86,37 @@ def result_line(hit: Hit, t: Translator, language: str | None) -> str:
         content=shorten(hit.target.content, LINE_CONTENT),
         unit=lead,
         deadline=hit.target.deadline,
-        light=hit.light,
+        light=light_mark(hit, t, language),
         status=status_word(t, language, hit.status),
     )
 
 
-def _scope(parsed: ParsedQuery) -> str:
+def _scope(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
     names = [p.name for p in parsed.leaders] + [u.name for u in parsed.units] + parsed.keywords
-    return "、".join(names)
+    return t.join(names, language)
 
 
-def summary(answer: Answer, t: Translator, language: str | None, page: int | None = 0) -> str:
-    """Return the answer's text for one page (None: all): understood, count, and the lines."""
+def light_counts(answer: Answer) -> str:
+    """Return how many targets found have each light: `🔴 1 · 🟡 2 · 🟢 39`."""
+    return " · ".join(f"{light} {n}" for light, n in answer.result.light_counts().items())
+
+
+def _lines(
+    hits: list[Hit], view_period: str | None, t: Translator, language: str | None
+) -> list[str]:
+    """Return the result lines, and a note under them when some lights are from before."""
+    lines = [result_line(hit, t, language) for hit in hits]
+    if any(hit.carried_from for hit in hits):
+        lines.append(t("query.carried_note", language, period=view_period or "—"))
+    return lines
+
+
+def header(answer: Answer, t: Translator, language: str | None, page: int | None = 0) -> list[str]:
+    """Return the answer's first lines: how it was understood, the count, and the lights."""
     lines = [line for line in [understood(answer.parsed, t, language)] if line]
     result = answer.result
-    parsed = answer.parsed
-    if parsed.ambiguous:
-        for ambiguity in parsed.ambiguous:
-            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=ambiguity.word))
-        return "\n".join(lines)
-    if not result.ranked:
-        if result.without_status:
-            statuses = "、".join(status_word(t, language, s) for s in parsed.statuses)
-            scope = _scope(parsed)
-            key = "query.none_with_status_scoped" if scope else "query.none_with_status"
-            lines.append(
-                t(key, language, count=result.without_status, scope=scope, status=statuses)
-            )
-        else:
-            lines.append(t("query.none", language))
-        if answer.suggestions:
-            lines.append(t("query.suggest", language, names="、".join(answer.suggestions)))
-        return "\n".join(lines)
-    if page is None:
-        lines.append(
-            t(
-                "query.count",
-                language,
-                count=len(result),
-                period=result.period or "—",
-                page=1,
-                pages=1,
-            )
-        )
-        lines += [result_line(hit, t, language) for hit in result.hits]
-        return "\n".join(lines)
-    pages = (len(result) + PAGE_SIZE - 1) // PAGE_SIZE
-    page = max(0, min(page, pages - 1))
+    pages = (len(result) + PAGE_SIZE - 1) // PAGE_SIZE if page is not None else 1
+    page = max(0, min(page or 0, pages - 1))
     count_key = "query.count_paged" if pages > 1 else "query.count"
     lines.append(
         t(
@@ -134,8 +128,47 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
             pages=pages,
         )
     )
-    lines += [result_line(hit, t, language) for hit in result.page(page, PAGE_SIZE)]
-    return "\n".join(lines)
+    if len(result) > 1:
+        lines.append(light_counts(answer))
+    return lines
+
+
+def summary(answer: Answer, t: Translator, language: str | None, page: int | None = 0) -> str:
+    """Return the answer's text for one page (None: all): understood, count, and the lines."""
+    parsed = answer.parsed
+    if parsed.only_courtesy:
+        return t(f"query.{parsed.courtesy}", language)
+    if answer.mine_unbound:
+        return t("query.mine_unbound", language)
+    lines = [line for line in [understood(parsed, t, language)] if line]
+    result = answer.result
+    if parsed.ambiguous:
+        for ambiguity in parsed.ambiguous:
+            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=ambiguity.word))
+        return "\n".join(lines)
+    if not result.ranked:
+        if result.without_status:
+            statuses = t.join((status_word(t, language, s) for s in parsed.statuses), language)
+            scope = _scope(parsed, t, language)
+            key = "query.none_with_status_scoped" if scope else "query.none_with_status"
+            lines.append(
+                t(key, language, count=result.without_status, scope=scope, status=statuses)
+            )
+        elif answer.outside_unit is not None:
+            lines.append(t("query.outside_unit", language, unit=answer.outside_unit.name))
+        else:
+            lines.append(t("query.none", language))
+        if answer.suggestions:
+            names = t.join(answer.suggestions, language)
+            lines.append(t("query.suggest", language, names=names))
+        return "\n".join(lines)
+    lines = header(answer, t, language, page)
+    if page is None:
+        hits = result.hits
+    else:
+        pages = (len(result) + PAGE_SIZE - 1) // PAGE_SIZE
+        hits = result.page(max(0, min(page, pages - 1)), PAGE_SIZE)
+    return "\n".join(lines + _lines(hits, result.period, t, language))
 
 
 def details(
@@ -158,7 +191,7 @@ def details(
             t(
                 "detail.light",
                 language,
-                light=hit.light,
+                light=light_mark(hit, t, language),
                 status=status_word(t, language, hit.status),
                 reason=light_reason(hit, t, language),
             )
@@ -166,7 +199,7 @@ def details(
     due = target.due_date.isoformat() if target.due_date else t("detail.ongoing", language)
     lines.append(t("detail.deadline", language, deadline=target.deadline, due=due))
     for assignment in target.assignments:
-        units = "、".join(assignment.units)
+        units = t.join(assignment.units, language)
         lines.append(t("detail.assignment", language, leader=assignment.leader, units=units))
         report = assignment.latest_report
         if report is None:
@@ -249,7 +282,7 @@ def progress_words(risk: Risk, t: Translator, language: str | None) -> str:
 
 def light_reason(hit: Hit, t: Translator, language: str | None) -> str:
     """Return why a target has its light, e.g. `18/50个（36%），时间已过 75%`."""
-    status, risk, period = hit.status, hit.risk, hit.view.period or "—"
+    status, risk, period = hit.status, hit.risk, hit.period or "—"
     if status == "behind":
         return t("light.behind", language, period=period)
     if status == "overdue":
@@ -295,7 +328,7 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
     target = hit.target
     leaders: list[str] = []
     units: list[str] = []
-    period = hit.view.period
+    period = hit.period
     progress = None
     for assignment in hit.assignments_of_target:
         if assignment.leader.name not in leaders:

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -56,12 +57,33 @@ STATUS_WORDS: dict[str, str] = {
 # One-character answers of the 是否 column count only as a whole word: "否", not 是否 in a text.
 STATUS_TOKENS = {"否": "behind", "是": "on_track"}
 THIS_MONTH_WORDS = ("due this month", "this month", "本月到期", "本月底", "本月")
-# Words that carry no filter: "which of my targets are behind?", "王昌华的目标".
+# Words that carry no filter: "which of my targets are behind?", "王昌华的目标", question
+# words and courtesies ("工信局5g进展怎么样", "please show me…", "what about 5G").
 STOP_WORDS = {
     "which",
     "what",
+    "how",
+    "about",
+    "doing",
+    "going",
+    "tell",
+    "give",
+    "find",
+    "can",
+    "could",
+    "you",
+    "i",
+    "do",
+    "does",
+    "there",
+    "progress",
+    "status",
+    "update",
+    "updates",
+    "on",
+    "to",
+    "pls",
     "of",
-    "my",
     "the",
     "a",
     "an",
@@ -91,12 +113,53 @@ STOP_WORDS = {
     "所有",
     "全部",
     "请",
+    "请问",
+    "麻烦",
+    "帮我",
+    "帮忙",
+    "看看",
+    "看一下",
+    "查一下",
+    "查查",
+    "一下",
     "吗",
     "呢",
     "了",
+    "啊",
+    "吧",
     "进展",
     "进度",
+    "进展情况",
+    "推进情况",
+    "完成情况",
+    "怎么样",
+    "怎样",
+    "如何",
+    "咋样",
+    "什么",
+    "哪个",
+    "有没有",
 }
+# Thanks and greetings: not keywords, not errors; a message of nothing else is answered kindly.
+THANKS_WORDS = ("谢谢您", "谢谢你", "谢谢", "多谢", "感谢", "辛苦了", "thank you", "thanks", "thx")
+GREETING_WORDS = ("您好", "你好", "hello", "hi")
+ACK_WORDS = {
+    "好的",
+    "好",
+    "ok",
+    "okay",
+    "收到",
+    "明白",
+    "明白了",
+    "知道了",
+    "嗯",
+    "嗯嗯",
+}  # whole words
+# "My" targets: the asker's own (a leader's, or a liaison's unit's). 我市/我省 are not "my".
+_MINE = re.compile(
+    r"我们单位的?|本单位的?|我(?:们)?(?:分管|负责)的?|我们?的|^\s*我(?![市省国区县])"
+    r"|(?<![a-z])(?:my|mine|our|ours)(?![a-z])"
+)
 LEADER_TITLES = ("常务副市长", "副市长", "市长", "秘书长", "书记")
 UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
@@ -105,7 +168,7 @@ _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([�
 _MONTH_END = re.compile(rf"(?:(20\d\d)年)?(\d{{1,2}}|[{_CN_NUM}]+)月(?:底|末)(?:前)?")
 _YEAR_END = re.compile(r"(?:(20\d\d)年)?(?:年底|年末)(?:前)?")
 _ONGOING = re.compile(r"长期坚持|持续推进")
-_SPLIT = re.compile(r"[\s,，、;；。.!！?？:：/]+")
+_SPLIT = re.compile(r"[\s,，\u3001;；。.!！?？:：/]+")  # \u3001: the ideographic comma
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -147,6 +210,8 @@ class ParsedQuery:
     keywords: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
     ambiguous: list[Ambiguity] = field(default_factory=list)
+    mine: bool = False  # "我的", "my": the asker's own targets
+    courtesy: str | None = None  # "thanks", "greeting" or "ack" when the text had such words
 
     @property
     def is_empty(self) -> bool:
@@ -160,7 +225,13 @@ class ParsedQuery:
             or self.numbers
             or self.keywords
             or self.ambiguous
+            or self.mine
         )
+
+    @property
+    def only_courtesy(self) -> bool:
+        """Tell whether the text was only thanks or a greeting, with nothing to look up."""
+        return self.courtesy is not None and self.is_empty and not self.unplaced
 
 
 def _add(items: list[Named], new: Iterable[Named]) -> None:
@@ -214,6 +285,20 @@ class Vocabulary:
             if core[0] == word[0] and core[-1] == word[-1] and _is_subsequence(word, core):
                 found.append(unit)
         return found
+
+    @cached_property
+    def spaced_leaders(self) -> list[tuple[re.Pattern[str], str]]:
+        """Return each leader's name as a pattern allowing spaces inside it (曹 临), made once."""
+        found = []
+        for leader in self.leaders:
+            name = normalise_text(leader.name)
+            found.append((re.compile(r"\s*".join(map(re.escape, name))), name))
+        return found
+
+    @cached_property
+    def segmenter(self) -> _Segmenter:
+        """Return the segmenter of these names, made once (the vocabulary never changes)."""
+        return _Segmenter(self)
 
     def leaders_by_title(self, word: str) -> list[Named] | None:
         """Return the leaders a surname with a title names (王副市长), or None if not such."""
@@ -270,9 +355,9 @@ def parse_query(
     """
     query = ParsedQuery(text=text)
     rest = normalise_text(text)
-    for leader in vocabulary.leaders:  # 曹 临 → 曹临: tables and people put spaces in short names
-        spaced = r"\s*".join(map(re.escape, normalise_text(leader.name)))
-        rest = re.sub(spaced, normalise_text(leader.name), rest)
+    if re.search(r"\s", rest):  # 曹 临 → 曹临: tables and people put spaces in short names
+        for spaced, name in vocabulary.spaced_leaders:
+            rest = spaced.sub(name, rest)
 
     def take(pattern: re.Pattern[str], handle: Callable[[re.Match[str]], None]) -> None:
         nonlocal rest
@@ -280,6 +365,15 @@ def parse_query(
             handle(m)
         rest = pattern.sub(" ", rest)
 
+    for kind, words in (("thanks", THANKS_WORDS), ("greeting", GREETING_WORDS)):
+        for word in words:
+            pattern = re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])")
+            if pattern.search(rest):
+                query.courtesy = query.courtesy or kind
+                rest = pattern.sub(" ", rest)
+    if _MINE.search(rest):
+        query.mine = True
+        rest = _MINE.sub(" ", rest)
     take(_NUMBER, lambda m: query.numbers.append(int(next(g for g in m.groups() if g))))
     take(_PERIOD, lambda m: _set_period(query, m, plan_year))
     take(_MONTH_END, lambda m: _set_deadline(query, m.group(0), plan_year))
@@ -296,9 +390,15 @@ def parse_query(
             query.statuses.append(STATUS_WORDS[phrase])
             rest = pattern.sub(" ", rest)
 
-    segmenter = _Segmenter(vocabulary)
+    segmenter = vocabulary.segmenter
     for token in _SPLIT.split(rest):
         if not token or token in STOP_WORDS:
+            continue
+        if token in ("我", "我们"):
+            query.mine = True
+            continue
+        if token in ACK_WORDS:
+            query.courtesy = query.courtesy or "ack"
             continue
         if token in STATUS_TOKENS:
             query.statuses.append(STATUS_TOKENS[token])
@@ -438,7 +538,7 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
         if len(found) == 1:
             return "unit", found
     forms = [
-        Named(unit.id, form) for form, units in vocabulary.unit_forms().items() for unit in units
+        Named(unit.id, form) for form, units in vocabulary.segmenter.units.items() for unit in units
     ]
     best = _clear_best(normalise_unit(word), forms, 60)
     if best is not None:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 
 from rapidfuzz import fuzz
 
@@ -40,6 +41,9 @@ LIGHTS = {
 }
 # How a target's status is taken from its assignments': the first that any of them has.
 STATUS_ORDER = ("behind", "overdue", "at_risk", "not_submitted", "on_track", "completed")
+# The order of lists: red, yellow, white, green; by number within a light.
+LIGHT_ORDER = ("🔴", "🟡", "⚪", "🟢")
+_RANK = {status: LIGHT_ORDER.index(light) for status, light in LIGHTS.items()}
 
 
 @dataclass(frozen=True)
@@ -80,13 +84,26 @@ class Risk:
 
 @dataclass(frozen=True)
 class StatusView:
-    """Every assignment's status for one period, as of one day (for overdue)."""
+    """Every assignment's status for one period, as of one day (for overdue).
+
+    An assignment not yet reported for the period shows its latest known status, from the
+    latest earlier period it was reported for (`carried`), until the period's report comes:
+    a reporting window does not turn the lights white. `not_submitted` still finds it.
+    """
 
     period: str | None
     as_of: date
     of: list[str]  # status per assignment index
     members: dict[str, set[int]]  # status → assignment indexes
     risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
+    carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
+    lights: tuple[frozenset[int], ...] = ()  # per light of LIGHT_ORDER: the targets with it
+    order: tuple[int, ...] = ()  # every target, by light, then by number
+
+    def status_of(self, assignments: Iterable[int]) -> str:
+        """Return a target's status from its assignments': the first in STATUS_ORDER."""
+        mine = {self.of[a] for a in assignments}
+        return next((status for status in STATUS_ORDER if status in mine), "not_submitted")
 
 
 @dataclass
@@ -107,10 +124,28 @@ class Hit:
     @property
     def status(self) -> str:
         """Return the target's status: the first in STATUS_ORDER any of its assignments has."""
-        if not self.target.assignments:
-            return "not_submitted"
-        mine = {self.view.of[a] for a in self.target.assignments}
-        return next(status for status in STATUS_ORDER if status in mine)
+        return self.view.status_of(self.target.assignments)
+
+    @property
+    def carried_from(self) -> str | None:
+        """Return the earlier period the target's status comes from, if not this period's."""
+        status = self.status
+        periods = {
+            self.view.carried[a]
+            for a in self.target.assignments
+            if a in self.view.carried and self.view.of[a] == status
+        }
+        if not periods or any(
+            self.view.of[a] == status and a not in self.view.carried
+            for a in self.target.assignments
+        ):
+            return None
+        return min(periods)
+
+    @property
+    def period(self) -> str | None:
+        """Return the period the target's status is from (the view's, or an earlier one)."""
+        return self.carried_from or self.view.period
 
     @property
     def light(self) -> str:
@@ -139,9 +174,14 @@ class SearchResult:
     matched: set[int] | None = None  # the assignments that matched, None for all
     scores: dict[int, float] = field(default_factory=dict)
     without_status: int | None = None  # how many matched the other filters, when status did not
+    counts: tuple[int, ...] = ()  # how many targets found have each light of LIGHT_ORDER
 
     def __len__(self) -> int:
         return len(self.ranked)
+
+    def light_counts(self) -> dict[str, int]:
+        """Return how many targets found have each light, in list order, only lights found."""
+        return {light: n for light, n in zip(LIGHT_ORDER, self.counts, strict=False) if n}
 
     def hit(self, target: int) -> Hit:
         """Return the hit of one target index."""
@@ -190,7 +230,7 @@ class TargetIndex:
     assignment_target: array[int]  # assignment index → target index
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     margin: float  # how far completion may trail time before a target is at risk
-    _views: dict[tuple[str | None, date], StatusView] = field(default_factory=dict)
+    _views: dict[tuple[str | None, date, bool], StatusView] = field(default_factory=dict)
     _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
@@ -341,27 +381,69 @@ class TargetIndex:
 
     # -------------------------------------------------------------- statuses
 
-    def status_view(self, period: str | None, as_of: date) -> StatusView:
-        """Return every assignment's status for a period, as of a day (for overdue)."""
-        key = (period, as_of)
+    def status_view(self, period: str | None, as_of: date, *, carry: bool = False) -> StatusView:
+        """Return every assignment's status for a period, as of a day (for overdue).
+
+        With `carry`, an assignment not reported for the period shows its latest earlier status.
+        """
+        key = (period, as_of, carry)
         if key not in self._views:
-            risks = self._risks(period) if period else {}
-            of = [self._status(i, a, period, as_of, risks) for i, a in enumerate(self.assignments)]
+            carried = self._carried(period) if period and carry else {}
+            risks = self._risks(period, carried) if period else {}
+            of = [
+                self._status(i, a, carried.get(i, period), as_of, risks)
+                for i, a in enumerate(self.assignments)
+            ]
             members: dict[str, set[int]] = {status: set() for status in LIGHTS}
             for index, status in enumerate(of):
                 members[status].add(index)
-            # Only the latest view is kept: memory stays flat.
-            self._views = {key: StatusView(period, as_of, of, members, risks)}
+            members["not_submitted"] |= set(carried)  # still not reported for this period
+            # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
+            place = [_RANK[status] for status in of]
+            green, white = _RANK["on_track"], _RANK["not_submitted"]
+            ranks = [green if t.assignments else white for t in self.targets]
+            for index, target in enumerate(self.assignment_target):
+                if place[index] < ranks[target]:
+                    ranks[target] = place[index]
+            lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
+            for target, rank in enumerate(ranks):
+                lights[rank].append(target)
+            # The latest view and one asked for by its period are kept: memory stays flat.
+            if len(self._views) >= 2:
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = StatusView(
+                period,
+                as_of,
+                of,
+                members,
+                risks,
+                carried,
+                tuple(frozenset(group) for group in lights),
+                tuple(chain.from_iterable(lights)),
+            )
         return self._views[key]
 
-    def _risks(self, period: str) -> dict[int, Risk]:
+    def _carried(self, period: str) -> dict[int, str]:
+        """Return the assignments not reported for `period`, each with its latest earlier one."""
+        carried: dict[int, str] = {}
+        for index, assignment in enumerate(self.assignments):
+            if period in assignment.reports:
+                continue
+            earlier = [p for p in assignment.reports if p < period]
+            if earlier:
+                carried[index] = max(earlier)
+        return carried
+
+    def _risks(self, period: str, carried: dict[int, str]) -> dict[int, Risk]:
         """Return what the numbers in each assignment's report for a period say."""
-        end = period_end(period)
+        ends: dict[str, date] = {}
         risks: dict[int, Risk] = {}
         for index, assignment in enumerate(self.assignments):
-            report = assignment.reports.get(period)
+            own = carried.get(index, period)
+            report = assignment.reports.get(own)
             if report is None:
                 continue
+            end = ends.get(own) or ends.setdefault(own, period_end(own))
             target = self.targets[assignment.target]
             found = estimate(target.content, report[1])
             elapsed = elapsed_share(end, target.due_date, self.year)
@@ -388,9 +470,13 @@ class TargetIndex:
         return status
 
     def latest_view(self, today: date) -> StatusView:
-        """Return the statuses of the latest period with reports, as of today or its end."""
+        """Return the latest known statuses, as of today or the latest reported period's end.
+
+        The period is the latest with reports; what it still lacks shows the report before.
+        """
         period = self.periods[-1] if self.periods else None
-        return self.status_view(period, min(today, period_end(period)) if period else today)
+        as_of = min(today, period_end(period)) if period else today
+        return self.status_view(period, as_of, carry=True)
 
     def warm(self, today: date) -> None:
         """Work out the latest period's statuses ahead of the first question."""
@@ -413,10 +499,17 @@ class TargetIndex:
         today: date,
         only_unit: int | None = None,
     ) -> SearchResult:
-        """Answer a parsed question; `only_unit` limits it to one unit's assignments."""
-        period = query.period or (self.periods[-1] if self.periods else None)
-        as_of = min(today, period_end(period)) if period else today
-        view = self.status_view(period, as_of)
+        """Answer a parsed question; `only_unit` limits it to one unit's assignments.
+
+        Without a period asked for, statuses are the latest known (see `latest_view`). The
+        targets come red, yellow, white, green, and by number within a light.
+        """
+        view = (
+            self.status_view(query.period, min(today, period_end(query.period)))
+            if query.period
+            else self.latest_view(today)
+        )
+        period = view.period
         assignments: set[int] | None = None
 
         def narrow(found: set[int]) -> None:
@@ -435,14 +528,16 @@ class TargetIndex:
 
         targets, scores = self._target_filters(query, today)
         found = self._targets_of(assignments, targets)
-        if scores:  # best score first, by number within a score (indexes follow numbers)
-            buckets: dict[float, list[int]] = {}
-            for t in found:
-                buckets.setdefault(scores[t], []).append(t)
-            ranked = [t for score in sorted(buckets, reverse=True) for t in sorted(buckets[score])]
+        # By light, then by number (indexes follow numbers).
+        if isinstance(found, range):  # every target
+            ranked = list(view.order)
+            counts = tuple(len(members) for members in view.lights)
         else:
-            ranked = sorted(found)
+            buckets = [sorted(found & members) for members in view.lights]
+            ranked = list(chain.from_iterable(buckets))
+            counts = tuple(len(bucket) for bucket in buckets)
         result = SearchResult(query, period, ranked, self, view, assignments, scores)
+        result.counts = counts
         if not ranked and query.statuses:
             result.without_status = len(self._targets_of(before_status, targets))
         return result

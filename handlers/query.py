@@ -10,14 +10,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import clock
 from bot.accounts import Account
-from bot.engine import Answer
-from bot.present import PAGE_SIZE, details, summary
+from bot.engine import Answer, Asker
+from bot.present import PAGE_SIZE, details, header, summary
 from handlers.access import requires
 from handlers.context import BotContext
 from storage import reports
 from storage import search as saved
 from storage import targets as plans
 from storage.db import transaction
+from storage.targets import Named
 
 DETAIL_BUTTONS_PER_ROW = 5
 
@@ -27,7 +28,24 @@ async def _ask(context: BotContext, account: Account, text: str) -> Answer:
     services = context.services
     today = services.today()
     only_unit = account.unit_id if account.role == "liaison" else None
-    return await services.engine.ask(services.db, text, today=today, only_unit=only_unit)
+    return await services.engine.ask(
+        services.db, text, today=today, only_unit=only_unit, asker=_asker(account)
+    )
+
+
+def _asker(account: Account) -> Asker:
+    """Return whose "my" targets the account means: its leader's, or its unit's."""
+    leader = (
+        Named(account.leader_id, account.leader)
+        if account.leader_id is not None and account.leader
+        else None
+    )
+    unit = (
+        Named(account.unit_id, account.unit)
+        if account.unit_id is not None and account.unit
+        else None
+    )
+    return Asker(leader=leader, unit=unit)
 
 
 def _markup(answer: Answer, query_id: int, page: int) -> InlineKeyboardMarkup | None:
@@ -75,19 +93,26 @@ async def _show(
     query_id: int | None = None,
     edit: bool = False,
 ) -> None:
-    """Answer a question: a new message, or the pressed message edited to another page."""
+    """Answer a question: a new message, or the pressed message edited to another page.
+
+    A single target found opens straight to its details.
+    """
     answer = await _ask(context, account, text)
     language = account.language
+    markup: InlineKeyboardMarkup | None = None
     if answer.plan is None:
-        body, markup = context.text(language, "query.no_plan"), None
+        body = context.text(language, "query.no_plan")
+    elif len(answer.result) == 1 and not edit:
+        body = html.escape(await _single(context, account, answer))
     else:
-        if query_id is None:
-            async with transaction(context.services.db):
-                query_id = await saved.save_query(
-                    context.services.db, account.telegram_id, text, clock.stamp()
-                )
         body = html.escape(summary(answer, context.services.t, language, page))
-        markup = _markup(answer, query_id, page)
+        if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
+            if query_id is None:
+                async with transaction(context.services.db):
+                    query_id = await saved.save_query(
+                        context.services.db, account.telegram_id, text, clock.stamp()
+                    )
+            markup = _markup(answer, query_id, page)
     callback = update.callback_query
     if callback is not None and edit:
         await callback.answer()
@@ -97,6 +122,44 @@ async def _show(
         await callback.answer()
     if update.effective_message is not None:
         await update.effective_message.reply_text(body, reply_markup=markup)
+
+
+async def answer_text(update: Update, context: BotContext, account: Account, text: str) -> None:
+    """Answer `text` as a question, exactly as if it had been typed as free text."""
+    await _show(update, context, account, text)
+
+
+async def _details_text(context: BotContext, account: Account, target: plans.Target) -> str:
+    """Return a target's details in the account's language, with its light of the latest period."""
+    db = context.services.db
+    history = await reports.history(db, target.id)
+    pending = await reports.pending_assignments(db, target.id)
+    engine = context.services.engine
+    await engine.refresh(db)
+    hit = (
+        engine.index.light_of(target.number, today=context.services.today())
+        if engine.index
+        else None
+    )
+    return details(
+        target,
+        history,
+        context.services.t,
+        account.language,
+        hit,
+        pending=pending,
+        tz=context.services.settings.timezone,
+    )
+
+
+async def _single(context: BotContext, account: Account, answer: Answer) -> str:
+    """Return the answer of a question that found one target: its first lines, then details."""
+    t = context.services.t
+    lines = header(answer, t, account.language)
+    target = await plans.target_by_id(context.services.db, answer.hits[0].target.id)
+    if target is None:  # retired between the search and now
+        return summary(answer, t, account.language)
+    return "\n".join([*lines, await _details_text(context, account, target)])
 
 
 @requires("liaison")
@@ -196,22 +259,8 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None or (account.role == "liaison" and account.unit not in units):
         await callback.answer(context.text(account.language, "detail.not_found"), show_alert=True)
         return
-    history = await reports.history(db, target.id)
-    pending = await reports.pending_assignments(db, target.id)
-    engine = context.services.engine
-    await engine.refresh(db)
-    today = context.services.today()
-    hit = engine.index.light_of(target.number, today=today) if engine.index else None
     await callback.answer()
-    text = details(
-        target,
-        history,
-        context.services.t,
-        account.language,
-        hit,
-        pending=pending,
-        tz=context.services.settings.timezone,
-    )
+    text = await _details_text(context, account, target)
     if update.effective_message is not None:
         await update.effective_message.reply_text(html.escape(text))
 

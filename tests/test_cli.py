@@ -155,3 +155,66 @@ def test_a_malformed_setting_in_dotenv_stops_with_one_line(
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(message)
+
+
+def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db)).returncode == 0
+    text = targetbot(tmp_path, "query", "工信局5g进展怎么样", "--db", str(db))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        "🔎 理解为：单位 市工业和信息化局 · 关键词 5g",
+        "找到 2 个目标（2023Q3）：",
+        "🟢 2",
+        "🟢 #60 深入实施“云行齐鲁工赋山东”行动,加快5G、千兆光网等建设应用,搭建一… · "
+        "市工业和信息化局 · 年底 · 按计划",
+        "🟢 #86 新建并开通5G基站1700个以上 · 市工业和信息化局 · 年底 · 按计划",
+    ]
+    english = targetbot(
+        tmp_path, "query", "#86", "--db", str(db), env={"DEFAULT_LANGUAGE": "en"}
+    ).stdout
+    assert english.splitlines()[1] == "1 target found (2023Q3):"
+    assert english.splitlines()[2].startswith("🟢 #86 新建并开通5G基站1700个以上 · ")
+    mine = targetbot(tmp_path, "query", "我的", "--unit", "水务局", "--db", str(db)).stdout
+    assert mine.splitlines()[:3] == [
+        "🔎 理解为：单位 市水务局",
+        "找到 3 个目标（2023Q3）：",
+        "🟡 1 · 🟢 2",
+    ]
+
+    found = json.loads(
+        targetbot(tmp_path, "query", "工信局5g进展怎么样", "--json", "--db", str(db)).stdout
+    )
+    assert list(found) == [
+        "understood",
+        "unplaced",
+        "period",
+        "count",
+        "results",
+        "suggestions",
+    ]
+    assert list(found["understood"]) == [
+        "leader",
+        "unit",
+        "status",
+        "deadline",
+        "period",
+        "number",
+        "keywords",
+        "ambiguous",
+    ]
+    assert (found["understood"]["keywords"], found["unplaced"], found["count"]) == (["5g"], [], 2)
+    assert list(found["results"][0]) == [
+        "number",
+        "content",
+        "leaders",
+        "units",
+        "deadline",
+        "due_date",
+        "status",
+        "period",
+        "progress",
+        "light",
+        "progress_estimate",
+        "light_reason",
+    ]

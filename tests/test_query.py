@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.engine import Answer, QueryEngine
+from bot.engine import Answer, Asker, QueryEngine
 from bot.i18n import Translator
 from bot.importer import import_file
 from bot.present import answer_json
@@ -81,16 +81,21 @@ async def test_questions_find_exactly_the_targets_meant(
     assert sorted(numbers(await ask(demo, text))) == expected
 
 
-async def test_two_character_keywords_match_and_rank_content_first(
+async def test_two_character_keywords_match_and_lists_go_by_light_then_number(
     demo: aiosqlite.Connection,
 ) -> None:
     yibao = await ask(demo, "医保")
-    assert {83, 84, 85} <= set(numbers(yibao))
-    assert not set(numbers(yibao)) & set(CAO)
-    assert numbers(yibao)[0] == 84  # 医保 in the target's own text comes first
+    assert numbers(yibao) == [83, 84, 85]  # 84 by its text, 83 and 85 by their unit 市医保局
     assert {60, 86} <= set(numbers(await ask(demo, "5G")))
     assert {40, 41, 42, 44} <= set(numbers(await ask(demo, "就业")))
-    assert numbers(await ask(demo, "王昌华医保")) == [84, 83, 85]
+    assert numbers(await ask(demo, "王昌华医保")) == [83, 84, 85]
+    # Yellow before green, by number within a light; the count per light matches.
+    whole = await ask(demo, "曹临")
+    assert numbers(whole) == [90, 91, 92, 93, 94, 95, 96]
+    assert whole.result.light_counts() == {"🟡": 1, "🟢": 6}
+    plan = await ask(demo, "全部")
+    assert numbers(plan)[:3] == [46, 90, 40]
+    assert plan.result.light_counts() == {"🟡": 2, "🟢": 55}
 
 
 async def test_behind_filters_and_the_reply_says_what_it_looked_through(
@@ -132,7 +137,67 @@ async def test_an_ambiguous_unit_asks_and_unknown_words_are_reported(
 async def test_a_liaison_sees_only_their_units_targets(demo: aiosqlite.Connection) -> None:
     water = next(u for u in await plans.list_units(demo) if u.name == "市水务局")
     assert numbers(await ask(demo, "曹临", only_unit=water.id)) == [90, 93, 96]
-    assert numbers(await ask(demo, "王昌华", only_unit=water.id)) == []
+    other = await ask(demo, "王昌华", only_unit=water.id)
+    assert (numbers(other), other.outside_unit, other.suggestions) == ([], water, [])
+    health = await ask(demo, "卫健委", only_unit=water.id)
+    assert (health.outside_unit, health.suggestions) == (water, [])
+    # Nothing anywhere: not "outside"; suggestions never name another unit or leader.
+    nothing = await ask(demo, "xyzzy", only_unit=water.id)
+    assert nothing.outside_unit is None
+    assert set(nothing.suggestions) <= {"市水务局"}
+
+
+async def test_my_targets_are_the_askers(demo: aiosqlite.Connection) -> None:
+    leaders = {p.name: p for p in await plans.list_leaders(demo)}
+    units = {u.name: u for u in await plans.list_units(demo)}
+    wang = Asker(leader=leaders["王昌华"])
+    for text in ("我的", "my targets", "我的目标", "我分管的", "which of my targets are behind?"):
+        answer = await QueryEngine().ask(demo, text, today=TODAY, asker=wang)
+        assert answer.parsed.leaders == [leaders["王昌华"]], text
+        assert answer.parsed.keywords == [], text
+    assert numbers(await QueryEngine().ask(demo, "我的", today=TODAY, asker=wang)) == WANG
+    water = Asker(unit=units["市水务局"])
+    mine = await QueryEngine().ask(
+        demo, "我们单位的", today=TODAY, asker=water, only_unit=units["市水务局"].id
+    )
+    assert numbers(mine) == [90, 93, 96]
+    unbound = await QueryEngine().ask(demo, "我的", today=TODAY, asker=Asker())
+    assert (unbound.mine_unbound, unbound.hits) == (True, [])
+    # 我市 is "our city", a word of the targets' texts, not "my".
+    city = await QueryEngine().ask(demo, "我市", today=TODAY, asker=wang)
+    assert (city.parsed.mine, city.parsed.keywords) == (False, ["我市"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("工信局5g进展怎么样", [60, 86]),
+        ("请问工信局5G的进展情况", [60, 86]),
+        ("what about 5G?", [60, 86]),
+        ("please show me 水务局", [90, 93, 96]),
+        ("how is 曹临 doing", CAO),
+        ("曹临有哪些滞后吗", []),
+        ("谢谢，曹临呢", CAO),
+    ],
+)
+async def test_question_words_and_courtesies_are_not_keywords(
+    demo: aiosqlite.Connection, text: str, expected: list[int]
+) -> None:
+    answer = await ask(demo, text)
+    assert (numbers(answer), answer.parsed.unplaced) == (expected, [])
+    assert all(word not in ("进展", "怎么样", "情况") for word in answer.parsed.keywords)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("谢谢", "thanks"), ("Thanks!", "thanks"), ("你好", "greeting"), ("好的", "ack")],
+)
+async def test_only_courtesy_finds_nothing_and_is_no_error(
+    demo: aiosqlite.Connection, text: str, kind: str
+) -> None:
+    answer = await ask(demo, text)
+    assert (answer.parsed.courtesy, answer.parsed.only_courtesy) == (kind, True)
+    assert (answer.hits, answer.parsed.unplaced, answer.suggestions) == ([], [], [])
 
 
 async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) -> None:
@@ -169,3 +234,35 @@ async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) ->
             "INSERT INTO audit_log (at, actor, action, subject) VALUES ('now', 't', 'alias', 'x')"
         )
     assert sorted(numbers(await engine.ask(demo, "大数据局", today=TODAY))) == GONGXIN
+
+
+async def test_in_a_reporting_window_each_target_keeps_its_latest_known_status(
+    demo: aiosqlite.Connection,
+) -> None:
+    async with demo.execute(
+        "SELECT a.id FROM assignment a JOIN target t ON t.id = a.target_id WHERE t.number = 93"
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    async with transaction(demo):
+        await plans.append_report(
+            demo, row[0], "2023Q4", "已创建国家节水型城市", "completed", source="import", at="now"
+        )
+    cao = await ask(demo, "曹临")
+    assert cao.result.period == "2023Q4"
+    assert numbers(cao) == [90, 91, 92, 93, 94, 95, 96]
+    found = {hit.target.number: hit for hit in cao.hits}
+    assert (found[90].light, found[90].carried_from) == ("🟡", "2023Q3")
+    assert (found[93].light, found[93].carried_from) == ("🟢", None)
+    assert numbers(await ask(demo, "预警")) == [46, 90]
+    assert numbers(await ask(demo, "曹临 未填报")) == [90, 91, 92, 94, 95, 96]
+    assert numbers(await ask(demo, "曹临 已完成")) == [93]
+    # An asked-for period is shown as it is: Q4 alone has one report in.
+    assert numbers(await ask(demo, "曹临 2023Q4 未填报")) == [90, 91, 92, 94, 95, 96]
+    assert (await ask(demo, "曹临 2023Q4")).result.light_counts() == {"⚪": 6, "🟢": 1}
+    # The JSON keeps its shape; a carried target says which period its status is from.
+    results = {r["number"]: r for r in answer_json(cao, Translator("en"))["results"]}  # type: ignore[attr-defined]
+    assert (results[90]["status"], results[90]["period"]) == ("at_risk", "2023Q3")
+    assert results[90]["progress"].startswith("推进现代水网建设")
+    assert (results[93]["status"], results[93]["period"]) == ("completed", "2023Q4")
+    assert set(results[90]) == set(results[93])

@@ -123,8 +123,9 @@ async def test_a_liaison_submits_through_every_step_and_the_query_shows_it(
             )
         ]
         answer = shown(await harness.send(LEADER, "曹临滞后"))[0]
+        # One target found: its details at once.
         assert (
-            "#90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 · 市水务局 · 年底 · 🔴 滞后"
+            "#90 持续推进“七网”建设,水利工程施工完成投资30亿元以上\n🔴 滞后：2023Q4 报告滞后"
             in (answer)
         )
         mine = shown(await harness.send(LIAISON, "/mine"))[0]

@@ -100,11 +100,11 @@ async def test_a_liaison_submits_target_90_behind_and_everyone_sees_it(
 
     behind = await ask(api, LEADER, "曹临滞后")
     assert numbers(behind) == [90]
-    assert "#90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 · 市水务局 · 年底 · 🔴 滞后" in (
+    # One target found: its details at once, no button to press.
+    assert "#90 持续推进“七网”建设,水利工程施工完成投资30亿元以上\n🔴 滞后：2023Q4 报告滞后" in (
         behind.text
     )
-    await api.press(LEADER, behind, dict(behind.buttons)["#90"])
-    detail = await api.reply(LEADER.id)
+    detail = behind
     assert f"2023Q4 · 滞后 · 第 1 版：{PROGRESS_1}\n{PROGRESS_2}" in detail.text
     assert f"滞后原因：{REASON}；整改措施：{REMEDY}" in detail.text
     assert "• 2023Q4 第 1 版 · 滞后 · " in detail.text
@@ -222,8 +222,7 @@ async def test_review_required_approve_and_return(
         # Until approved, leaders see the imported Q3 report, marked as having a newer one.
         wait = await ask(api, LEADER, "#90")
         assert "找到 1 个目标（2023Q3）" in wait.text
-        await api.press(LEADER, wait, dict(wait.buttons)["#90"])
-        assert zh("detail.pending_mark").strip() in (await api.reply(LEADER.id)).text
+        assert zh("detail.pending_mark").strip() in wait.text  # one target: its details at once
 
         review = await ask(api, ADMIN, "/review")  # the gathered notice waits out quiet hours
         assert review.text.startswith("🔍 待审核（共 1 份，这是第 1 份）：\n#90")
