@@ -363,17 +363,19 @@ def next_task(tasks: list[Task], done_assignment: int) -> Task | None:
 def reads_as_question(parsed: ParsedQuery) -> str | None:
     """Tell how a message typed in the middle of an update reads.
 
-    `question`: it names only targets, leaders, units or periods (`#96 进展`, `水务局`), which no
-    progress text does; `maybe`: only status words (`已完成` may be a progress text too);
-    None: anything else, taken as the writer's text.
+    `question`: it names only targets, leaders, units, periods or "my" targets (`#96 进展`,
+    `水务局`, `我的`), or is only a courtesy (`谢谢`), which no progress text is; `maybe`: only
+    status words (`已完成` may be a progress text too); None: anything else, taken as the
+    writer's text.
     """
     if parsed.keywords or parsed.unplaced:
         return None
-    if parsed.numbers or parsed.leaders or parsed.units or parsed.ambiguous or parsed.period:
+    named = parsed.numbers or parsed.leaders or parsed.units or parsed.ambiguous or parsed.period
+    if named or parsed.mine:
         return "question"
     if parsed.statuses or parsed.deadline:
         return "maybe"
-    return None
+    return "question" if parsed.courtesy else None
 
 
 def set_status(draft: Draft, status: str) -> Draft:

@@ -29,7 +29,7 @@ from bot.periods import OpenPeriod, normalise_period, parse_day
 from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
-from handlers.reply import buttons
+from handlers.reply import answer_query, buttons
 from storage import targets as plans
 from storage import users
 from storage.targets import Named
@@ -43,7 +43,7 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     """Answer in the chat: a new message, or the pressed button's message edited."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await answer_query(update)
         await query.edit_message_text(text, reply_markup=markup)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)
@@ -125,7 +125,7 @@ async def invite_chosen(update: Update, context: BotContext, account: Account) -
     items = await (plans.list_units(db) if role == "liaison" else plans.list_leaders(db))
     chosen = next((item for item in items if str(item.id) == raw_id), None)
     if role not in ("liaison", "leader") or chosen is None:
-        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     await _send_invite(update, context, account, role, chosen)
 
@@ -259,7 +259,7 @@ async def revoke_chosen(update: Update, context: BotContext, account: Account) -
     assert update.callback_query is not None
     raw_id = (update.callback_query.data or "").removeprefix("revoke:")
     if not raw_id.isdigit():
-        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     await _revoke(update, context, account, int(raw_id))
 
@@ -333,7 +333,7 @@ async def alias_chosen(update: Update, context: BotContext, account: Account) ->
     units = await plans.list_units(context.services.db)
     chosen = next((unit for unit in units if str(unit.id) == raw_id), None)
     if chosen is None or not name:
-        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     await add_alias(context.services.db, name, chosen.name, actor=f"user:{account.telegram_id}")
     await _reply(
@@ -414,7 +414,7 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
     assert update.callback_query is not None
     chosen = normalise_period((update.callback_query.data or "").removeprefix("period:close:"))
     if chosen is None:
-        await update.callback_query.answer(context.text(account.language, "admin.stale_button"))
+        await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     services = context.services
     try:

@@ -14,6 +14,7 @@ from bot.engine import Answer, Asker
 from bot.present import PAGE_SIZE, details, header, summary
 from handlers.access import requires
 from handlers.context import BotContext
+from handlers.reply import answer_query
 from storage import reports
 from storage import search as saved
 from storage import targets as plans
@@ -115,11 +116,11 @@ async def _show(
             markup = _markup(answer, query_id, page)
     callback = update.callback_query
     if callback is not None and edit:
-        await callback.answer()
+        await answer_query(update)
         await callback.edit_message_text(body, reply_markup=markup)
         return
     if callback is not None:
-        await callback.answer()
+        await answer_query(update)
     if update.effective_message is not None:
         await update.effective_message.reply_text(body, reply_markup=markup)
 
@@ -193,7 +194,7 @@ async def _saved_text(
         else None
     )
     if found is None:
-        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        await answer_query(update, context.text(account.language, "query.stale"))
         return None
     return found[1], parts[2:]
 
@@ -225,7 +226,7 @@ async def choice_pressed(update: Update, context: BotContext, account: Account) 
         and int(i) < len(ambiguous[int(k)].choices)
     ):
         assert update.callback_query is not None
-        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        await answer_query(update, context.text(account.language, "query.stale"))
         return
     ambiguity = ambiguous[int(k)]
     chosen = ambiguity.choices[int(i)].name
@@ -242,7 +243,7 @@ async def suggestion_pressed(update: Update, context: BotContext, account: Accou
     index = found[1][0]
     if not index.isdigit() or int(index) >= len(suggestions):
         assert update.callback_query is not None
-        await update.callback_query.answer(context.text(account.language, "query.stale"))
+        await answer_query(update, context.text(account.language, "query.stale"))
         return
     await _show(update, context, account, suggestions[int(index)])
 
@@ -257,9 +258,9 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     target = await plans.target_by_id(db, int(raw)) if raw.isdigit() else None
     units = {u for a in target.assignments for u in a.units} if target else set()
     if target is None or (account.role == "liaison" and account.unit not in units):
-        await callback.answer(context.text(account.language, "detail.not_found"), show_alert=True)
+        await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    await callback.answer()
+    await answer_query(update)
     text = await _details_text(context, account, target)
     if update.effective_message is not None:
         await update.effective_message.reply_text(html.escape(text))

@@ -407,7 +407,7 @@ async def _typed_draft(
 
 async def ask_question(update: Update, context: BotContext, account: Account, text: str) -> None:
     """Answer `text` as a question typed in chat (the query feature's answer)."""
-    await asking._show(update, context, account, text)
+    await asking.answer_text(update, context, account, text)
 
 
 async def _taken(

@@ -12,7 +12,7 @@ from bot.accounts import Account
 from bot.settings import SettingsError
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import buttons, show
+from handlers.reply import answer_query, buttons, show
 from storage import pushes as repo
 from storage.db import transaction
 
@@ -84,7 +84,7 @@ async def digest_pressed(update: Update, context: BotContext, account: Account) 
     assert update.callback_query is not None
     wanted = (update.callback_query.data or "").rsplit(":", 1)[-1]
     if account.role != "leader" or wanted not in ("on", "off"):
-        await update.callback_query.answer(context.text(account.language, "settings.no_digest"))
+        await answer_query(update, context.text(account.language, "settings.no_digest"))
         return
     async with transaction(context.services.db):
         await repo.set_digest_muted(context.services.db, account.telegram_id, wanted == "off")

@@ -14,7 +14,7 @@ from bot.accounts import Account, admin_ids, language_of, redeem_invite
 from handlers.access import current_account, requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu
-from handlers.reply import buttons
+from handlers.reply import answer_query, buttons
 
 
 def describe_binding(context: BotContext, account: Account) -> str:
@@ -116,7 +116,7 @@ async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     """Answer with a new message, or in the pressed button's message."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
+        await answer_query(update)
         await query.edit_message_text(text, reply_markup=markup)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)

@@ -98,6 +98,19 @@ async def test_a_status_word_mid_draft_asks_what_it_is(tmp_path: Path) -> None:
         assert taken.startswith("已记入 #90 的进展")
 
 
+async def test_thanks_or_my_targets_mid_draft_are_answered_not_added(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        thanks = shown(await harness.send(LIAISON, "谢谢"))
+        assert thanks == [zh("query.thanks"), zh("report.held_answered", number=90)]
+        mine = shown(await harness.send(LIAISON, "我的"))
+        assert "#90" in mine[0] and "#96" in mine[0]
+        assert mine[-1] == zh("report.held_answered", number=90)
+        assert progress(harness) == [("1-11月完成投资21.5亿元",)]
+
+
 async def test_editing_from_the_preview_returns_to_the_preview(tmp_path: Path) -> None:
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         await bind(harness)
