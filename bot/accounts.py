@@ -196,11 +196,15 @@ async def match_target(conn: aiosqlite.Connection, role: str, name: str) -> Matc
 
 
 def names_user_exactly(query: str, user: users.User) -> bool:
-    """Tell whether a query names this user exactly: their Telegram id, @username or full name."""
+    """Tell whether a query names this user beyond doubt: their Telegram id or @username.
+
+    A display name is never enough to act at once: people choose it themselves, two may share
+    it, and `王` may be the city leader 王昌华's; a name always asks first.
+    """
     text = query.strip()
     if text.startswith("@"):
         return (user.username or "").lower() == text[1:].lower()
-    return text in (str(user.telegram_id), user.name)
+    return text == str(user.telegram_id)
 
 
 async def target_name(

@@ -86,8 +86,22 @@ def result_line(hit: Hit, t: Translator, language: str | None) -> str:
         content=shorten(hit.target.content, LINE_CONTENT),
         unit=lead,
         deadline=hit.target.deadline,
-        light=light_mark(hit, t, language),
-        status=status_word(t, language, hit.status),
+        light=hit.light,
+        status=_carried_status(hit, t, language),
+    )
+
+
+def _carried_status(hit: Hit, t: Translator, language: str | None) -> str:
+    """Return the status word, with the earlier period it is from: `按计划（2023Q3）`.
+
+    The mark stays at the end so that every line keeps its shape: the light, then `#<number>`.
+    """
+    word = status_word(t, language, hit.status)
+    carried = hit.carried_from
+    return (
+        word
+        if carried is None
+        else t("query.carried_status", language, status=word, period=carried)
     )
 
 

@@ -209,11 +209,16 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
     elif len(found) == 1 and names_user_exactly(query, found[0]):
         await _revoke(update, context, account, found[0].telegram_id)
     elif len(found) == 1:
-        # A loose name: say whose access would go, and ask.
+        # A name (loose or not): say whose access would go, and ask.
         who = _describe_user(context, lang, found[0])
         await _reply(
             update,
-            context.text(lang, "admin.revoke_confirm", name=query, user=who),
+            context.text(
+                lang,
+                "admin.revoke_ask" if found[0].name == query else "admin.revoke_confirm",
+                name=query,
+                user=who,
+            ),
             _buttons(
                 [
                     (

@@ -49,8 +49,10 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         assert shown(await harness.press(ADMIN, "admin:cancel")) == [
             "OK, cancelled; nothing was changed."
         ]
-        # An exact name acts at once.
-        assert shown(await harness.send(ADMIN, "/revoke 王昌华"))[0] == "Access of 王昌华 revoked."
+        # A full display name still asks (anyone may call themselves so); the id acts at once.
+        asked = shown(await harness.send(ADMIN, "/revoke 王昌华"))[0]
+        assert asked.startswith("This will revoke the access of:\n• 王昌华 (4005)")
+        assert shown(await harness.send(ADMIN, "/revoke 4005"))[0] == "Access of 王昌华 revoked."
 
         assert shown(await harness.send(ADMIN, "/period close 2023Q4")) == [
             "Close the 2023Q4 reports? Liaisons will no longer be able to submit or revise "
@@ -81,3 +83,20 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         "You have no access yet. Send your Telegram id 3003 to an admin of the supervision "
         "office, or ask them for an invite link."
     ]
+
+
+async def test_a_leader_called_wang_is_not_revoked_by_revoke_wang(tmp_path: Path) -> None:
+    """The reported case: the leader's Telegram name is just 王; `/revoke 王` must ask."""
+    short = Person(4006, "王", "en")
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        db = harness.app.bot_data.db
+        leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
+        await set_role(db, telegram_id=short.id, role="leader", target_id=leader.id, actor="t")
+        await harness.send(short, "/help")  # seen once: the name is known
+        asked = shown(await harness.send(ADMIN, "/revoke 王"))[0]
+        assert asked.startswith(
+            "This will revoke the access of:\n• 王 (4006) — city leader · 王昌华"
+        )
+        with sqlite3.connect(harness.db_path) as conn:
+            role = conn.execute("SELECT role FROM user WHERE telegram_id = 4006").fetchone()
+        assert role == ("leader",)

@@ -135,24 +135,24 @@ async def test_a_reporting_window_shows_the_latest_known_lights_marked_with_thei
             "🔎 理解为：全部目标",
             "找到 57 个目标（2023Q4），第 1/6 页：",
             "🔴 2 · 🟡 2 · 🟢 53",
-            "🔴 (2023Q3) #47 新建“小荷学堂”100个 · 团市委 · 10月底 · 逾期",
+            "🔴 #47 新建“小荷学堂”100个 · 团市委 · 10月底 · 逾期（2023Q3）",
             "🔴 #53 加快建设东明石化30万吨/年UPC科技试验、烯烃新材料、巨丰氢能循环产… · "
             "市工业和信息化局 · 年底 · 滞后",
-            "🟡 (2023Q3) #46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · "
-            "预警：18/50个（36%），但全年时间已过 75%",
+            "🟡 #46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · "
+            "预警（2023Q3）：18/50个（36%），但全年时间已过 75%",
         ]
-        assert lines[6].startswith("🟡 (2023Q3) #90 持续推进“七网”建设")
-        assert lines[7].startswith("🟢 (2023Q3) #40 ")
-        assert lines[-1] == "带 (期次) 的是该期的状态：2023Q4 的进展还没有报来。"
+        assert lines[6].startswith("🟡 #90 持续推进“七网”建设")
+        assert lines[7].startswith("🟢 #40 ")
+        assert lines[-1] == "括号中的期次表示该状态来自那一期：2023Q4 的进展还没有报来。"
 
         # The at-risk filter uses the latest known status; "not submitted" still finds them.
         risky = shown(await harness.send(LEADER, "预警"))[0]
         assert risky.splitlines()[2:5] == [
             "🟡 2",
-            "🟡 (2023Q3) #46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · "
-            "预警：18/50个（36%），但全年时间已过 75%",
-            "🟡 (2023Q3) #90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 · 市水务局 · "
-            "年底 · 预警：16.32亿元/30亿元（54%），但全年时间已过 75%",
+            "🟡 #46 新建住宅小区绿色综合能源服务站50个 · 市发展改革委 · 年底 · "
+            "预警（2023Q3）：18/50个（36%），但全年时间已过 75%",
+            "🟡 #90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 · 市水务局 · "
+            "年底 · 预警（2023Q3）：16.32亿元/30亿元（54%），但全年时间已过 75%",
         ]
         missing = shown(await harness.send(LEADER, "水务局 未填报"))[0]
         assert "找到 2 个目标（2023Q4）：\n🟡 1 · 🟢 1\n" in missing
@@ -160,13 +160,14 @@ async def test_a_reporting_window_shows_the_latest_known_lights_marked_with_thei
 
         en_lines = shown(await harness.send(LEADER_EN, "曹临"))[0].splitlines()
         assert en_lines[1:3] == ["7 targets found (2023Q4):", "🟡 1 · 🟢 6"]
-        assert en_lines[3].startswith("🟡 (2023Q3) #90 ")
+        assert en_lines[3].startswith("🟡 #90 ")
+        assert " · at risk (2023Q3): " in en_lines[3]
         assert (
             "🟢 #93 全面实施深度节水控水行动,创建国家节水型城市 · 市水务局 · 年底 · on track"
             in (en_lines)
         )
         assert en_lines[-1] == (
-            "A period in brackets marks the status of that period: "
+            "A period in brackets marks a status from that period: "
             "the 2023Q4 update has not come in yet."
         )
 

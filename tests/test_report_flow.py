@@ -106,7 +106,8 @@ async def test_thanks_or_my_targets_mid_draft_are_answered_not_added(tmp_path: P
         thanks = shown(await harness.send(LIAISON, "谢谢"))
         assert thanks == [zh("query.thanks"), zh("report.held_answered", number=90)]
         mine = shown(await harness.send(LIAISON, "我的"))
-        assert "#90" in mine[0] and "#96" in mine[0]
+        assert "#90" in mine[0]
+        assert "#96" in mine[0]
         assert mine[-1] == zh("report.held_answered", number=90)
         assert progress(harness) == [("1-11月完成投资21.5亿元",)]
 
