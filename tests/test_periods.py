@@ -89,7 +89,7 @@ async def test_period_shows_the_announced_deadline_after_it_passed(tmp_path: Pat
         clock.set(lambda: at("2024-01-08"))
         assert shown(await harness.send(ADMIN, "/period")) == [
             "开放填报：2023Q4 · 截止：2024-01-05，已过，不再接受填报"
-            "（已按季度公布（季度结束后的默认截止日），管理员修改前一直有效）\n"
+            "（按季度默认截止日公布，管理员修改前一直有效）\n"
             "延期：/period deadline 年-月-日；结束本期：/period close 2023Q4。"
         ]
         await harness.send(ADMIN, "/lang en")

@@ -30,7 +30,7 @@ async def test_an_announced_deadline_holds_after_it_passed(
         await api.user_sends(ADMIN, "/period")
         assert (await api.reply(ADMIN.id)).text == (
             "开放填报：2023Q4 · 截止：2024-01-05"
-            "（已按季度公布（季度结束后的默认截止日），管理员修改前一直有效）"
+            "（按季度默认截止日公布，管理员修改前一直有效）"
         )
     finally:
         assert await bot.stop() == 0
@@ -51,7 +51,7 @@ async def test_an_announced_deadline_holds_after_it_passed(
         await api.user_sends(ADMIN, "/period")
         assert (await api.reply(ADMIN.id)).text == (
             "开放填报：2023Q4 · 截止：2024-01-05，已过，不再接受填报"
-            "（已按季度公布（季度结束后的默认截止日），管理员修改前一直有效）\n"
+            "（按季度默认截止日公布，管理员修改前一直有效）\n"
             "延期：/period deadline 年-月-日；结束本期：/period close 2023Q4。"
         )
         await api.user_sends(LIAISON, "/report")
