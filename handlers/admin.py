@@ -29,7 +29,7 @@ from bot.periods import OpenPeriod, normalise_period, parse_day
 from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
-from handlers.reply import answer_query, buttons
+from handlers.reply import answer_query, buttons, show_html
 from storage import targets as plans
 from storage import users
 from storage.targets import Named
@@ -37,16 +37,6 @@ from storage.targets import Named
 MAX_MESSAGE = 4096
 MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
 log = logging.getLogger(__name__)
-
-
-async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat: a new message, or the pressed button's message edited."""
-    query = update.callback_query
-    if query is not None:
-        await answer_query(update)
-        await query.edit_message_text(text, reply_markup=markup)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 def _buttons(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -64,7 +54,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
     role = ROLE_WORDS.get(args[0].lower()) if args else None
     name = " ".join(args[1:]).strip()
     if role is None or (role != "admin" and not name):
-        await _reply(update, context.text(account.language, "admin.invite_usage"))
+        await show_html(update, context.text(account.language, "admin.invite_usage"))
         return
     if role == "admin":
         await _send_invite(update, context, account, role, None)
@@ -72,13 +62,13 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
     match = await match_target(context.services.db, role, name)
     found = match.found
     if not found:
-        await _reply(update, context.text(account.language, f"admin.no_{role}", name=name))
+        await show_html(update, context.text(account.language, f"admin.no_{role}", name=name))
     elif match.exact:
         await _send_invite(update, context, account, role, found[0])
     elif len(found) == 1:
         # A loose name (an abbreviation, a part, a typo): say what it would be, and ask.
         what = _binding_words(context, account.language, role, found[0].name)
-        await _reply(
+        await show_html(
             update,
             context.text(account.language, "admin.invite_confirm", name=name, binding=what),
             _buttons(
@@ -92,7 +82,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
             ),
         )
     else:
-        await _reply(
+        await show_html(
             update,
             context.text(account.language, "admin.choose", name=name),
             _buttons(
@@ -113,7 +103,7 @@ def _binding_words(context: BotContext, language: str, role: str, name: str | No
 @requires("admin", private=True)
 async def cancelled(update: Update, context: BotContext, account: Account) -> None:
     """Drop what the admin was asked to confirm: nothing was done."""
-    await _reply(update, context.text(account.language, "admin.cancelled"))
+    await show_html(update, context.text(account.language, "admin.cancelled"))
 
 
 @requires("admin", private=True)
@@ -148,7 +138,7 @@ async def _send_invite(
         f"admin.invite_whom_{role}",
         binding=target.name if target else "",
     )
-    await _reply(
+    await show_html(
         update,
         context.text(
             account.language,
@@ -188,10 +178,10 @@ async def list_users(update: Update, context: BotContext, account: Account) -> N
     message = ""
     for line in lines:
         if len(message) + len(line) + 1 > MAX_MESSAGE:
-            await _reply(update, message)
+            await show_html(update, message)
             message = ""
         message = f"{message}\n{line}" if message else line
-    await _reply(update, message)
+    await show_html(update, message)
 
 
 @requires("admin", private=True)
@@ -199,19 +189,19 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
     """Take a user's role away: `/revoke <telegram id | @username | name>`."""
     query = " ".join(context.args or []).strip()
     if not query:
-        await _reply(update, context.text(account.language, "admin.revoke_usage"))
+        await show_html(update, context.text(account.language, "admin.revoke_usage"))
         return
     found = await find_users(context.services.db, query)
     lang = account.language
     cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
     if not found:
-        await _reply(update, context.text(lang, "admin.no_user", name=query))
+        await show_html(update, context.text(lang, "admin.no_user", name=query))
     elif len(found) == 1 and names_user_exactly(query, found[0]):
         await _revoke(update, context, account, found[0].telegram_id)
     elif len(found) == 1:
         # A name (loose or not): say whose access would go, and ask.
         who = _describe_user(context, lang, found[0])
-        await _reply(
+        await show_html(
             update,
             context.text(
                 lang,
@@ -234,7 +224,7 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
             ),
         )
     else:
-        await _reply(
+        await show_html(
             update,
             context.text(lang, "admin.revoke_choose", name=query),
             _buttons(
@@ -276,7 +266,7 @@ async def _revoke(update: Update, context: BotContext, account: Account, telegra
         services.db, services.settings, telegram_id, actor=f"user:{account.telegram_id}"
     )
     name = (user.name if user else "") or str(telegram_id)
-    await _reply(update, context.text(account.language, f"admin.revoke_{outcome}", name=name))
+    await show_html(update, context.text(account.language, f"admin.revoke_{outcome}", name=name))
     if outcome == "revoked":
         await refresh_menu(
             context.bot, await load_account(services.db, services.settings, telegram_id, None)
@@ -292,7 +282,7 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     """`/alias 人社局 市人力资源社会保障局`: teach the bot another name of a unit."""
     args = context.args or []
     if len(args) < 2:
-        await _reply(update, context.text(account.language, "admin.alias_usage"))
+        await show_html(update, context.text(account.language, "admin.alias_usage"))
         return
     name, unit = args[0], " ".join(args[1:])
     lang = account.language
@@ -301,7 +291,7 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     if len(match.found) == 1 and not match.exact and len(data.encode()) <= MAX_BUTTON_DATA:
         # A loose unit name: a wrong alias would mislead every later question. Ask.
         chosen = match.found[0].name
-        await _reply(
+        await show_html(
             update,
             context.text(lang, "admin.alias_confirm", alias=name, unit=unit, found=chosen),
             _buttons(
@@ -327,7 +317,7 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
         )
     else:
         key, values = "admin.no_liaison", {"name": unit}
-    await _reply(update, context.text(account.language, key, **values))
+    await show_html(update, context.text(account.language, key, **values))
 
 
 @requires("admin")
@@ -341,7 +331,7 @@ async def alias_chosen(update: Update, context: BotContext, account: Account) ->
         await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     await add_alias(context.services.db, name, chosen.name, actor=f"user:{account.telegram_id}")
-    await _reply(
+    await show_html(
         update, context.text(account.language, "admin.alias_added", alias=name, unit=chosen.name)
     )
 
@@ -361,9 +351,9 @@ async def period(update: Update, context: BotContext, account: Account) -> None:
         elif verb != "show":
             raise reporting.UpdateRefused("period.usage")
     except reporting.UpdateRefused as refusal:
-        await _reply(update, context.text(lang, refusal.key, **refusal.values))
+        await show_html(update, context.text(lang, refusal.key, **refusal.values))
         return
-    await _reply(update, await _period_now(context, lang))
+    await show_html(update, await _period_now(context, lang))
 
 
 async def _period_now(context: BotContext, lang: str) -> str:
@@ -398,7 +388,7 @@ async def _ask_to_close(
         if told
         else context.text(lang, "period.tell_nobody")
     )
-    await _reply(
+    await show_html(
         update,
         context.text(lang, "period.close_confirm", period=chosen, whom=whom),
         _buttons(
@@ -427,13 +417,13 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
             services.db, chosen, "closed", None, actor=f"user:{account.telegram_id}"
         )
     except reporting.UpdateRefused as refusal:
-        await _reply(update, context.text(account.language, refusal.key, **refusal.values))
+        await show_html(update, context.text(account.language, refusal.key, **refusal.values))
         return
     told = await liaisons_to_tell(services.db)
     lang = account.language
     # The admin's answer first: telling many liaisons takes a while at Telegram's rate.
     text = context.text(lang, "period.closed", period=chosen, count=len(told))
-    await _reply(update, f"{text}\n{await _period_now(context, lang)}")
+    await show_html(update, f"{text}\n{await _period_now(context, lang)}")
     for user in told:
         language = user.language or services.settings.default_language
         # Someone who blocked the bot is not told; the period is closed either way.

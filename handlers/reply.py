@@ -91,7 +91,18 @@ async def show(
     edit: bool = True,
 ) -> None:
     """Show plain text (escaped here): the pressed button's message edited, else new messages."""
-    pieces = split(html.escape(text))
+    await show_html(update, html.escape(text), markup, edit=edit)
+
+
+async def show_html(
+    update: Update,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    edit: bool = True,
+) -> None:
+    """Show HTML text (escaped by the caller) as `show` does."""
+    pieces = split(text)
     query = update.callback_query
     if query is not None:
         await answer_query(update)

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import replace
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, Update
+from telegram import Chat, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -14,7 +14,7 @@ from bot.accounts import Account, admin_ids, language_of, redeem_invite
 from handlers.access import current_account, requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu
-from handlers.reply import answer_query, buttons
+from handlers.reply import buttons, show_html
 
 
 def describe_binding(context: BotContext, account: Account) -> str:
@@ -75,7 +75,7 @@ async def _redeem(update: Update, context: BotContext, code: str, *, replace: bo
     if result.account is None:
         account = await current_account(update, context)
         language = account.language if account else None
-        await _show(update, context.text(language, f"start.invite_{result.status}"))
+        await show_html(update, context.text(language, f"start.invite_{result.status}"))
         return
     await _greet(update, context, result.account, "start.bound")
     if result.fresh:
@@ -109,17 +109,7 @@ async def _ask_to_replace(
             [(context.text(lang, "start.button.keep"), "join:keep")],
         ]
     )
-    await _show(update, text, markup)
-
-
-async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer with a new message, or in the pressed button's message."""
-    query = update.callback_query
-    if query is not None:
-        await answer_query(update)
-        await query.edit_message_text(text, reply_markup=markup)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, reply_markup=markup)
+    await show_html(update, text, markup)
 
 
 async def join_pressed(update: Update, context: BotContext) -> None:
@@ -133,7 +123,7 @@ async def join_pressed(update: Update, context: BotContext) -> None:
     account = await current_account(update, context)
     if account is None:
         return
-    await _show(
+    await show_html(
         update,
         context.text(
             account.language, "start.replace_kept", binding=describe_binding(context, account)
@@ -179,7 +169,7 @@ async def _greet(update: Update, context: BotContext, account: Account, key: str
         name=update.effective_user.first_name,
         binding=describe_binding(context, account),
     )
-    await _show(update, f"{greeting}\n\n{help_text(context, account)}")
+    await show_html(update, f"{greeting}\n\n{help_text(context, account)}")
 
 
 @requires(None)
