@@ -364,17 +364,17 @@ def reads_as_question(parsed: ParsedQuery) -> str | None:
     """Tell how a message typed in the middle of an update reads.
 
     `question`: it names only targets, leaders, units, periods or "my" targets (`#96 进展`,
-    `水务局`, `我的`), or is only a courtesy (`谢谢`), which no progress text is; `maybe`: only
-    status words (`已完成` may be a progress text too); None: anything else, taken as the
-    writer's text.
+    `水务局`, `我的`), or is only a courtesy (`谢谢`), which no progress text is; `maybe`: it has
+    status or deadline words (`已完成`, `96号已完成`), which a short progress text may have too;
+    None: anything else, taken as the writer's text.
     """
     if parsed.keywords or parsed.unplaced:
         return None
+    if parsed.statuses or parsed.deadline:
+        return "maybe"
     named = parsed.numbers or parsed.leaders or parsed.units or parsed.ambiguous or parsed.period
     if named or parsed.mine:
         return "question"
-    if parsed.statuses or parsed.deadline:
-        return "maybe"
     return "question" if parsed.courtesy else None
 
 

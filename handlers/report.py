@@ -375,7 +375,8 @@ async def _typed_draft(
         return found
     text, message_id = _typed(update)
     services = context.services
-    if reporting.idle(found, services.now(), REPORT_IDLE):
+    if found.paused or reporting.idle(found, services.now(), REPORT_IDLE):
+        # Paused (perhaps by the idle check while the flow's step was kept): text is a question.
         await _pause(context, account.telegram_id)
         await ask_question(update, context, account, text)
         return END
@@ -392,13 +393,25 @@ async def _typed_draft(
     if reading == "question":
         await ask_question(update, context, account, text)
         note = _t(context, account, "report.held_answered", number=number)
-        markup = buttons([[(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{key}")]])
+        markup = buttons(
+            [[(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{message_id}:{key}")]]
+        )
     else:
         note = _t(context, account, "report.held_ask", number=number, text=text)
         markup = buttons(
             [
-                [(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{key}")],
-                [(_t(context, account, "report.button.hold_ask"), f"rp:hold:ask:{key}")],
+                [
+                    (
+                        _t(context, account, "report.button.hold_add"),
+                        f"rp:hold:add:{message_id}:{key}",
+                    )
+                ],
+                [
+                    (
+                        _t(context, account, "report.button.hold_ask"),
+                        f"rp:hold:ask:{message_id}:{key}",
+                    )
+                ],
             ]
         )
     await show(update, note, markup, edit=False)
@@ -546,10 +559,27 @@ async def back_pressed(update: Update, context: BotContext, account: Account) ->
     return await _advance(update, context, account, None, reporting.back_to_preview)
 
 
+async def _held(update: Update, context: BotContext, account: Account) -> Draft | object:
+    """Return the draft if the pressed button is about the message it holds now, else refuse.
+
+    The button names the message (`rp:hold:add:<message id>:<draft key>`): a note left from an
+    earlier held message never places a later one.
+    """
+    found = await _current(update, context, account, None)
+    if not isinstance(found, Draft):
+        return found
+    assert update.callback_query is not None
+    message = (update.callback_query.data or "").split(":")[3]
+    if found.held_text is None or message != str(found.held_message_id):
+        await _stale(update, context, account)
+        return None
+    return found
+
+
 @requires("liaison", private=True)
 async def hold_add_pressed(update: Update, context: BotContext, account: Account) -> object:
     """Put a message that read as a question into the draft after all (the writer's choice)."""
-    found = await _current(update, context, account, None)
+    found = await _held(update, context, account)
     if not isinstance(found, Draft):
         return found
     try:
@@ -567,12 +597,10 @@ async def hold_add_pressed(update: Update, context: BotContext, account: Account
 @requires("liaison", private=True)
 async def hold_ask_pressed(update: Update, context: BotContext, account: Account) -> object:
     """Answer a held message as a question; the draft stays as it was."""
-    found = await _current(update, context, account, None)
+    found = await _held(update, context, account)
     if not isinstance(found, Draft):
         return found
-    if found.held_text is None:
-        await _stale(update, context, account)
-        return None
+    assert found.held_text is not None
     await reporting.store(context.services.db, found.but(held_text=None, held_message_id=0))
     await ask_question(update, context, account, found.held_text)
     return found.step
@@ -652,6 +680,13 @@ async def wrong_kind(update: Update, context: BotContext, account: Account) -> o
         return END
     text_step = draft.step in (PROGRESS, REASON, REMEDY)
     hint = _t(context, account, "report.hint_text" if text_step else "report.hint_buttons")
+    typed = update.effective_message.text if update.effective_message else None
+    if typed and not text_step and await _reading(context, account, typed) == "question":
+        # A question typed where a button is expected (a status word there is a choice made
+        # by typing: it gets the hint): answer it, then show the step again.
+        await ask_question(update, context, account, typed)
+        task = await _task(context, account, draft)
+        hint = _t(context, account, "report.answered_step", number=task.number if task else 0)
     return await _show_step(update, context, account, draft, before=hint, edit=False)
 
 
@@ -773,8 +808,8 @@ def _conversation() -> ConversationHandler[BotContext]:
 
 # A held message's buttons act on the draft in the database, inside the flow or outside it.
 HOLD_BUTTONS = [
-    CallbackQueryHandler(hold_add_pressed, pattern=r"^rp:hold:add:[\w-]+$"),
-    CallbackQueryHandler(hold_ask_pressed, pattern=r"^rp:hold:ask:[\w-]+$"),
+    CallbackQueryHandler(hold_add_pressed, pattern=r"^rp:hold:add:\d+:[\w-]+$"),
+    CallbackQueryHandler(hold_ask_pressed, pattern=r"^rp:hold:ask:\d+:[\w-]+$"),
 ]
 
 

@@ -98,6 +98,39 @@ async def test_a_status_word_mid_draft_asks_what_it_is(tmp_path: Path) -> None:
         assert taken.startswith("已记入 #90 的进展")
 
 
+async def test_a_held_message_is_placed_only_by_its_own_button(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        first = await harness.send(LIAISON, "96号已完成")  # a status with a name: asked
+        assert shown(first) == [zh("report.held_ask", number=90, text="96号已完成")]
+        second = await harness.send(LIAISON, "曹临")
+        assert shown(second)[-1] == zh("report.held_answered", number=90)
+        # The first note's button is about a message no longer held: it places nothing.
+        pressed = shown(await harness.press(LIAISON, buttons(first)["➕ 加进草稿"]))
+        assert pressed == [zh("report.stale_button")]
+        assert progress(harness) == [("1-11月完成投资21.5亿元",)]
+        await harness.press(LIAISON, buttons(second)["➕ 加进草稿"])
+        assert progress(harness) == [("1-11月完成投资21.5亿元\n曹临",)]
+
+
+async def test_a_question_typed_where_a_button_is_expected_is_answered(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
+        answered = await harness.send(LIAISON, "#96 进展")
+        texts = shown(answered)
+        assert texts[0].startswith("🔎 理解为：编号 #96")
+        assert texts[-1] == zh("report.answered_step", number=90) + "\n\n" + zh("report.ask_status")
+        assert list(buttons(answered))[:3] == ["按计划", "滞后", "已完成"]
+        assert rows(harness.db_path, "SELECT step, progress FROM draft") == [
+            ("status", "1-11月完成投资21.5亿元")
+        ]
+
+
 async def test_thanks_or_my_targets_mid_draft_are_answered_not_added(tmp_path: Path) -> None:
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         await bind(harness)
@@ -223,6 +256,11 @@ async def test_the_idle_check_pauses_flows_a_restart_forgot(tmp_path: Path) -> N
         await job.run(harness.app)  # once only
         assert shown(harness.request.calls[before:]) == [zh("report.paused", number=90)]
         assert rows(harness.db_path, "SELECT paused FROM draft") == [(1,)]
+        # Told it is paused, the liaison's next words are a question, not progress.
+        clock.set(lambda: START + timedelta(hours=2, minutes=30))
+        asked = shown(await harness.send(LIAISON, "受汛期影响两处工程停工"))
+        assert asked[0].startswith("🔎 ")
+        assert progress(harness) == [("1-11月完成投资21.5亿元",)]
 
 
 async def test_wording_a_liaison_meets(tmp_path: Path) -> None:

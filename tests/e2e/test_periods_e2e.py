@@ -29,8 +29,7 @@ async def test_an_announced_deadline_holds_after_it_passed(
         )
         await api.user_sends(ADMIN, "/period")
         assert (await api.reply(ADMIN.id)).text == (
-            "开放填报：2023Q4 · 截止：2024-01-05"
-            "（按季度默认截止日公布，管理员修改前一直有效）"
+            "开放填报：2023Q4 · 截止：2024-01-05（按季度默认截止日公布，管理员修改前一直有效）"
         )
     finally:
         assert await bot.stop() == 0
