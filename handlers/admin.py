@@ -288,7 +288,13 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     lang = account.language
     match = await match_target(context.services.db, "liaison", unit)
     data = f"alias:{match.found[0].id}:{name}" if match.found else ""
-    if len(match.found) == 1 and not match.exact and len(data.encode()) <= MAX_BUTTON_DATA:
+    if len(match.found) == 1 and not match.exact and len(data.encode()) > MAX_BUTTON_DATA:
+        # Too long to confirm with a button: never add it unasked; ask for the full name.
+        chosen = match.found[0].name
+        text = context.text(lang, "admin.alias_full_name", alias=name, unit=unit, found=chosen)
+        await show_html(update, text)
+        return
+    if len(match.found) == 1 and not match.exact:
         # A loose unit name: a wrong alias would mislead every later question. Ask.
         chosen = match.found[0].name
         await show_html(

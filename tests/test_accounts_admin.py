@@ -76,6 +76,14 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         assert shown(await harness.press(ADMIN, f"alias:{unit.id}:财政局")) == [
             "OK: “财政局” now means 财金集团."
         ]
+        # An alias too long for a button is never added unasked: the full name is asked for.
+        long_alias = "菏泽市财政局国有资产管理办公室综合业务科室"
+        assert shown(await harness.send(ADMIN, f"/alias {long_alias} 财政")) == [
+            f"No unit is named exactly “财政”; the closest is 财金集团. "
+            f"Please give the full name: /alias {long_alias} 财金集团"
+        ]
+        with sqlite3.connect(harness.db_path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM unit_alias").fetchone() == (1,)
 
         whoami = shown(await harness.send(STRANGER, "/whoami"))
     assert whoami == [
