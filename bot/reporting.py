@@ -617,6 +617,15 @@ async def decide_review(
     return Decision(report, number, content, decision, comment)
 
 
+async def period_state(conn: aiosqlite.Connection, period: str) -> str | None:
+    """Return what an admin (or an announcement) decided for a period of the plan, if anything."""
+    plan = await plans.current_plan(conn)
+    if plan is None:
+        return None
+    decided = (await repo.decisions(conn, plan.id)).get(period)
+    return decided[0] if decided else None
+
+
 async def set_period(
     conn: aiosqlite.Connection,
     period: str,

@@ -418,6 +418,12 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
         await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     services = context.services
+    if await reporting.period_state(services.db, chosen) == "closed":
+        # A second tap (or a second admin): closed already, and the liaisons were told once.
+        await show_html(
+            update, context.text(account.language, "period.already_closed", period=chosen)
+        )
+        return
     try:
         await reporting.set_period(
             services.db, chosen, "closed", None, actor=f"user:{account.telegram_id}"

@@ -62,8 +62,13 @@ async def test_invites_revocations_and_closing_in_english(tmp_path: Path) -> Non
         texts = shown(calls)
         assert texts[0].startswith("The 2023Q4 reports are closed; telling 1 liaison now.\n")
         assert texts[1] == en("period.closed_notice", period="2023Q4")
+        # A double tap closes nothing more and tells nobody again.
+        again = shown(await harness.press(ADMIN, "period:close:2023Q4"))
+        assert again == ["The 2023Q4 reports are closed already; the liaisons were told."]
         with sqlite3.connect(harness.db_path) as conn:
             assert conn.execute("SELECT state FROM period").fetchall() == [("closed",)]
+            closes = "SELECT COUNT(*) FROM audit_log WHERE action = 'period_closed'"
+            assert conn.execute(closes).fetchone() == (1,)
 
         # A loose unit name in /alias: a wrong alias would mislead every later question.
         assert shown(await harness.send(ADMIN, "/alias 财政局 财政")) == [
