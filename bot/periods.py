@@ -109,10 +109,14 @@ def choose_open_period(
     if opened:
         period = opened[-1]
         return OpenPeriod(period, decisions[period][1], "admin")
+    closed = max((p for p, (state, _) in decisions.items() if state == "closed"), default="")
     announced = {
         p: deadline
         for p, (state, deadline) in decisions.items()
-        if state == "announced" and deadline is not None and p.startswith(str(plan_year))
+        if state == "announced"
+        and deadline is not None
+        and p.startswith(str(plan_year))
+        and p > closed  # an admin closed a later period: the earlier one is over too
     }
 
     def deadline_of(period: str) -> date:
@@ -139,6 +143,6 @@ def choose_open_period(
             candidate = OpenPeriod(told, announced[told], "announced")
         else:
             candidate = OpenPeriod(period, None, "plan")
-    if decisions.get(candidate.period, ("open", None))[0] == "closed":
-        return None
+    if candidate.period <= closed:
+        return None  # closed by an admin, or earlier than a period an admin closed
     return candidate

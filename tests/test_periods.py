@@ -137,3 +137,14 @@ async def test_a_deadline_told_by_reminders_before_the_upgrade_is_kept(tmp_path:
         assert shown(await harness.send(ADMIN, "/period"))[0].startswith(
             "开放填报：2023Q4 · 截止：2024-01-05，已过，不再接受填报"
         )
+
+
+def test_an_announced_period_does_not_come_back_after_a_later_one_closed() -> None:
+    # Q3 was announced and got no reports; an admin then closed Q4: Q3 is over too.
+    chosen = choose_open_period(
+        plan_year=2023,
+        today=date(2024, 1, 8),
+        latest_reported=None,
+        decisions={"2023Q3": ("announced", date(2023, 10, 5)), "2023Q4": ("closed", None)},
+    )
+    assert chosen is None  # nothing open until an admin opens a period
