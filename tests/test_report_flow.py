@@ -9,8 +9,10 @@ from pathlib import Path
 from telegram.ext import Job
 
 from bot import clock
+from bot.accounts import set_role
 from bot.i18n import Translator
 from handlers.report import pause_idle
+from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
 from tests.test_report_chat import (
     ADMIN,
@@ -297,9 +299,6 @@ async def test_the_flow_in_english(tmp_path: Path) -> None:
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         await bind(harness)
         db = harness.app.bot_data.db
-        from bot.accounts import set_role
-        from storage import targets as plans
-
         water = next(u.id for u in await plans.list_units(db) if u.name == "市水务局")
         await set_role(db, telegram_id=WATER_EN.id, role="liaison", target_id=water, actor="t")
         await pick(harness, WATER_EN, 93)
@@ -307,3 +306,13 @@ async def test_the_flow_in_english(tmp_path: Path) -> None:
         assert taken.startswith("Added to #93: 28 characters so far")
         asked = shown(await harness.send(WATER_EN, "#96"))
         assert asked[-1] == Translator("zh")("report.held_answered", "en", number=93)
+
+
+async def test_a_unit_with_one_target_reads_right_in_english(tmp_path: Path) -> None:
+    youth = Person(6006, "Youth", "en")
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        db = harness.app.bot_data.db
+        unit = next(u.id for u in await plans.list_units(db) if u.name == "团市委")
+        await set_role(db, telegram_id=youth.id, role="liaison", target_id=unit, actor="t")
+        listing = shown(await harness.send(youth, "/report"))[0]
+        assert "Your unit has 1 target, 0 submitted. Choose it to report on:" in listing
