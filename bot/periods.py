@@ -146,3 +146,29 @@ def choose_open_period(
     if candidate.period <= closed:
         return None  # closed by an admin, or earlier than a period an admin closed
     return candidate
+
+
+OVERDUE_FOR_DAYS = 14  # how long after its deadline a quarter that ended still gets overdue notices
+
+
+def just_ended(
+    open_period: OpenPeriod | None,
+    *,
+    today: date,
+    decisions: dict[str, tuple[str, date | None]],
+) -> OpenPeriod | None:
+    """Return the quarter before the open one when its announced deadline has just passed.
+
+    Within the plan's year the next quarter opens the day after a deadline, yet the quarter
+    that ended still owes its overdue notice and 催办 summaries (up to OVERDUE_FOR_DAYS after
+    its deadline). Only an announced deadline counts: nobody was told a date never announced.
+    """
+    if open_period is None or open_period.how not in ("calendar", "announced"):
+        return None
+    previous = previous_period(open_period.period)
+    state, deadline = decisions.get(previous, ("", None))
+    if state != "announced" or deadline is None:
+        return None
+    if not deadline < today <= deadline + timedelta(days=OVERDUE_FOR_DAYS):
+        return None
+    return OpenPeriod(previous, deadline, "announced")

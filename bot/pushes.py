@@ -134,22 +134,29 @@ async def world(
         for a in (index.assignments if index else [])
         if a.reports and a.reports[max(a.reports)][0] == "completed"
     }
-    duties = tuple(
-        Duty(
-            assignment_id=row.assignment_id,
-            target_id=row.target_id,
-            number=row.number,
-            content=row.content,
-            unit_id=row.unit_id,
-            unit=row.unit,
-            leader_id=row.leader_id,
-            leader=row.leader,
-            state=states.get(row.assignment_id, "missing"),
-            due_date=date.fromisoformat(row.due_date) if row.due_date else None,
-            completed=row.assignment_id in completed,
+    rows = await repo.lead_duties(conn, current.plan.id)
+
+    def duties_with(states: dict[int, str]) -> tuple[Duty, ...]:
+        return tuple(
+            Duty(
+                assignment_id=row.assignment_id,
+                target_id=row.target_id,
+                number=row.number,
+                content=row.content,
+                unit_id=row.unit_id,
+                unit=row.unit,
+                leader_id=row.leader_id,
+                leader=row.leader,
+                state=states.get(row.assignment_id, "missing"),
+                due_date=date.fromisoformat(row.due_date) if row.due_date else None,
+                completed=row.assignment_id in completed,
+            )
+            for row in rows
         )
-        for row in await repo.lead_duties(conn, current.plan.id)
-    )
+
+    duties = duties_with(states)
+    ended = current.ended
+    ended_duties = duties_with(await repo.lead_states(conn, ended.period)) if ended else ()
     muted = await repo.digest_muted(conn)
     people = tuple(
         Person(
@@ -188,7 +195,7 @@ async def world(
                 payload = await repo.last_payload(conn, person.telegram_id, "digest")
                 if payload:
                     last[person.telegram_id] = dict(payload.get("lights", {}))
-    return World(now, period, duties, people, lights, last)
+    return World(now, period, duties, people, lights, last, ended, ended_duties)
 
 
 async def waiting_reviews(

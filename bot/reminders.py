@@ -101,6 +101,8 @@ class World:
     people: tuple[Person, ...] = ()
     lights: dict[int, list[Light]] = field(default_factory=dict)  # leader id → their targets
     last_digest: dict[int, dict[str, str]] = field(default_factory=dict)  # person → number: light
+    ended: OpenPeriod | None = None  # the quarter before, its announced deadline just passed
+    ended_duties: tuple[Duty, ...] = ()  # the lead units' duties for `ended`
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ def plan(world: World, schedule: Schedule) -> list[Due]:
     if not may_push(world.now, schedule):
         return []
     return [
-        *_report_pushes(world, schedule),
+        *_report_pushes(world, world.period, world.duties, schedule),
+        *_report_pushes(world, world.ended, world.ended_duties, schedule, remind=False),
         *_due_date_pushes(world, schedule),
         *_digests(world, schedule),
     ]
@@ -162,18 +165,28 @@ def _liaisons(world: World) -> dict[int, list[Person]]:
     return found
 
 
-def _report_pushes(world: World, schedule: Schedule) -> list[Due]:
-    period = world.period
+def _report_pushes(
+    world: World,
+    period: OpenPeriod | None,
+    duties_of_period: tuple[Duty, ...],
+    schedule: Schedule,
+    *,
+    remind: bool = True,
+) -> list[Due]:
+    """Reminders before a period's deadline, then its overdue notice and 催办 summaries.
+
+    `remind=False` for a quarter that already ended (only what follows its deadline is due).
+    """
     if period is None or period.deadline is None:
         return []
     today, deadline = world.now.date(), period.deadline
-    open_duties = [d for d in world.duties if d.state in OPEN_STATES]
+    open_duties = [d for d in duties_of_period if d.state in OPEN_STATES]
     by_unit: defaultdict[int, list[Duty]] = defaultdict(list)
     for duty in open_duties:
         by_unit[duty.unit_id].append(duty)
     liaisons = _liaisons(world)
     pushes: list[Due] = []
-    day = reminder_day(deadline, schedule.report_days, today)
+    day = reminder_day(deadline, schedule.report_days, today) if remind else None
     if day is not None:
         for unit_id, duties in by_unit.items():
             for person in liaisons.get(unit_id, []):

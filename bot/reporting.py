@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import aiosqlite
 
 from bot import clock
-from bot.periods import OpenPeriod, choose_open_period, parse_period
+from bot.periods import OpenPeriod, choose_open_period, just_ended, parse_period
 from bot.query import ParsedQuery
 from storage import audit
 from storage import reports as repo
@@ -45,6 +45,7 @@ class Window:
 
     plan: Plan
     open: OpenPeriod | None
+    ended: OpenPeriod | None = None  # the quarter before, its announced deadline just passed
 
     def accepting(self, today: date) -> OpenPeriod:
         """Return the open period if it still takes reports today, or say why not."""
@@ -113,14 +114,15 @@ async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window |
     plan = await plans.current_plan(conn)
     if plan is None:
         return None
+    decisions = await repo.decisions(conn, plan.id)
     chosen = choose_open_period(
         plan_year=plan.year,
         today=today,
         latest_reported=await repo.latest_reported(conn, plan.id),
-        decisions=await repo.decisions(conn, plan.id),
+        decisions=decisions,
         days=days,
     )
-    return Window(plan, chosen)
+    return Window(plan, chosen, just_ended(chosen, today=today, decisions=decisions))
 
 
 async def tasks(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot import clock, reporting
 from bot.accounts import set_role
+from bot.announcing import announce_deadline
 from handlers.pushes import Delivery, deliver
 from storage import targets as plans
 from storage.db import connect
@@ -322,3 +323,28 @@ async def test_two_pushes_due_at_once_reach_a_liaison_as_one_message(tmp_path: P
             ("due", LIAISON.id, "sent", 1),
             ("remind", LIAISON.id, "sent", 1),
         ]
+
+
+async def test_a_quarter_that_ended_mid_year_still_gets_its_overdue_notice(tmp_path: Path) -> None:
+    """Q2's announced deadline 2023-07-05 passes and Q3 opens; Q2's overdue notice still comes."""
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        assert harness.app.job_queue is not None
+        for job in harness.app.job_queue.get_jobs_by_name("pushes"):
+            job.schedule_removal()
+        db = harness.app.bot_data.db
+        unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+        await set_role(db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t")
+        told = await announce_deadline(db, date(2023, 6, 20), 5)  # the bot ran during Q2
+        assert told is not None
+        assert (told.period, told.deadline) == ("2023Q2", date(2023, 7, 5))
+
+        _, calls = await check(harness, datetime(2023, 7, 6, 9, 30, tzinfo=TZ))
+        (notice,) = to(calls, LIAISON.id)
+        assert notice["text"].startswith(
+            "⚠️ 市水务局 的 2023Q2 进度填报已于 2023-07-05 截止，以下 3 个"
+        )
+        (summary,) = to(calls, ADMIN.id)
+        assert summary["text"].startswith("📣 催办汇总：2023Q2 进度填报已于 2023-07-05 截止")
+        # Two weeks on, an ended quarter is not chased again.
+        _, later = await check(harness, datetime(2023, 7, 24, 9, 30, tzinfo=TZ))
+        assert to(later, LIAISON.id) == []
