@@ -403,8 +403,11 @@ async def find_users(conn: aiosqlite.Connection, query: str) -> list[users.User]
         return [u for u in everyone if u.telegram_id == int(text)]
     if text.startswith("@"):
         return [u for u in everyone if (u.username or "").lower() == text[1:].lower()]
-    exact = [u for u in everyone if u.name == text]
-    return exact or [u for u in everyone if text and text in u.name]
+    # A name: the person's own, or the leader or unit they are bound to (`/revoke 王昌华`).
+    exact = [u for u in everyone if text in (u.name, u.leader, u.unit)]
+    return exact or [
+        u for u in everyone if text and any(text in (n or "") for n in (u.name, u.leader, u.unit))
+    ]
 
 
 async def choose_language(conn: aiosqlite.Connection, telegram_id: int, language: str) -> None:
