@@ -14,18 +14,19 @@ from collections import OrderedDict
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot import limits
+
 log = logging.getLogger(__name__)
-MESSAGE_LIMIT = 4096
-ALERT_LIMIT = 200  # characters Telegram shows in a callback answer
+MESSAGE_LIMIT = limits.MESSAGE_LIMIT  # UTF-16 units of a message's text, after parsing
+ALERT_LIMIT = limits.ALERT_LIMIT  # UTF-16 units Telegram shows in a callback answer
 REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
 
 _answered: OrderedDict[str, None] = OrderedDict()
 
 
 def plain(text: str) -> str:
-    """Return HTML text as plain text fit for a callback alert (at most 200 characters)."""
-    flat = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return flat if len(flat) <= ALERT_LIMIT else flat[: ALERT_LIMIT - 1] + "…"
+    """Return HTML text as plain text fit for a callback alert (at most 200 UTF-16 units)."""
+    return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), ALERT_LIMIT)
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
@@ -53,31 +54,19 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
 
 
 def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Return text in pieces of at most `limit` characters, cut at line ends where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            cut = limit
-            while cut > limit - 8 and "&" in line[cut - 8 : cut]:
-                cut -= 1  # never cut an HTML entity such as &amp; in two
-            pieces.append(line[:cut])
-            line = line[cut:]
-        if current and len(current) + 1 + len(line) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
-    if current or not pieces:
-        pieces.append(current)
-    return pieces
+    """Return HTML text in pieces Telegram takes: each at most `limit` UTF-16 units once parsed.
+
+    Cut at line ends where possible, never inside an entity, a tag or an emoji (bot/limits).
+    """
+    return limits.split(text, limit)
 
 
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """Return an inline keyboard from rows of (label, callback data)."""
+    for row in rows:
+        for _, data in row:
+            if len(data.encode()) > limits.CALLBACK_DATA_LIMIT:  # Telegram refuses the message
+                raise ValueError(f"callback data over 64 bytes: {data[:80]!r}")
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
@@ -102,7 +91,8 @@ async def show_html(
     edit: bool = True,
 ) -> None:
     """Show HTML text (escaped by the caller) as `show` does."""
-    pieces = split(text)
+    # A piece with nothing to see (only blank lines) would be refused as an empty message.
+    pieces = [piece for piece in split(text) if limits.visible(piece).strip()] or [text]
     query = update.callback_query
     if query is not None:
         await answer_query(update)

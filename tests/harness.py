@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +39,8 @@ class RecordingRequest(BaseRequest):
         self.answered_twice: list[str] = []  # query ids answered again (refused with 400)
         self.failing_answers = 0  # how many more answerCallbackQuery calls answer 400
         self.failing_edits = 0  # how many more editMessageText calls answer 400 (message gone)
+        self.refused: list[tuple[str, str]] = []  # (method, description) refused as Telegram does
+        self.not_started: set[int] = set()  # chats that answer 400 chat not found
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -70,12 +74,18 @@ class RecordingRequest(BaseRequest):
                 self.failing_answers -= 1
                 return 400, _error(400, QUERY_TOO_OLD)
             self.answered.add(query_id)
+        refusal = telegram_refusal(name, params)
+        if refusal is not None:
+            self.refused.append((name, refusal))
+            return 400, _error(400, refusal)
         if name == "editMessageText" and self.failing_edits:
             self.failing_edits -= 1
             return 400, _error(400, "Bad Request: message to edit not found")
         chat = int(str(params.get("chat_id") or 0))
         if chat in self.blocked:
             return 403, _error(403, "Forbidden: bot was blocked by the user")
+        if chat in self.not_started:  # a roster user who never opened the bot
+            return 400, _error(400, "Bad Request: chat not found")
         if self.failing.get(chat):
             self.failing[chat] -= 1
             return 502, _error(502, "Bad Gateway")
@@ -97,6 +107,40 @@ class RecordingRequest(BaseRequest):
                 message["reply_markup"] = params["reply_markup"]
             return message
         return True
+
+
+def utf16_units(text: str) -> int:
+    """Return a text's length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def telegram_refusal(method: str, params: dict[str, Any]) -> str | None:
+    """Return Telegram's 400 description for a call past its limits, or None.
+
+    Telegram measures a message's text after parsing its HTML (tags dropped, entities decoded)
+    in UTF-16 code units: 4,096 for a message, 1,024 for a caption; a button's callback data is
+    64 bytes at most.
+    """
+    if method in ("sendMessage", "editMessageText"):
+        text = str(params.get("text", ""))
+        parsed = html.unescape(re.sub(r"<[^<>]*>", "", text))
+        if not parsed.strip():
+            return "Bad Request: message text is empty"
+        if utf16_units(parsed) > 4096:
+            return "Bad Request: message is too long"
+    if "caption" in params:
+        caption = html.unescape(re.sub(r"<[^<>]*>", "", str(params["caption"])))
+        if utf16_units(caption) > 1024:
+            return "Bad Request: message caption is too long"
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if isinstance(markup, dict):
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if len(str(button.get("callback_data", "")).encode()) > 64:
+                    return "Bad Request: BUTTON_DATA_INVALID"
+    return None
 
 
 def _error(code: int, description: str) -> bytes:

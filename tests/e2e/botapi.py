@@ -5,7 +5,8 @@ It implements what targetbot uses — getMe, getUpdates (long polling with offse
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument, sendPhoto,
 setMyCommands, deleteWebhook — and lets a test post user messages, press inline buttons, make
 a user block the bot (403) and answer the next call of a method with 429 and retry_after.
-Like Telegram, it answers a second answerCallbackQuery of the same query with 400.
+Like Telegram, it answers a second answerCallbackQuery of the same query with 400, and a
+message, caption or callback data past Telegram's limits with 400 (tests/harness.py).
 It also records setMyCommands' chat-scoped menus, setMyDescription and setMyShortDescription.
 """
 
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.harness import telegram_refusal
 
 JSON = dict[str, Any]
 BOT_ID = 7_000_000_001
@@ -239,6 +242,11 @@ class FakeBotAPI:
             self.refused.append((403, method))
             await self._notify()
             return _error(403, "Forbidden: bot was blocked by the user")
+        refusal = telegram_refusal(method, params)
+        if refusal is not None:  # past Telegram's limits: refused as Telegram does
+            self.refused.append((400, method))
+            await self._notify()
+            return _error(400, refusal)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
