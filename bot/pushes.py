@@ -6,7 +6,6 @@ No Telegram here: handlers/pushes.py sends what `claim_due` hands it and reports
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ from bot import clock
 from bot.accounts import admin_ids, language_of
 from bot.engine import QueryEngine
 from bot.i18n import Translator
+from bot.limits import MESSAGE_LIMIT, units
 from bot.push_text import render
 from bot.query import ParsedQuery
 from bot.reminders import (
@@ -29,6 +29,7 @@ from bot.reminders import (
     Waiting,
     World,
     may_push,
+    may_send,
     plan,
     review_notices,
 )
@@ -41,6 +42,7 @@ from storage.db import transaction
 from storage.pushes import Push
 from storage.targets import Named
 
+PARTS_SENT, PARTS_GROUP = "parts_sent", "parts_group"  # a split push's progress, in its payload
 RETRY_AFTER = (60, 300, 1800, 7200)  # seconds before each further try of a failed push
 STALE_SENDING = timedelta(minutes=10)  # a send this old was interrupted by a crash: try again
 
@@ -245,8 +247,17 @@ async def due_all(
     return [(render(d, t, now.date()), d.key in seen) for d in due]
 
 
-KIND_ORDER = ("remind", "due", "overdue", "cuiban", "review", "digest", "blocked", "failed")
-MESSAGE_LIMIT = 4096  # characters of a message, after HTML escaping
+KIND_ORDER = (
+    "remind",
+    "due",
+    "overdue",
+    "cuiban",
+    "review",
+    "digest",
+    "blocked",
+    "unstarted",
+    "failed",
+)
 BUTTON_LIMIT = 100  # inline buttons in one message
 
 
@@ -270,7 +281,8 @@ def gathered(batch: list[Push]) -> list[list[Push]]:
 def _fits(group: list[Push]) -> bool:
     joined = together(group)
     buttons = sum(len(row) for row in joined.buttons)
-    return len(html.escape(joined.text)) <= MESSAGE_LIMIT and buttons <= BUTTON_LIMIT
+    # Measured as Telegram does (UTF-16 units); a longer push alone is split when it is sent.
+    return units(joined.text) <= MESSAGE_LIMIT and buttons <= BUTTON_LIMIT
 
 
 def together(group: list[Push]) -> Push:
@@ -297,7 +309,9 @@ async def admin_notices(
 ) -> list[Push]:
     """Claim notices to admins of pushes `blocked` (403) or `failed`; return the new ones.
 
-    One notice a day per person who cannot be reached; one per push that failed for good.
+    One notice a day per person who cannot be reached (`blocked`, or `unstarted`: a roster
+    user who never opened the bot, "chat not found"); one per push that failed for good
+    (`failed` after every retry, `refused` at once by a 400).
     """
     wanted: list[Push] = []
     admins = await admin_ids(conn, settings)
@@ -305,7 +319,8 @@ async def admin_notices(
         user = await users.get_user(conn, push.recipient)
         name = user.name if user else ""
         binding = (user.unit or user.leader or user.role or "") if user else ""
-        about = f"{push.recipient}:{now.date().isoformat()}" if kind == "blocked" else push.key
+        unreachable = kind in ("blocked", "unstarted")
+        about = f"{push.recipient}:{now.date().isoformat()}" if unreachable else push.key
         for admin in admins:
             if admin == push.recipient:
                 continue
@@ -335,14 +350,28 @@ async def claim_due(
 ) -> list[Push]:
     """Claim every push due now (once: a key claimed elsewhere is left alone) and the retries."""
     due = await due_all(conn, settings, engine, now, t)
+    in_force = await schedule(conn, settings)
     candidates = [push for push, seen in due if not seen]
     at = _stamp(now)
     async with transaction(conn):
         claimed = [push for push in candidates if await repo.claim(conn, push, at)]
         for push in await repo.due_again(conn, at, _stamp(now - STALE_SENDING)):
-            if await repo.retake(conn, push.key, at):
+            # A retry keeps to the hours of its kind: it waits for the morning (or working day).
+            if may_send(push.kind, now, in_force) and await repo.retake(conn, push.key, at):
                 claimed.append(push)
     return claimed
+
+
+def _group_mark(group: list[Push]) -> str:
+    return "|".join(sorted(push.key for push in group))
+
+
+def parts_sent_before(group: list[Push]) -> int:
+    """Return how many messages of this group's split text an interrupted try sent already."""
+    mark = _group_mark(group)
+    if not group or any(push.payload.get(PARTS_GROUP) != mark for push in group):
+        return 0  # never split, or sent together with other pushes then: send it all
+    return min(int(push.payload.get(PARTS_SENT, 0)) for push in group)
 
 
 async def settled(
@@ -352,19 +381,30 @@ async def settled(
     now: datetime,
     *,
     error: str | None = None,
+    group: list[Push] | None = None,
+    done: int = 0,
 ) -> str:
-    """Record a send's outcome (`sent`, `blocked`, or `error`); return the state it left."""
+    """Record a send's outcome; return the state it left.
+
+    `sent`; `blocked` (403) and `unstarted` (chat not found) mark the person inactive and are
+    not tried again; `bad` (a 400) fails for good at once; `error` is tried again later, and the
+    `done` messages of a split text that went out are not sent again.
+    """
     at = _stamp(now)
     attempts = push.attempts + 1  # this try included
-    if outcome in ("sent", "blocked"):
-        state, next_try = outcome, None
-    elif attempts <= len(RETRY_AFTER):
+    if outcome == "sent":
+        state, next_try = "sent", None
+    elif outcome in ("blocked", "unstarted"):
+        state, next_try = "blocked", None
+    elif outcome == "error" and attempts <= len(RETRY_AFTER):
         state, next_try = "retry", _stamp(now + timedelta(seconds=RETRY_AFTER[attempts - 1]))
     else:
         state, next_try = "failed", None
     async with transaction(conn):
         await repo.settle(conn, push.key, state, at=at, error=error, next_try_at=next_try)
-        if outcome == "blocked":
+        if state == "retry" and done:
+            await repo.remember_parts(conn, push.key, done, _group_mark(group or [push]))
+        if state == "blocked":
             await users.set_active(conn, push.recipient, False)
     return state
 

@@ -132,6 +132,21 @@ def may_push(now: datetime, schedule: Schedule) -> bool:
     )
 
 
+PLANNED_KINDS = ("remind", "due", "overdue", "cuiban", "digest")  # the planner's pushes
+
+
+def may_send(kind: str, now: datetime, schedule: Schedule) -> bool:
+    """Tell whether a push of this kind may go out now, a retry as much as a first try.
+
+    The planner's pushes keep to `may_push` (working days, from the push time, never in quiet
+    hours); notices to admins (reviews waiting, people unreachable, failures) go out any day,
+    but never in quiet hours.
+    """
+    if kind in PLANNED_KINDS:
+        return may_push(now, schedule)
+    return not in_quiet_hours(now.time(), schedule.quiet)
+
+
 def reminder_day(deadline: date, days: tuple[int, ...], today: date) -> date | None:
     """Return the day of the latest reminder before `deadline` that is due by `today`.
 

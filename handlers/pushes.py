@@ -11,13 +11,14 @@ from typing import Any
 
 import aiosqlite
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import pushes
 from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.settings import Settings
 from handlers.context import BotContext
+from handlers.reply import split
 from storage.pushes import Push
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class Delivery:
 
     sent: list[Push] = field(default_factory=list)
     blocked: list[Push] = field(default_factory=list)
+    unstarted: list[Push] = field(default_factory=list)  # "chat not found": never opened the bot
+    refused: list[Push] = field(default_factory=list)  # any other 400: failed at once, for good
     retrying: list[Push] = field(default_factory=list)
     failed: list[Push] = field(default_factory=list)
 
@@ -46,17 +49,31 @@ def _markup(push: Push) -> InlineKeyboardMarkup | None:
     )
 
 
-async def _send(bot: Bot, push: Push) -> tuple[str, str | None]:
-    """Send one push; return `sent`, `blocked` (403) or `error` with what went wrong."""
+async def _send(bot: Bot, push: Push, done_before: int = 0) -> tuple[str, str | None, int]:
+    """Send one push, split to Telegram's limits with its buttons on the last message.
+
+    Return the outcome — `sent`, `blocked` (403), `unstarted` (the chat was never opened),
+    `bad` (any other 400: sending it again would fail again) or `error` (worth another try) —
+    what went wrong, and how many of its messages went out (those are skipped on a retry).
+    """
+    pieces = [p for p in split(html.escape(push.text)) if p.strip()] or [html.escape(push.text)]
+    done = min(done_before, len(pieces) - 1)
     try:
-        await bot.send_message(push.recipient, html.escape(push.text), reply_markup=_markup(push))
+        for index in range(done, len(pieces)):
+            last = index == len(pieces) - 1
+            markup = _markup(push) if last else None
+            await bot.send_message(push.recipient, pieces[index], reply_markup=markup)
+            done = index + 1
     except Forbidden as error:
-        return "blocked", str(error)
+        return "blocked", str(error), done
     except RetryAfter as error:  # still 429 after the rate limiter's own retries
-        return "error", f"429: retry after {error.retry_after}"
-    except TelegramError as error:  # timeouts, network trouble, 5xx, a bad request
-        return "error", f"{type(error).__name__}: {error}"
-    return "sent", None
+        return "error", f"429: retry after {error.retry_after}", done
+    except BadRequest as error:  # permanent: the same request fails the same way
+        kind = "unstarted" if "chat not found" in str(error).lower() else "bad"
+        return kind, f"{type(error).__name__}: {error}", done
+    except TelegramError as error:  # timeouts, network trouble, 5xx
+        return "error", f"{type(error).__name__}: {error}", done
+    return "sent", None, done
 
 
 async def _send_all(
@@ -71,10 +88,18 @@ async def _send_all(
 
     async def one(group: list[Push]) -> None:
         async with gate:
-            outcome, error = await _send(bot, pushes.together(group))
+            outcome, error, done = await _send(
+                bot, pushes.together(group), pushes.parts_sent_before(group)
+            )
         for push in group:
-            state = await pushes.settled(conn, push, outcome, now, error=error)
+            state = await pushes.settled(
+                conn, push, outcome, now, error=error, group=group, done=done
+            )
             lists = {"sent": delivery.sent, "blocked": delivery.blocked, "retry": delivery.retrying}
+            if outcome == "unstarted":
+                lists["blocked"] = delivery.unstarted
+            elif outcome == "bad":
+                lists["failed"] = delivery.refused
             lists.get(state, delivery.failed).append(replace(push, error=error))
             if error:
                 log.warning("push %s to %s: %s (%s)", push.key, push.recipient, error, state)
@@ -95,7 +120,12 @@ async def deliver(
     await _send_all(
         bot, conn, await pushes.claim_due(conn, settings, engine, now, t), now, delivery
     )
-    troubles = [("blocked", p) for p in delivery.blocked] + [("failed", p) for p in delivery.failed]
+    troubles = (
+        [("blocked", p) for p in delivery.blocked]
+        + [("unstarted", p) for p in delivery.unstarted]
+        + [("refused", p) for p in delivery.refused]
+        + [("failed", p) for p in delivery.failed]
+    )
     notices = await pushes.admin_notices(conn, settings, troubles, now, t)
     if notices:
         await _send_all(bot, conn, notices, now, Delivery())
@@ -109,13 +139,14 @@ async def check_pushes(context: BotContext) -> None:
     delivery = await deliver(
         context.bot, services.db, services.settings, services.engine, services.now()
     )
-    if delivery.sent or delivery.blocked or delivery.failed:
+    failed = delivery.failed + delivery.refused
+    if delivery.sent or delivery.blocked or delivery.unstarted or failed:
         log.info(
             "pushes: %d sent, %d blocked, %d to retry, %d failed",
             len(delivery.sent),
-            len(delivery.blocked),
+            len(delivery.blocked) + len(delivery.unstarted),
             len(delivery.retrying),
-            len(delivery.failed),
+            len(failed),
         )
 
 

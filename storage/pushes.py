@@ -104,6 +104,15 @@ async def settle(
     )
 
 
+async def remember_parts(conn: aiosqlite.Connection, key: str, sent: int, group: str) -> None:
+    """Remember how many messages of a split push went out (with whom it was sent together)."""
+    await conn.execute(
+        "UPDATE push SET payload = json_set(payload, '$.parts_sent', ?, '$.parts_group', ?) "
+        "WHERE key = ?",
+        (sent, group, key),
+    )
+
+
 async def due_again(conn: aiosqlite.Connection, now: str, stale_before: str) -> list[Push]:
     """Return pushes to try again: retries whose time came, and sends a crash interrupted."""
     async with conn.execute(

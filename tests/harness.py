@@ -41,6 +41,8 @@ class RecordingRequest(BaseRequest):
         self.failing_edits = 0  # how many more editMessageText calls answer 400 (message gone)
         self.refused: list[tuple[str, str]] = []  # (method, description) refused as Telegram does
         self.not_started: set[int] = set()  # chats that answer 400 chat not found
+        self.bad_requests: dict[int, str] = {}  # chat → a 400 every send to it answers
+        self.fail_after: dict[int, int] = {}  # chat → sends that succeed before each 502
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -86,6 +88,12 @@ class RecordingRequest(BaseRequest):
             return 403, _error(403, "Forbidden: bot was blocked by the user")
         if chat in self.not_started:  # a roster user who never opened the bot
             return 400, _error(400, "Bad Request: chat not found")
+        if chat in self.bad_requests:
+            return 400, _error(400, self.bad_requests[chat])
+        if chat in self.fail_after and name == "sendMessage":
+            if self.fail_after[chat] <= 0:
+                return 502, _error(502, "Bad Gateway")
+            self.fail_after[chat] -= 1
         if self.failing.get(chat):
             self.failing[chat] -= 1
             return 502, _error(502, "Bad Gateway")
