@@ -88,8 +88,8 @@ def split(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Return HTML text in pieces that each measure at most `limit` units once parsed.
 
     Joined, the pieces are the text itself. A piece ends at the last line end that fits, else
-    at the last space, else at the last place that cuts no tag, entity or character sequence.
-    An empty text is one empty piece.
+    at the last space (either only if the piece then holds at least half the limit), else at
+    the last place that cuts no tag, entity or character sequence. An empty text is one piece.
     """
     atoms = _ATOM.findall(html_text)
     weights = [_weight(atom) for atom in atoms]
@@ -97,19 +97,26 @@ def split(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     start = 0
     while start < len(atoms):
         weight, end = 0, start
-        line_cut = space_cut = soft_cut = 0  # an exclusive end after which a cut may fall
+        # Exclusive ends a piece may stop at, and the weight of the piece up to each.
+        line_cut = space_cut = soft_cut = (0, 0)
         while end < len(atoms) and (weight + weights[end] <= limit or end == start):
             weight += weights[end]
             atom = atoms[end]
             end += 1
             if atom == "\n":
-                line_cut = end
+                line_cut = (end, weight)
             elif atom.isspace():
-                space_cut = end
+                space_cut = (end, weight)
             if end < len(atoms) and not _joined(atom, atoms[end]):
-                soft_cut = end
-        if end < len(atoms):  # more follows: cut at the best place found
-            end = line_cut or space_cut or soft_cut or end
+                soft_cut = (end, weight)
+        if end < len(atoms):  # more follows: a line end, else a space, if the piece is not tiny
+            enough = limit // 2
+            for cut, size in (line_cut, space_cut):
+                if cut and size >= enough:
+                    end = cut
+                    break
+            else:
+                end = soft_cut[0] or end
         pieces.append("".join(atoms[start:end]))
         start = end
     return pieces or [""]
