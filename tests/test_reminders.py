@@ -21,6 +21,7 @@ from bot.reminders import (
     Waiting,
     World,
     digest_day,
+    may_send,
     plan,
     reminder_day,
     review_notices,
@@ -348,3 +349,19 @@ def test_pushes_to_one_person_at_once_make_one_message_with_every_button() -> No
     # Too long for one message: two messages.
     long = replace(due, text="长" * 4090)
     assert [len(group) for group in gathered([remind, long])] == [1, 1]
+
+
+def test_retries_keep_to_the_hours_of_their_kind() -> None:
+    schedule = Schedule()
+    wednesday_night = datetime(2026, 11, 25, 23, 30, tzinfo=TZ)
+    saturday_noon = datetime(2026, 11, 28, 12, 0, tzinfo=TZ)
+    early = datetime(2026, 11, 26, 8, 30, tzinfo=TZ)  # after quiet hours, before the push time
+    for kind in ("remind", "due", "overdue", "cuiban", "digest"):
+        assert not may_send(kind, wednesday_night, schedule)
+        assert not may_send(kind, saturday_noon, schedule)
+        assert not may_send(kind, early, schedule)
+        assert may_send(kind, datetime(2026, 11, 26, 9, 0, tzinfo=TZ), schedule)
+    for kind in ("review", "blocked", "unstarted", "refused", "failed"):
+        assert not may_send(kind, wednesday_night, schedule)
+        assert may_send(kind, saturday_noon, schedule)
+        assert may_send(kind, early, schedule)
