@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -19,8 +20,16 @@ from storage import audit
 from storage import targets as repo
 from storage.db import transaction
 
+T = TypeVar("T")
+
 MAX_CONTENT_CHARS = 2_000
 MAX_PROGRESS_CHARS = 10_000
+# Names and short cells have their own limits: a name has to fit on a button and in a line.
+MAX_LEADER_CHARS = 20
+MAX_UNIT_CHARS = 50
+MAX_UNITS_PER_CELL = 30
+MAX_DEADLINE_CHARS = 50
+MAX_NUMBER = 99_999
 
 # Column → the header names real tables use for it (compared without spaces).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -130,6 +139,74 @@ class ImportSummary:
 
 
 # ---------------------------------------------------------------------------- reading
+
+
+class CellError(Exception):
+    """One cell cannot be read; the message key and values say why (the caller says where)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+
+def excerpt(text: str, limit: int = 20) -> str:
+    """Return the start of a text for a message, marked with … where cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_number(cell: str) -> int | None:
+    """Read a 序号 cell: None when empty, else a whole number from 1 to MAX_NUMBER."""
+    text = unicodedata.normalize("NFKC", cell).strip()
+    if not text:
+        return None
+    # Only 0-9 (NFKC has made full-width digits plain): other scripts' digits pass isdigit()
+    # but are no 序号, and int() refuses some of them.
+    if not re.fullmatch(r"[0-9]+", text):
+        raise CellError("import.error.bad_number", value=excerpt(text))
+    significant = text.lstrip("0")
+    if not significant or len(significant) > len(str(MAX_NUMBER)) or int(significant) > MAX_NUMBER:
+        raise CellError("import.error.number_range", value=excerpt(text), limit=MAX_NUMBER)
+    return int(significant)
+
+
+def _limited(text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise CellError("import.error.too_long", length=len(text), limit=limit)
+    return text
+
+
+def read_leader(cell: str) -> str:
+    """Read a 市政府领导 cell into one normalised name of at most MAX_LEADER_CHARS."""
+    name = normalise_leader(cell)
+    if not name:
+        raise CellError("import.error.empty_cell")
+    return _limited(name, MAX_LEADER_CHARS)
+
+
+def read_units(cell: str) -> tuple[str, ...]:
+    """Read a 责任单位 cell into unit names (lead first), each of at most MAX_UNIT_CHARS."""
+    units = split_units(cell)
+    if not units:
+        raise CellError("import.error.empty_cell")
+    for unit in units:
+        if len(unit) > MAX_UNIT_CHARS:
+            raise CellError(
+                "import.error.unit_too_long",
+                name=excerpt(unit),
+                length=len(unit),
+                limit=MAX_UNIT_CHARS,
+            )
+    if len(units) > MAX_UNITS_PER_CELL:
+        raise CellError("import.error.too_many_units", count=len(units), limit=MAX_UNITS_PER_CELL)
+    return units
+
+
+def read_deadline(cell: str, year: int) -> Deadline:
+    """Read a 完成时限 cell of at most MAX_DEADLINE_CHARS (kept as text when no date is in it)."""
+    return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
+
+
 
 
 def _header_key(text: str) -> str | None:
@@ -252,7 +329,8 @@ def parse_table(
         raise TableError("import.error.no_period", file=file, title=title_text or name)
     table_period = f"{year}Q{quarter}" if "progress" in columns else None
 
-    targets = _RowReader(file, columns, year).targets(sheet.rows[header_index + 1 :])
+    reader = _RowReader(file, columns, year, header_row.number)
+    targets = reader.targets(sheet.rows[header_index + 1 :])
     notices = tuple(
         Notice(
             "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
@@ -279,13 +357,14 @@ class _TargetDraft:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RowReader:
     """Reads the data rows below a header, checking every cell that matters."""
 
     file: str
     columns: dict[str, int]
     year: int
+    header_row: int
 
     def cell(self, row: Row, key: str) -> str:
         return row.cell(self.columns[key]) if key in self.columns else ""
@@ -300,6 +379,30 @@ class _RowReader:
             **values,
         )
 
+    def read(self, row: Row, key: str, reader: Callable[[str], T]) -> T:
+        """Read a cell with one of the cell readers, naming the row and column if it fails."""
+        try:
+            return reader(self.cell(row, key))
+        except CellError as error:
+            raise self.fail(error.key, row, key, **error.values) from None
+
+    def reheader(self, row: Row, columns: dict[str, int]) -> None:
+        """Take the columns of a header repeated mid-table (page breaks, sections), or refuse it.
+
+        Its columns may stand in another order (the rows below follow it), but they must be the
+        same columns as the first header's: the table's meaning may not change halfway down.
+        """
+        if set(columns) != set(self.columns):
+            differing = sorted(set(columns) ^ set(self.columns), key=list(CANONICAL_HEADER).index)
+            raise TableError(
+                "import.error.header_changed",
+                file=self.file,
+                row=row.number,
+                first_row=self.header_row,
+                columns="、".join(CANONICAL_HEADER[key] for key in differing),
+            )
+        self.columns = columns
+
     def required(self, row: Row, key: str, limit: int | None = None) -> str:
         value = self.cell(row, key)
         if not value:
@@ -313,14 +416,16 @@ class _RowReader:
         drafts: list[_TargetDraft] = []
         first_row: dict[int, int] = {}
         for row in rows:
-            if row.is_blank or _header_columns(row) or _is_text_line(row):
-                continue  # blank lines, headers repeated at page breaks, headings and notes
+            if row.is_blank:
+                continue
+            if columns := _header_columns(row):
+                self.reheader(row, columns)  # a header repeated at a page break or section
+                continue
+            if _is_text_line(row):
+                continue  # headings and notes
             current = drafts[-1] if drafts else None
-            number_text = unicodedata.normalize("NFKC", self.cell(row, "number")).strip()
+            number = self.read(row, "number", read_number)
             content = self.cell(row, "content")
-            if number_text and not number_text.isdigit():
-                raise self.fail("import.error.bad_number", row, "number", value=number_text)
-            number = int(number_text) if number_text else None
             if number is None:
                 # An empty 序号 (or a merged one): another leader or units for the target above.
                 if current is None:
@@ -342,7 +447,8 @@ class _RowReader:
                     )
                 first_row[number] = row.number
                 content = self.required(row, "content", MAX_CONTENT_CHARS)
-                deadline = parse_deadline(self.required(row, "deadline"), self.year)
+                self.required(row, "deadline")
+                deadline = self.read(row, "deadline", lambda cell: read_deadline(cell, self.year))
                 current = _TargetDraft(row.number, number, content, deadline)
                 drafts.append(current)
             assert current is not None
@@ -353,15 +459,19 @@ class _RowReader:
 
     def assignment(self, row: Row) -> ParsedAssignment:
         """Read the leader, units and progress of one row."""
-        leader = normalise_leader(self.required(row, "leader"))
-        units = split_units(self.required(row, "units"))
+        self.required(row, "leader")
+        leader = self.read(row, "leader", read_leader)
+        self.required(row, "units")
+        units = self.read(row, "units", read_units)
         if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
             return ParsedAssignment(row.number, leader, units, None, None)
         progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
         status = STATUS_WORDS.get(status_text)
         if status is None:
-            raise self.fail("import.error.bad_status", row, "on_schedule", value=status_text)
+            raise self.fail(
+                "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
+            )
         return ParsedAssignment(row.number, leader, units, progress, status)
 
 
