@@ -207,8 +207,6 @@ def read_deadline(cell: str, year: int) -> Deadline:
     return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
 
 
-
-
 def _header_key(text: str) -> str | None:
     """Return which column a header cell names, if any."""
     name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
@@ -485,140 +483,139 @@ def read_table(
 # ---------------------------------------------------------------------------- storing
 
 
-class _DryRun(Exception):
-    """Raised inside the import transaction to roll a preview back."""
-
-
-async def _count(conn: aiosqlite.Connection, table: str) -> int:
-    async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 def _same_assignments(stored: repo.Target, parsed: ParsedTarget) -> bool:
     return [(a.leader, a.units) for a in stored.assignments] == [
         (a.leader, a.units) for a in parsed.assignments
     ]
 
 
-async def store_table(
-    conn: aiosqlite.Connection, table: ParsedTable, *, actor: str, dry_run: bool = False
-) -> ImportSummary:
-    """Store a parsed table in one transaction; with `dry_run`, report the changes and undo them.
+def plan_import(
+    table: ParsedTable, state: repo.ImportState
+) -> tuple[ImportSummary, repo.ImportWrites]:
+    """Compare a parsed table with what is stored; return what the import does and must write.
 
     Re-importing a plan updates what changed, retires targets no longer in the table, and adds
     a report revision only where the imported progress differs from the last imported one.
     """
     summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
-    try:
-        async with transaction(conn):
-            now = clock.stamp()
-            leaders_before = await _count(conn, "leader")
-            units_before = await _count(conn, "unit")
-            plan = await repo.plan_by_title(conn, table.plan_title)
-            if plan is None:
-                plan = await repo.create_plan(conn, table.plan_title, table.year, now)
-            stored = {
-                t.number: t
-                for t in await repo.list_targets(
-                    conn,
-                    plan.id,
-                    include_retired=True,
-                    report_source="import",
-                    report_period=table.period,
-                )
-            }
-            for parsed in table.targets:
-                await _store_target(
-                    conn, plan.id, parsed, stored.get(parsed.number), table, summary, now
-                )
-            numbers = {t.number for t in table.targets}
-            for number, old in stored.items():
-                if number not in numbers and not old.retired:
-                    await repo.retire_target(conn, old.id, now)
-                    summary.retired.append(number)
-            current = await repo.current_plan(conn)
-            if current is None or (current.id != plan.id and table.year >= current.year):
-                await repo.make_current(conn, plan.id)
-            summary.leaders_added = await _count(conn, "leader") - leaders_before
-            summary.units_added = await _count(conn, "unit") - units_before
-            if summary.changes_anything:
-                await audit.record(
-                    conn,
-                    actor=actor,
-                    action="import",
-                    subject=table.plan_title,
-                    at=now,
-                    detail={
-                        "file": table.file,
-                        "period": table.period,
-                        "added": len(summary.added),
-                        "changed": len(summary.changed),
-                        "retired": len(summary.retired),
-                        "reports_added": summary.reports_added,
-                    },
-                )
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        summary.dry_run = True
-    return summary
-
-
-async def _store_target(
-    conn: aiosqlite.Connection,
-    plan_id: int,
-    parsed: ParsedTarget,
-    old: repo.Target | None,
-    table: ParsedTable,
-    summary: ImportSummary,
-    now: str,
-) -> None:
-    """Add or update one target and its assignments; add its imported reports where new."""
-    deadline = parsed.deadline
-    if old is None:
-        target_id = await repo.insert_target(
-            conn, plan_id, parsed.number, parsed.content, deadline.text, deadline.due_date
+    plan, current = state.plan, state.current
+    writes = repo.ImportWrites(
+        plan_id=plan.id if plan else None,
+        title=table.plan_title,
+        year=table.year,
+        period=table.period,
+        leaders=[],
+        units=[],
+        targets=[],
+        assignments=[],
+        reports=[],
+        retire_after=[],
+        retired_targets=[],
+        make_current=current is None
+        or ((plan is None or current.id != plan.id) and table.year >= current.year),
+    )
+    new_leaders: dict[str, None] = {}
+    new_units: dict[str, None] = {}
+    for parsed in table.targets:
+        old = state.targets.get(parsed.number)
+        deadline = parsed.deadline
+        write = repo.TargetWrite(
+            old.id if old else None, parsed.number, parsed.content, deadline.text, deadline.due_date
         )
-        summary.added.append(parsed.number)
-    else:
-        target_id = old.id
-        if (
+        if old is None:
+            writes.targets.append(write)
+            summary.added.append(parsed.number)
+        elif (
             old.retired
             or (old.content, old.deadline, old.due_date)
             != (parsed.content, deadline.text, deadline.due_date)
             or not _same_assignments(old, parsed)
         ):
-            await repo.update_target(
-                conn, target_id, parsed.content, deadline.text, deadline.due_date
-            )
+            writes.targets.append(write)
             summary.changed.append(parsed.number)
         else:
             summary.unchanged.append(parsed.number)
-    old_reports = {a.position: a.latest_report for a in old.assignments} if old else {}
-    for position, assignment in enumerate(parsed.assignments, start=1):
-        leader = await repo.leader_id(conn, assignment.leader)
-        units = [await repo.unit_id(conn, name) for name in assignment.units]
-        assignment_id = await repo.set_assignment(conn, target_id, position, leader, units)
-        if table.period is None or assignment.progress is None or assignment.status is None:
-            continue
-        last = old_reports.get(position)
-        if last is not None and (last.progress, last.status) == (
-            assignment.progress,
-            assignment.status,
-        ):
-            continue
-        await repo.append_report(
-            conn,
-            assignment_id,
-            table.period,
-            assignment.progress,
-            assignment.status,
-            source="import",
-            at=now,
-        )
-        summary.reports_added += 1
-    await repo.retire_assignments_after(conn, target_id, len(parsed.assignments), now)
+        live = {a.position: a for a in old.assignments} if old else {}
+        for position, assignment in enumerate(parsed.assignments, start=1):
+            for name in (assignment.leader,):
+                if name not in state.leaders:
+                    new_leaders.setdefault(name, None)
+            for name in assignment.units:
+                if name not in state.units:
+                    new_units.setdefault(name, None)
+            stored = live.get(position)
+            if stored is None or (stored.leader, stored.units) != (
+                assignment.leader,
+                assignment.units,
+            ):
+                slot = state.slots.get((old.id, position)) if old else None
+                writes.assignments.append(
+                    repo.AssignmentWrite(
+                        slot, parsed.number, position, assignment.leader, assignment.units
+                    )
+                )
+            if table.period is None or assignment.progress is None or assignment.status is None:
+                continue
+            last = stored.latest_report if stored else None
+            if last is not None and (last.progress, last.status) == (
+                assignment.progress,
+                assignment.status,
+            ):
+                continue
+            writes.reports.append(
+                repo.ReportWrite(parsed.number, position, assignment.progress, assignment.status)
+            )
+            summary.reports_added += 1
+        if old is not None and any(p > len(parsed.assignments) for p in live):
+            writes.retire_after.append((old.id, len(parsed.assignments)))
+    numbers = {t.number for t in table.targets}
+    for number, old in sorted(state.targets.items()):
+        if number not in numbers and not old.retired:
+            writes.retired_targets.append(old.id)
+            summary.retired.append(number)
+    writes.leaders, writes.units = list(new_leaders), list(new_units)
+    summary.leaders_added, summary.units_added = len(new_leaders), len(new_units)
+    return summary, writes
+
+
+async def store_table(
+    conn: aiosqlite.Connection, table: ParsedTable, *, actor: str, dry_run: bool = False
+) -> ImportSummary:
+    """Store a parsed table all or nothing; with `dry_run`, only say what would change.
+
+    The comparison with what is stored is made before the write transaction, which then only
+    writes (a few bulk statements), so that a large import does not lock users out. Should
+    anyone write between the two, the comparison is made again inside the transaction.
+    """
+    stamp = None if conn.in_transaction else await repo.change_stamp(conn)
+    state = await repo.import_state(conn, table.plan_title, table.period)
+    summary, writes = plan_import(table, state)
+    if dry_run:
+        summary.dry_run = True
+        return summary
+    async with transaction(conn):
+        if stamp is None or await repo.change_stamp(conn) != stamp:
+            state = await repo.import_state(conn, table.plan_title, table.period)
+            summary, writes = plan_import(table, state)
+        now = clock.stamp()
+        await repo.apply_import(conn, writes, now)
+        if summary.changes_anything:
+            await audit.record(
+                conn,
+                actor=actor,
+                action="import",
+                subject=table.plan_title,
+                at=now,
+                detail={
+                    "file": table.file,
+                    "period": table.period,
+                    "added": len(summary.added),
+                    "changed": len(summary.changed),
+                    "retired": len(summary.retired),
+                    "reports_added": summary.reports_added,
+                },
+            )
+    return summary
 
 
 async def import_file(
@@ -712,6 +709,6 @@ DEMO_TABLE = Path(__file__).parent / "demo" / "heze-2023-q3.tsv"
 
 async def load_demo_if_empty(conn: aiosqlite.Connection) -> ImportSummary | None:
     """Import the demo table when no plan is stored yet; return what was imported, if anything."""
-    if await _count(conn, "plan"):
+    if await repo.any_plan(conn):
         return None
     return await import_file(conn, DEMO_TABLE, actor="demo")
