@@ -125,7 +125,7 @@ def _split(text: str, delimiter: str, name: str) -> list[Row]:
         row = Row(first_line, tuple(_clean(cell) for cell in record))
         if first_line > MAX_ROWS and not row.is_blank:  # refused here: reading on costs memory
             raise TableError(
-                "import.error.too_many_rows", file=name, row=first_line, sheet=name, limit=MAX_ROWS
+                "import.error.too_many_rows", file=name, row=first_line, limit=MAX_ROWS
             )
         rows.append(row)
         first_line = reader.line_num + 1
@@ -158,7 +158,6 @@ def _check_size(rows: tuple[Row, ...], name: str) -> tuple[Row, ...]:
                 "import.error.too_many_columns",
                 file=name,
                 row=row.number,
-                sheet=name,
                 column_name=get_column_letter(column) if column <= 18_278 else str(column),
                 limit=MAX_COLUMNS,
                 last=get_column_letter(MAX_COLUMNS),

@@ -201,11 +201,11 @@ def _check_place(name: str, sheet: str, row: int, column: int) -> None:
     """Refuse a value beyond the rows and columns a target table can have."""
     if row > MAX_ROWS:
         raise TableError(
-            "import.error.too_many_rows", file=name, row=row, sheet=sheet, limit=MAX_ROWS
+            "import.error.xlsx_rows", file=name, row=row, sheet=sheet, limit=MAX_ROWS
         )
     if column > MAX_COLUMNS:
         raise TableError(
-            "import.error.too_many_columns",
+            "import.error.xlsx_columns",
             file=name,
             row=row,
             sheet=sheet,

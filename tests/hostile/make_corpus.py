@@ -133,7 +133,7 @@ def deflated(name: str, data: bytes) -> Part:
 
 def deflated_repeats(name: str, head: bytes, unit: bytes, count: int) -> Part:
     """Return a zip part of `head` and `count` times `unit`, never all in memory at once."""
-    compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     packed = bytearray(compressor.compress(head))
     crc = zlib.crc32(head)
     block = unit * max(1, (1 << 20) // len(unit))
@@ -231,11 +231,11 @@ SMALL: dict[str, tuple[Callable[[], bytes], str]] = {
     # cells and merges far out: a few bytes that ask for billions of cells
     "cell_at_XFD1048576.xlsx": (
         lambda: xlsx(sheet_xml(table_rows({1048576: [(16384, "x")]}))),
-        "import.error.too_many_rows",
+        "import.error.xlsx_rows",
     ),
     "cell_at_XFD3.xlsx": (
         lambda: xlsx(sheet_xml(table_rows({3: [(16384, "x")]}))),
-        "import.error.too_many_columns",
+        "import.error.xlsx_columns",
     ),
     "merge_A200_XFD1048576.xlsx": (
         lambda: xlsx(
