@@ -30,6 +30,7 @@ MAX_UNIT_CHARS = 50
 MAX_UNITS_PER_CELL = 30
 MAX_DEADLINE_CHARS = 50
 MAX_NUMBER = 99_999
+MAX_TITLE_CHARS = 200
 
 # Column → the header names real tables use for it (compared without spaces).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -321,6 +322,10 @@ def parse_table(
         name = plan_title.strip()
     if not name:
         raise TableError("import.error.no_title", file=file)
+    if len(name) > MAX_TITLE_CHARS:
+        raise TableError(
+            "import.error.title_too_long", file=file, length=len(name), limit=MAX_TITLE_CHARS
+        )
     if year is None and (year_match := _YEAR.search(name)):
         year = int(year_match.group(1))
     if year is None or ("progress" in columns and quarter is None):

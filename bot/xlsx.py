@@ -200,9 +200,7 @@ def _sheet_rows(workbook: Any, sheet: Any, name: str, merged: _MergeBudget) -> t
 def _check_place(name: str, sheet: str, row: int, column: int) -> None:
     """Refuse a value beyond the rows and columns a target table can have."""
     if row > MAX_ROWS:
-        raise TableError(
-            "import.error.xlsx_rows", file=name, row=row, sheet=sheet, limit=MAX_ROWS
-        )
+        raise TableError("import.error.xlsx_rows", file=name, row=row, sheet=sheet, limit=MAX_ROWS)
     if column > MAX_COLUMNS:
         raise TableError(
             "import.error.xlsx_columns",

@@ -214,6 +214,10 @@ SMALL: dict[str, tuple[Callable[[], bytes], str]] = {
         "import.error.unit_too_long",
     ),
     "leader_10000_chars.tsv": (lambda: tsv(row_with(1, "王" * 10_000)), "import.error.too_long"),
+    "title_10000_chars.tsv": (
+        lambda: tsv().replace(TITLE.encode(), ("2023年" + "某" * 10_000).encode()),
+        "import.error.title_too_long",
+    ),
     "deadline_5000_chars.tsv": (lambda: tsv(row_with(3, "年" * 5000)), "import.error.too_long"),
     "units_200.tsv": (
         lambda: tsv(row_with(6, " ".join(f"市第{i}局" for i in range(200)))),
