@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -19,8 +20,17 @@ from storage import audit
 from storage import targets as repo
 from storage.db import transaction
 
+T = TypeVar("T")
+
 MAX_CONTENT_CHARS = 2_000
 MAX_PROGRESS_CHARS = 10_000
+# Names and short cells have their own limits: a name has to fit on a button and in a line.
+MAX_LEADER_CHARS = 20
+MAX_UNIT_CHARS = 50
+MAX_UNITS_PER_CELL = 30
+MAX_DEADLINE_CHARS = 50
+MAX_NUMBER = 99_999
+MAX_TITLE_CHARS = 200
 
 # Column → the header names real tables use for it (compared without spaces).
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -130,6 +140,72 @@ class ImportSummary:
 
 
 # ---------------------------------------------------------------------------- reading
+
+
+class CellError(Exception):
+    """One cell cannot be read; the message key and values say why (the caller says where)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key, values)
+        self.key = key
+        self.values = values
+
+
+def excerpt(text: str, limit: int = 20) -> str:
+    """Return the start of a text for a message, marked with … where cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_number(cell: str) -> int | None:
+    """Read a 序号 cell: None when empty, else a whole number from 1 to MAX_NUMBER."""
+    text = unicodedata.normalize("NFKC", cell).strip()
+    if not text:
+        return None
+    # Only 0-9 (NFKC has made full-width digits plain): other scripts' digits pass isdigit()
+    # but are no 序号, and int() refuses some of them.
+    if not re.fullmatch(r"[0-9]+", text):
+        raise CellError("import.error.bad_number", value=excerpt(text))
+    significant = text.lstrip("0")
+    if not significant or len(significant) > len(str(MAX_NUMBER)) or int(significant) > MAX_NUMBER:
+        raise CellError("import.error.number_range", value=excerpt(text), limit=MAX_NUMBER)
+    return int(significant)
+
+
+def _limited(text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise CellError("import.error.too_long", length=len(text), limit=limit)
+    return text
+
+
+def read_leader(cell: str) -> str:
+    """Read a 市政府领导 cell into one normalised name of at most MAX_LEADER_CHARS."""
+    name = normalise_leader(cell)
+    if not name:
+        raise CellError("import.error.empty_cell")
+    return _limited(name, MAX_LEADER_CHARS)
+
+
+def read_units(cell: str) -> tuple[str, ...]:
+    """Read a 责任单位 cell into unit names (lead first), each of at most MAX_UNIT_CHARS."""
+    units = split_units(cell)
+    if not units:
+        raise CellError("import.error.empty_cell")
+    for unit in units:
+        if len(unit) > MAX_UNIT_CHARS:
+            raise CellError(
+                "import.error.unit_too_long",
+                name=excerpt(unit),
+                length=len(unit),
+                limit=MAX_UNIT_CHARS,
+            )
+    if len(units) > MAX_UNITS_PER_CELL:
+        raise CellError("import.error.too_many_units", count=len(units), limit=MAX_UNITS_PER_CELL)
+    return units
+
+
+def read_deadline(cell: str, year: int) -> Deadline:
+    """Read a 完成时限 cell of at most MAX_DEADLINE_CHARS (kept as text when no date is in it)."""
+    return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
 
 
 def _header_key(text: str) -> str | None:
@@ -246,13 +322,18 @@ def parse_table(
         name = plan_title.strip()
     if not name:
         raise TableError("import.error.no_title", file=file)
+    if len(name) > MAX_TITLE_CHARS:
+        raise TableError(
+            "import.error.title_too_long", file=file, length=len(name), limit=MAX_TITLE_CHARS
+        )
     if year is None and (year_match := _YEAR.search(name)):
         year = int(year_match.group(1))
     if year is None or ("progress" in columns and quarter is None):
         raise TableError("import.error.no_period", file=file, title=title_text or name)
     table_period = f"{year}Q{quarter}" if "progress" in columns else None
 
-    targets = _RowReader(file, columns, year).targets(sheet.rows[header_index + 1 :])
+    reader = _RowReader(file, columns, year, header_row.number)
+    targets = reader.targets(sheet.rows[header_index + 1 :])
     notices = tuple(
         Notice(
             "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
@@ -279,13 +360,14 @@ class _TargetDraft:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _RowReader:
     """Reads the data rows below a header, checking every cell that matters."""
 
     file: str
     columns: dict[str, int]
     year: int
+    header_row: int
 
     def cell(self, row: Row, key: str) -> str:
         return row.cell(self.columns[key]) if key in self.columns else ""
@@ -300,6 +382,30 @@ class _RowReader:
             **values,
         )
 
+    def read(self, row: Row, key: str, reader: Callable[[str], T]) -> T:
+        """Read a cell with one of the cell readers, naming the row and column if it fails."""
+        try:
+            return reader(self.cell(row, key))
+        except CellError as error:
+            raise self.fail(error.key, row, key, **error.values) from None
+
+    def reheader(self, row: Row, columns: dict[str, int]) -> None:
+        """Take the columns of a header repeated mid-table (page breaks, sections), or refuse it.
+
+        Its columns may stand in another order (the rows below follow it), but they must be the
+        same columns as the first header's: the table's meaning may not change halfway down.
+        """
+        if set(columns) != set(self.columns):
+            differing = sorted(set(columns) ^ set(self.columns), key=list(CANONICAL_HEADER).index)
+            raise TableError(
+                "import.error.header_changed",
+                file=self.file,
+                row=row.number,
+                first_row=self.header_row,
+                columns="、".join(CANONICAL_HEADER[key] for key in differing),
+            )
+        self.columns = columns
+
     def required(self, row: Row, key: str, limit: int | None = None) -> str:
         value = self.cell(row, key)
         if not value:
@@ -313,14 +419,16 @@ class _RowReader:
         drafts: list[_TargetDraft] = []
         first_row: dict[int, int] = {}
         for row in rows:
-            if row.is_blank or _header_columns(row) or _is_text_line(row):
-                continue  # blank lines, headers repeated at page breaks, headings and notes
+            if row.is_blank:
+                continue
+            if columns := _header_columns(row):
+                self.reheader(row, columns)  # a header repeated at a page break or section
+                continue
+            if _is_text_line(row):
+                continue  # headings and notes
             current = drafts[-1] if drafts else None
-            number_text = unicodedata.normalize("NFKC", self.cell(row, "number")).strip()
+            number = self.read(row, "number", read_number)
             content = self.cell(row, "content")
-            if number_text and not number_text.isdigit():
-                raise self.fail("import.error.bad_number", row, "number", value=number_text)
-            number = int(number_text) if number_text else None
             if number is None:
                 # An empty 序号 (or a merged one): another leader or units for the target above.
                 if current is None:
@@ -342,7 +450,8 @@ class _RowReader:
                     )
                 first_row[number] = row.number
                 content = self.required(row, "content", MAX_CONTENT_CHARS)
-                deadline = parse_deadline(self.required(row, "deadline"), self.year)
+                self.required(row, "deadline")
+                deadline = self.read(row, "deadline", lambda cell: read_deadline(cell, self.year))
                 current = _TargetDraft(row.number, number, content, deadline)
                 drafts.append(current)
             assert current is not None
@@ -353,15 +462,19 @@ class _RowReader:
 
     def assignment(self, row: Row) -> ParsedAssignment:
         """Read the leader, units and progress of one row."""
-        leader = normalise_leader(self.required(row, "leader"))
-        units = split_units(self.required(row, "units"))
+        self.required(row, "leader")
+        leader = self.read(row, "leader", read_leader)
+        self.required(row, "units")
+        units = self.read(row, "units", read_units)
         if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
             return ParsedAssignment(row.number, leader, units, None, None)
         progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
         status = STATUS_WORDS.get(status_text)
         if status is None:
-            raise self.fail("import.error.bad_status", row, "on_schedule", value=status_text)
+            raise self.fail(
+                "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
+            )
         return ParsedAssignment(row.number, leader, units, progress, status)
 
 
@@ -375,140 +488,139 @@ def read_table(
 # ---------------------------------------------------------------------------- storing
 
 
-class _DryRun(Exception):
-    """Raised inside the import transaction to roll a preview back."""
-
-
-async def _count(conn: aiosqlite.Connection, table: str) -> int:
-    async with conn.execute(f"SELECT COUNT(*) FROM {table}") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 def _same_assignments(stored: repo.Target, parsed: ParsedTarget) -> bool:
     return [(a.leader, a.units) for a in stored.assignments] == [
         (a.leader, a.units) for a in parsed.assignments
     ]
 
 
-async def store_table(
-    conn: aiosqlite.Connection, table: ParsedTable, *, actor: str, dry_run: bool = False
-) -> ImportSummary:
-    """Store a parsed table in one transaction; with `dry_run`, report the changes and undo them.
+def plan_import(
+    table: ParsedTable, state: repo.ImportState
+) -> tuple[ImportSummary, repo.ImportWrites]:
+    """Compare a parsed table with what is stored; return what the import does and must write.
 
     Re-importing a plan updates what changed, retires targets no longer in the table, and adds
     a report revision only where the imported progress differs from the last imported one.
     """
     summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
-    try:
-        async with transaction(conn):
-            now = clock.stamp()
-            leaders_before = await _count(conn, "leader")
-            units_before = await _count(conn, "unit")
-            plan = await repo.plan_by_title(conn, table.plan_title)
-            if plan is None:
-                plan = await repo.create_plan(conn, table.plan_title, table.year, now)
-            stored = {
-                t.number: t
-                for t in await repo.list_targets(
-                    conn,
-                    plan.id,
-                    include_retired=True,
-                    report_source="import",
-                    report_period=table.period,
-                )
-            }
-            for parsed in table.targets:
-                await _store_target(
-                    conn, plan.id, parsed, stored.get(parsed.number), table, summary, now
-                )
-            numbers = {t.number for t in table.targets}
-            for number, old in stored.items():
-                if number not in numbers and not old.retired:
-                    await repo.retire_target(conn, old.id, now)
-                    summary.retired.append(number)
-            current = await repo.current_plan(conn)
-            if current is None or (current.id != plan.id and table.year >= current.year):
-                await repo.make_current(conn, plan.id)
-            summary.leaders_added = await _count(conn, "leader") - leaders_before
-            summary.units_added = await _count(conn, "unit") - units_before
-            if summary.changes_anything:
-                await audit.record(
-                    conn,
-                    actor=actor,
-                    action="import",
-                    subject=table.plan_title,
-                    at=now,
-                    detail={
-                        "file": table.file,
-                        "period": table.period,
-                        "added": len(summary.added),
-                        "changed": len(summary.changed),
-                        "retired": len(summary.retired),
-                        "reports_added": summary.reports_added,
-                    },
-                )
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        summary.dry_run = True
-    return summary
-
-
-async def _store_target(
-    conn: aiosqlite.Connection,
-    plan_id: int,
-    parsed: ParsedTarget,
-    old: repo.Target | None,
-    table: ParsedTable,
-    summary: ImportSummary,
-    now: str,
-) -> None:
-    """Add or update one target and its assignments; add its imported reports where new."""
-    deadline = parsed.deadline
-    if old is None:
-        target_id = await repo.insert_target(
-            conn, plan_id, parsed.number, parsed.content, deadline.text, deadline.due_date
+    plan, current = state.plan, state.current
+    writes = repo.ImportWrites(
+        plan_id=plan.id if plan else None,
+        title=table.plan_title,
+        year=table.year,
+        period=table.period,
+        leaders=[],
+        units=[],
+        targets=[],
+        assignments=[],
+        reports=[],
+        retire_after=[],
+        retired_targets=[],
+        make_current=current is None
+        or ((plan is None or current.id != plan.id) and table.year >= current.year),
+    )
+    new_leaders: dict[str, None] = {}
+    new_units: dict[str, None] = {}
+    for parsed in table.targets:
+        old = state.targets.get(parsed.number)
+        deadline = parsed.deadline
+        write = repo.TargetWrite(
+            old.id if old else None, parsed.number, parsed.content, deadline.text, deadline.due_date
         )
-        summary.added.append(parsed.number)
-    else:
-        target_id = old.id
-        if (
+        if old is None:
+            writes.targets.append(write)
+            summary.added.append(parsed.number)
+        elif (
             old.retired
             or (old.content, old.deadline, old.due_date)
             != (parsed.content, deadline.text, deadline.due_date)
             or not _same_assignments(old, parsed)
         ):
-            await repo.update_target(
-                conn, target_id, parsed.content, deadline.text, deadline.due_date
-            )
+            writes.targets.append(write)
             summary.changed.append(parsed.number)
         else:
             summary.unchanged.append(parsed.number)
-    old_reports = {a.position: a.latest_report for a in old.assignments} if old else {}
-    for position, assignment in enumerate(parsed.assignments, start=1):
-        leader = await repo.leader_id(conn, assignment.leader)
-        units = [await repo.unit_id(conn, name) for name in assignment.units]
-        assignment_id = await repo.set_assignment(conn, target_id, position, leader, units)
-        if table.period is None or assignment.progress is None or assignment.status is None:
-            continue
-        last = old_reports.get(position)
-        if last is not None and (last.progress, last.status) == (
-            assignment.progress,
-            assignment.status,
-        ):
-            continue
-        await repo.append_report(
-            conn,
-            assignment_id,
-            table.period,
-            assignment.progress,
-            assignment.status,
-            source="import",
-            at=now,
-        )
-        summary.reports_added += 1
-    await repo.retire_assignments_after(conn, target_id, len(parsed.assignments), now)
+        live = {a.position: a for a in old.assignments} if old else {}
+        for position, assignment in enumerate(parsed.assignments, start=1):
+            for name in (assignment.leader,):
+                if name not in state.leaders:
+                    new_leaders.setdefault(name, None)
+            for name in assignment.units:
+                if name not in state.units:
+                    new_units.setdefault(name, None)
+            stored = live.get(position)
+            if stored is None or (stored.leader, stored.units) != (
+                assignment.leader,
+                assignment.units,
+            ):
+                slot = state.slots.get((old.id, position)) if old else None
+                writes.assignments.append(
+                    repo.AssignmentWrite(
+                        slot, parsed.number, position, assignment.leader, assignment.units
+                    )
+                )
+            if table.period is None or assignment.progress is None or assignment.status is None:
+                continue
+            last = stored.latest_report if stored else None
+            if last is not None and (last.progress, last.status) == (
+                assignment.progress,
+                assignment.status,
+            ):
+                continue
+            writes.reports.append(
+                repo.ReportWrite(parsed.number, position, assignment.progress, assignment.status)
+            )
+            summary.reports_added += 1
+        if old is not None and any(p > len(parsed.assignments) for p in live):
+            writes.retire_after.append((old.id, len(parsed.assignments)))
+    numbers = {t.number for t in table.targets}
+    for number, old in sorted(state.targets.items()):
+        if number not in numbers and not old.retired:
+            writes.retired_targets.append(old.id)
+            summary.retired.append(number)
+    writes.leaders, writes.units = list(new_leaders), list(new_units)
+    summary.leaders_added, summary.units_added = len(new_leaders), len(new_units)
+    return summary, writes
+
+
+async def store_table(
+    conn: aiosqlite.Connection, table: ParsedTable, *, actor: str, dry_run: bool = False
+) -> ImportSummary:
+    """Store a parsed table all or nothing; with `dry_run`, only say what would change.
+
+    The comparison with what is stored is made before the write transaction, which then only
+    writes (a few bulk statements), so that a large import does not lock users out. Should
+    anyone write between the two, the comparison is made again inside the transaction.
+    """
+    stamp = None if conn.in_transaction else await repo.change_stamp(conn)
+    state = await repo.import_state(conn, table.plan_title, table.period)
+    summary, writes = plan_import(table, state)
+    if dry_run:
+        summary.dry_run = True
+        return summary
+    async with transaction(conn):
+        if stamp is None or await repo.change_stamp(conn) != stamp:
+            state = await repo.import_state(conn, table.plan_title, table.period)
+            summary, writes = plan_import(table, state)
+        now = clock.stamp()
+        await repo.apply_import(conn, writes, now)
+        if summary.changes_anything:
+            await audit.record(
+                conn,
+                actor=actor,
+                action="import",
+                subject=table.plan_title,
+                at=now,
+                detail={
+                    "file": table.file,
+                    "period": table.period,
+                    "added": len(summary.added),
+                    "changed": len(summary.changed),
+                    "retired": len(summary.retired),
+                    "reports_added": summary.reports_added,
+                },
+            )
+    return summary
 
 
 async def import_file(
@@ -602,6 +714,6 @@ DEMO_TABLE = Path(__file__).parent / "demo" / "heze-2023-q3.tsv"
 
 async def load_demo_if_empty(conn: aiosqlite.Connection) -> ImportSummary | None:
     """Import the demo table when no plan is stored yet; return what was imported, if anything."""
-    if await _count(conn, "plan"):
+    if await repo.any_plan(conn):
         return None
     return await import_file(conn, DEMO_TABLE, actor="demo")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A target table has tens of columns and thousands of rows; a value beyond these is refused.
+MAX_ROWS = 50_000
+MAX_COLUMNS = 64
 TEXT_SUFFIXES = (".tsv", ".csv", ".txt", ".tab")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -88,14 +88,16 @@ def read_sheets(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> list[Sheet]:
         raise TableError("import.error.empty", file=name)
     suffix = path.suffix.lower()
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data, name)
+        from bot.xlsx import read_xlsx  # late: bot.xlsx builds on this module's rows and errors
+
+        return read_xlsx(data, name)
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         raise TableError("import.error.old_xls", file=name)
     if suffix in XLSX_SUFFIXES:
         raise TableError("import.error.bad_xlsx", file=name)
     if suffix and suffix not in TEXT_SUFFIXES:
         raise TableError("import.error.unsupported", file=name, suffix=suffix)
-    return [Sheet(name, _read_text(_decode(data, name), suffix))]
+    return [Sheet(name, _check_size(_read_text(_decode(data, name), suffix, name), name))]
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -115,17 +117,22 @@ def _decode(data: bytes, name: str) -> str:
     raise TableError("import.error.encoding", file=name)
 
 
-def _split(text: str, delimiter: str) -> list[Row]:
+def _split(text: str, delimiter: str, name: str) -> list[Row]:
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     first_line = 1
     for record in reader:
-        rows.append(Row(first_line, tuple(_clean(cell) for cell in record)))
+        row = Row(first_line, tuple(_clean(cell) for cell in record))
+        if first_line > MAX_ROWS and not row.is_blank:  # refused here: reading on costs memory
+            raise TableError(
+                "import.error.too_many_rows", file=name, row=first_line, limit=MAX_ROWS
+            )
+        rows.append(row)
         first_line = reader.line_num + 1
     return rows
 
 
-def _read_text(text: str, suffix: str) -> tuple[Row, ...]:
+def _read_text(text: str, suffix: str, name: str) -> tuple[Row, ...]:
     """Split text into rows, choosing the delimiter that gives the most table-like rows."""
     preferred = [","] if suffix == ".csv" else ["\t"]
     candidates = preferred + [d for d in ("\t", ",", ";") if d not in preferred]
@@ -133,7 +140,7 @@ def _read_text(text: str, suffix: str) -> tuple[Row, ...]:
     best_score = -1
     for delimiter in candidates:
         try:
-            rows = _split(text, delimiter)
+            rows = _split(text, delimiter, name)
         except csv.Error:
             continue
         score = sum(1 for row in rows if sum(1 for cell in row.cells if cell) >= 4)
@@ -142,33 +149,27 @@ def _read_text(text: str, suffix: str) -> tuple[Row, ...]:
     return tuple(best)
 
 
-def _read_xlsx(data: bytes, name: str) -> list[Sheet]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise TableError("import.error.bad_xlsx", file=name) from None
-    sheets: list[Sheet] = []
-    for worksheet in workbook.worksheets:
-        grid = [
-            [_cell_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)
-        ]
-        # A merged cell keeps its value only in the top-left corner: give it to every cell.
-        for merged in worksheet.merged_cells.ranges:
-            value = grid[merged.min_row - 1][merged.min_col - 1]
-            for r in range(merged.min_row - 1, min(merged.max_row, len(grid))):
-                for c in range(merged.min_col - 1, min(merged.max_col, len(grid[r]))):
-                    grid[r][c] = value
-        rows = tuple(Row(index, tuple(cells)) for index, cells in enumerate(grid, start=1))
-        sheets.append(Sheet(worksheet.title, rows))
-    workbook.close()
-    return sheets
+def _check_size(rows: tuple[Row, ...], name: str) -> tuple[Row, ...]:
+    """Refuse a text table with values in more columns than a table can have."""
+    for row in rows:
+        if len(row.cells) > MAX_COLUMNS and any(row.cells[MAX_COLUMNS:]):
+            column = next(i for i in range(MAX_COLUMNS, len(row.cells)) if row.cells[i]) + 1
+            raise TableError(
+                "import.error.too_many_columns",
+                file=name,
+                row=row.number,
+                column_name=get_column_letter(column) if column <= 18_278 else str(column),
+                limit=MAX_COLUMNS,
+                last=get_column_letter(MAX_COLUMNS),
+            )
+    return rows
 
 
 def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """Render a spreadsheet value as the text a person sees in the cell."""
     if value is None:
         return ""

@@ -123,6 +123,11 @@ async def plan_by_title(conn: aiosqlite.Connection, title: str) -> Plan | None:
     return _plan(rows[0]) if rows else None
 
 
+async def any_plan(conn: aiosqlite.Connection) -> bool:
+    """Tell whether any plan is stored."""
+    return bool(await _fetchall(conn, "SELECT 1 FROM plan LIMIT 1"))
+
+
 async def current_plan(conn: aiosqlite.Connection) -> Plan | None:
     """Return the plan marked current, if any."""
     rows = await _fetchall(conn, "SELECT * FROM plan WHERE is_current = 1")
@@ -402,3 +407,217 @@ async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | N
         return None
     targets = await list_targets(conn, int(rows[0]["plan_id"]), include_retired=True)
     return next((t for t in targets if t.id == target_id), None)
+
+
+# ---------------------------------------------------------------------------- bulk import
+# An import reads and plans outside any transaction, then writes everything with a few bulk
+# statements in one short transaction, so that users are not locked out while it runs.
+
+
+async def change_stamp(conn: aiosqlite.Connection) -> tuple[int, int]:
+    """Return a stamp that differs once anyone (this connection or another) has written."""
+    rows = await _fetchall(conn, "PRAGMA data_version")
+    return int(rows[0][0]), conn.total_changes
+
+
+@dataclass(frozen=True)
+class ImportState:
+    """What an import of one plan compares the table with."""
+
+    plan: Plan | None
+    current: Plan | None
+    targets: dict[int, Target]  # by number, retired too; latest report: the imported one
+    slots: dict[tuple[int, int], int]  # (target id, position) → assignment id, retired too
+    leaders: frozenset[str]
+    units: frozenset[str]
+
+
+async def import_state(conn: aiosqlite.Connection, title: str, period: str | None) -> ImportState:
+    """Read what is stored of the plan called `title`, for planning an import of it."""
+    plan = await plan_by_title(conn, title)
+    targets: dict[int, Target] = {}
+    slots: dict[tuple[int, int], int] = {}
+    if plan is not None:
+        for target in await list_targets(
+            conn, plan.id, include_retired=True, report_source="import", report_period=period
+        ):
+            targets[target.number] = target
+        for row in await _fetchall(
+            conn,
+            "SELECT a.id, a.target_id, a.position FROM assignment a "
+            "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
+            (plan.id,),
+        ):
+            slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
+    leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
+    units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
+    return ImportState(plan, await current_plan(conn), targets, slots, leaders, units)
+
+
+@dataclass(frozen=True)
+class TargetWrite:
+    """A target's text and deadline to store: `target_id` None adds it."""
+
+    target_id: int | None
+    number: int
+    content: str
+    deadline: str
+    due_date: date | None
+
+
+@dataclass(frozen=True)
+class AssignmentWrite:
+    """A leader and units to store at a target's position: `assignment_id` None adds it."""
+
+    assignment_id: int | None
+    number: int
+    position: int
+    leader: str
+    units: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportWrite:
+    """An imported report revision to add to the assignment at a target's position."""
+
+    number: int
+    position: int
+    progress: str
+    status: str
+
+
+@dataclass
+class ImportWrites:
+    """Everything an import stores, planned beforehand."""
+
+    plan_id: int | None
+    title: str
+    year: int
+    period: str | None
+    leaders: list[str]
+    units: list[str]
+    targets: list[TargetWrite]
+    assignments: list[AssignmentWrite]
+    reports: list[ReportWrite]
+    retire_after: list[tuple[int, int]]  # (target id, last live position)
+    retired_targets: list[int]
+    make_current: bool
+
+
+async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str) -> int:
+    """Store a planned import with bulk statements (inside the caller's transaction).
+
+    Return the plan's id.
+    """
+    plan_id = writes.plan_id
+    if plan_id is None:
+        plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
+    await conn.executemany(
+        "INSERT OR IGNORE INTO leader (name) VALUES (?)", [(n,) for n in writes.leaders]
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
+    )
+    await conn.executemany(
+        "INSERT INTO target (plan_id, number, content, deadline, due_date) VALUES (?, ?, ?, ?, ?)",
+        [
+            (plan_id, t.number, t.content, t.deadline, _iso(t.due_date))
+            for t in writes.targets
+            if t.target_id is None
+        ],
+    )
+    await conn.executemany(
+        "UPDATE target SET content = ?, deadline = ?, due_date = ?, retired_at = NULL WHERE id = ?",
+        [
+            (t.content, t.deadline, _iso(t.due_date), t.target_id)
+            for t in writes.targets
+            if t.target_id is not None
+        ],
+    )
+    target_ids = {
+        int(row["number"]): int(row["id"])
+        for row in await _fetchall(
+            conn, "SELECT id, number FROM target WHERE plan_id = ?", (plan_id,)
+        )
+    }
+    leader_ids = await _ids(conn, "leader", {a.leader for a in writes.assignments})
+    unit_ids = await _ids(conn, "unit", {u for a in writes.assignments for u in a.units})
+    kept = [a for a in writes.assignments if a.assignment_id is not None]
+    await conn.executemany(
+        "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
+        [(leader_ids[a.leader], a.assignment_id) for a in kept],
+    )
+    await conn.executemany(
+        "DELETE FROM assignment_unit WHERE assignment_id = ?", [(a.assignment_id,) for a in kept]
+    )
+    await conn.executemany(
+        "INSERT INTO assignment (target_id, position, leader_id) VALUES (?, ?, ?)",
+        [
+            (target_ids[a.number], a.position, leader_ids[a.leader])
+            for a in writes.assignments
+            if a.assignment_id is None
+        ],
+    )
+    slots = {
+        (int(row["target_id"]), int(row["position"])): int(row["id"])
+        for row in await _fetchall(
+            conn,
+            "SELECT a.id, a.target_id, a.position FROM assignment a "
+            "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
+            (plan_id,),
+        )
+    }
+    await conn.executemany(
+        "INSERT INTO assignment_unit (assignment_id, position, unit_id) VALUES (?, ?, ?)",
+        [
+            (slots[(target_ids[a.number], a.position)], index, unit_ids[unit])
+            for a in writes.assignments
+            for index, unit in enumerate(a.units, start=1)
+        ],
+    )
+    # The next revision of each report is counted in SQL, from what is stored at the time.
+    await conn.executemany(
+        """
+        INSERT INTO report (assignment_id, period, revision, progress, status, source,
+                            submitted_at, needs_review)
+        SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, 'import', ?, 0
+        FROM report WHERE assignment_id = ? AND period = ?
+        """,
+        [
+            (slot, writes.period, r.progress, r.status, at, slot, writes.period)
+            for r in writes.reports
+            for slot in (slots[(target_ids[r.number], r.position)],)
+        ],
+    )
+    await conn.executemany(
+        "UPDATE assignment SET retired_at = ? "
+        "WHERE target_id = ? AND position > ? AND retired_at IS NULL",
+        [(at, target_id, position) for target_id, position in writes.retire_after],
+    )
+    await conn.executemany(
+        "UPDATE target SET retired_at = ? WHERE id = ?",
+        [(at, target_id) for target_id in writes.retired_targets],
+    )
+    if writes.make_current:
+        await make_current(conn, plan_id)
+    return plan_id
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+async def _ids(conn: aiosqlite.Connection, table: str, names: set[str]) -> dict[str, int]:
+    """Return the ids of these leader or unit names (`table` is one of the two)."""
+    assert table in ("leader", "unit")
+    ids: dict[str, int] = {}
+    chosen = sorted(names)
+    for start in range(0, len(chosen), 500):  # SQLite caps the number of ? in a statement
+        batch = chosen[start : start + 500]
+        for row in await _fetchall(
+            conn,
+            f"SELECT id, name FROM {table} WHERE name IN ({', '.join('?' * len(batch))})",
+            batch,
+        ):
+            ids[row["name"]] = int(row["id"])
+    return ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -532,3 +533,101 @@ async def test_a_table_without_title_needs_plan_and_period_named(
 
     summary = await import_file(db, path, actor="test", plan_title=PLAN, period="2023Q3")
     assert (summary.plan_title, summary.period, len(summary.added)) == (PLAN, "2023Q3", 57)
+
+
+# The demo table's columns with 市政府领导 and 责任单位 swapped.
+REORDERED = (0, 6, 2, 3, 4, 5, 1)
+
+
+def _header_reordered_from(lines: list[str], number: str) -> list[str]:
+    """Return the demo lines with the header repeated before `number` in another column order,
+    the rows below it following that order."""
+    result: list[str] = []
+    reordering = False
+    for line in lines:
+        cells = line.split("\t")
+        if cells[0] == number and not reordering:
+            reordering = True
+            header = next(x for x in lines if x.startswith("序号")).split("\t")
+            result.append("\t".join(header[i] for i in REORDERED))
+        if reordering and len(cells) == 7:
+            cells = [cells[i] for i in REORDERED]
+        result.append("\t".join(cells))
+    return result
+
+
+async def test_a_header_repeated_in_another_column_order_is_read_again(
+    db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
+) -> None:
+    await import_file(db, DEMO_TABLE, actor="test")
+    path = tmp_path / "pages.tsv"
+    path.write_text("\n".join(_header_reordered_from(demo_lines, "70")), encoding="utf-8")
+    conn = await connect(tmp_path / "pages.db")
+    try:
+        summary = await import_file(conn, path, actor="test")
+
+        assert (len(summary.added), summary.leaders_added, summary.units_added) == (57, 5, 26)
+        assert await stored(conn) == await stored(db)
+    finally:
+        await conn.close()
+
+
+async def test_a_repeated_header_with_other_columns_is_refused_naming_its_row(
+    db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
+) -> None:
+    lines = _header_reordered_from(demo_lines, "70")
+    at = [i for i, line in enumerate(lines) if line.startswith("序号")][1]
+    lines[at] = lines[at].replace("完成时限", "备注")
+    path = tmp_path / "changed.tsv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+    with pytest.raises(TableError) as caught:
+        await import_file(db, path, actor="test")
+
+    assert describe_error(caught.value, Translator("en")) == (
+        f"changed.tsv, row {at + 1}: this header, repeated below the first one (row 5), does not "
+        "have the same columns (完成时限); give it the same columns or delete it."
+    )
+    assert await scalar(db, "SELECT COUNT(*) FROM plan") == 0
+
+
+async def test_an_import_locks_nobody_out_while_it_reads_and_compares(
+    tmp_path: Path, demo_lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "targetbot.db"
+    conn = await connect(path)
+    try:
+        await import_file(conn, DEMO_TABLE, actor="test")
+        table = tmp_path / "new-leader.tsv"
+        table.write_text("\n".join(demo_with(demo_lines, "90", 1, "新领导")), encoding="utf-8")
+        # While the import compares the table with what is stored, another process writes
+        # (without waiting: a locked database fails at once) a leader the table names.
+        outcomes: list[str] = []
+        list_targets = repo.list_targets
+
+        async def list_targets_while_another_writes(
+            *args: object, **kwargs: object
+        ) -> list[repo.Target]:
+            if not outcomes:
+                other = sqlite3.connect(path, timeout=0)
+                try:
+                    other.execute("INSERT INTO leader (name) VALUES ('新领导')")
+                    other.commit()
+                    outcomes.append("written")
+                except sqlite3.OperationalError as error:
+                    outcomes.append(str(error))
+                finally:
+                    other.close()
+            return await list_targets(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(repo, "list_targets", list_targets_while_another_writes)
+        summary = await import_file(conn, table, actor="test")
+
+        assert outcomes == ["written"]
+        # Compared again inside the write: the leader is not new any more, and stored once.
+        assert (summary.changed, summary.leaders_added) == ([90], 0)
+        assert await scalar(conn, "SELECT COUNT(*) FROM leader WHERE name = '新领导'") == 1
+        targets = {t["number"]: t for t in await stored(conn)}
+        assert targets[90]["assignments"][0]["leader"] == "新领导"  # type: ignore[index]
+    finally:
+        await conn.close()
