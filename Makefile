@@ -30,6 +30,7 @@ test: lint
 bench: setup
 	$(BIN)/python -m bench.bench_query
 	$(BIN)/python -m bench.bench_fanout
+	$(BIN)/python -m bench.bench_import
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

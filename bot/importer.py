@@ -25,10 +25,10 @@ T = TypeVar("T")
 MAX_CONTENT_CHARS = 2_000
 MAX_PROGRESS_CHARS = 10_000
 # Names and short cells have their own limits: a name has to fit on a button and in a line.
-MAX_LEADER_CHARS = 20
-MAX_UNIT_CHARS = 50
+MAX_LEADER_CHARS = 60  # generous: a cell may carry titles (市委常委、常务副市长 …)
+MAX_UNIT_CHARS = 100
 MAX_UNITS_PER_CELL = 30
-MAX_DEADLINE_CHARS = 50
+MAX_DEADLINE_CHARS = 100
 MAX_NUMBER = 99_999
 MAX_TITLE_CHARS = 200
 
