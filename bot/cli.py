@@ -19,6 +19,7 @@ from bot.present import light_json
 from bot.settings import Settings, SettingsError, load_environment
 from bot.tables import TableError
 from storage import targets as repo
+from storage.db import DatabaseInUse, lock_for_running
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:
@@ -102,13 +103,27 @@ async def _prepare_database(settings: Settings, t: Translator) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    # One bot per database: a second one would answer every message twice. The lock is held
+    # until this process ends (also by kill -9).
+    try:
+        lock = lock_for_running(settings.database_path)
+    except DatabaseInUse as busy:
+        message = t("cli.already_running", path=settings.database_path, pid=busy.pid or "?")
+        raise CliError(message, EXIT_BAD_SETTINGS) from None
+    except OSError as error:
+        message = t("cli.db_error", path=settings.database_path, error=error)
+        raise CliError(message, EXIT_BAD_SETTINGS) from None
     # The database first, so that a missing token is the only thing left to fix.
     asyncio.run(_prepare_database(settings, t))
     settings.require_token()
     from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
 
     print(t("cli.starting", path=settings.database_path), flush=True)
-    run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
+    try:
+        run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

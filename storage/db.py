@@ -3,14 +3,49 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 from weakref import WeakKeyDictionary
 
 import aiosqlite
 
 from storage.migrations import migrate
+
+
+class DatabaseInUse(Exception):
+    """Another process holds the database's run lock; `pid` is what it wrote there."""
+
+    def __init__(self, pid: str) -> None:
+        super().__init__(pid)
+        self.pid = pid
+
+
+def lock_for_running(path: Path) -> IO[str] | None:
+    """Take the lock that lets one bot at a time run on the database at `path`; keep it open.
+
+    An flock on `<database>.lock`: the kernel drops it when the process ends in any way (exit,
+    crash, kill -9), so it never goes stale. Raise DatabaseInUse when another process holds it.
+    """
+    if str(path) == ":memory:":
+        return None
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        raise DatabaseInUse(holder) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 async def connect(path: Path | str) -> aiosqlite.Connection:
