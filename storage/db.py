@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +15,26 @@ from weakref import WeakKeyDictionary
 import aiosqlite
 
 from storage.migrations import migrate
+
+CORRUPTION = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def is_corrupt(error: BaseException) -> bool:
+    """Return True if `error` says the database file is damaged (not merely busy or missing)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in CORRUPTION
+
+
+async def check_integrity(conn: aiosqlite.Connection) -> None:
+    """Read every page once (PRAGMA quick_check); raise sqlite3.DatabaseError if one is damaged."""
+    async with conn.execute("PRAGMA quick_check") as cursor:
+        rows = [str(row[0]) for row in await cursor.fetchall()]
+    if rows != ["ok"]:
+        error = sqlite3.DatabaseError("; ".join(rows[:3]))
+        error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+        raise error
 
 
 class DatabaseInUse(Exception):
