@@ -59,6 +59,14 @@ FORGED = [
     "join:../../x",
     "",
     "nothing:known",
+    "period:close:",
+    "period:close:99999999999999999999Q3",
+    "period:close:2023Q9",
+    "st:digest:maybe",
+    "rp:status:behind:nokey",
+    "rp:hold:add:99999999999999999999999:key",
+    "rp:edit:progress:nokey",
+    "qa:1:99999:0",
 ]
 REFUSALS = {
     zh("query.stale"),
