@@ -126,13 +126,13 @@ def _run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
     except OSError as error:
         message = t("cli.db_error", path=settings.database_path, error=error)
         raise CliError(message, EXIT_BAD_SETTINGS) from None
-    # The database first, so that a missing token is the only thing left to fix.
-    asyncio.run(_prepare_database(settings, t))
-    settings.require_token()
-    from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
-
-    print(t("cli.starting", path=settings.database_path), flush=True)
     try:
+        # The database first, so that a missing token is the only thing left to fix.
+        asyncio.run(_prepare_database(settings, t))
+        settings.require_token()
+        from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
+
+        print(t("cli.starting", path=settings.database_path), flush=True)
         run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
     finally:
         if lock is not None:
