@@ -12,6 +12,7 @@ from bot import clock
 from bot.accounts import Account
 from bot.engine import Answer, Asker
 from bot.present import PAGE_SIZE, details, header, summary
+from bot.safe_text import harmless
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
@@ -105,9 +106,9 @@ async def _show(
     if answer.plan is None:
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
-        body = html.escape(await _single(context, account, answer))
+        body = html.escape(harmless(await _single(context, account, answer)))
     else:
-        body = html.escape(summary(answer, context.services.t, language, page))
+        body = html.escape(harmless(summary(answer, context.services.t, language, page)))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
             if query_id is None:
                 async with transaction(context.services.db):
@@ -269,7 +270,7 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     await answer_query(update)
     text = await _details_text(context, account, target)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(html.escape(text))
+        await update.effective_message.reply_text(html.escape(harmless(text)))
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

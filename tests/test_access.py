@@ -252,3 +252,19 @@ def test_harmless_text_keeps_every_safe_character_and_drops_the_rest(text: str) 
         or c in "\u061c\u200e\u200f\u2066\u2067\u2068\u2069"
     }
     assert harmless(text) == "".join(c for c in text if c not in unsafe)
+
+
+async def test_control_and_bidi_characters_in_targets_are_not_shown_in_answers(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        await harness.app.bot_data.db.execute(
+            "UPDATE target SET content = '\u202e' || content || '\x1b[2J' WHERE number = 90"
+        )
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
+        single = shown(await harness.send(LEADER, "#90"))
+        press = await harness.press(LEADER, "qd:90")
+    texts = single + shown(press)
+    assert texts and any("[2J" in text for text in texts)
+    assert not any(c in text for text in texts for c in "\u202e\x1b")
