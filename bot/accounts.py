@@ -57,7 +57,8 @@ class Account:
 
 @dataclass(frozen=True)
 class Redemption:
-    """What opening an invitation did: `bound`, or why not (`used`, `expired`, `unknown`).
+    """What opening an invitation did: `bound`, or why not (`used`, `expired`, `unknown`,
+    `admin_keeps`: an admin opened an invitation to a lesser role, which stays unused).
 
     `replace`: the user holds another role or binding; nothing changed until they confirm
     (`account` is who they are now, `offered` the role and binding the invitation gives).
@@ -290,7 +291,13 @@ async def redeem_invite(
         if invite.used_by == telegram_id:
             # The same link opened again by its user (or the update delivered twice): no change.
             account = await load_account(conn, settings, telegram_id, telegram_language)
-            return Redemption("bound", account, account.role)
+            if (account.role, account.unit_id, account.leader_id) == (
+                invite.role,
+                invite.unit_id,
+                invite.leader_id,
+            ):
+                return Redemption("bound", account, account.role)
+            return Redemption("used")  # revoked or changed since: the link is spent
         if invite.used_at is not None:
             return Redemption("used")
         if datetime.fromisoformat(invite.expires_at) <= now:
@@ -303,6 +310,9 @@ async def redeem_invite(
             invite.unit_id,
             invite.leader_id,
         )
+        if previous.role == "admin" and invite.role != "admin":
+            # An admin keeps the admin role: the link stays unused, for the one it was made for.
+            return Redemption("admin_keeps", offered=offered)
         if previous.role is not None and changes and not replace:
             return Redemption("replace", previous, previous.role, offered=offered)
         if not await users.use_invite(conn, invite.id, telegram_id, _stamp(now)):

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, ExtBot
 from telegram.request import BaseRequest
 
 from bot.accounts import ensure_admins
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers import build_handlers
 from handlers.admin import announce_now, start_announcing
 from handlers.context import CONTEXT_TYPES, BotApplication
@@ -69,6 +73,36 @@ def rate_limiter() -> AIORateLimiter:
     429s are waited out (3 tries), and groups get at most 20 a minute.
     """
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3)
+
+
+@contextmanager
+def token_checked(settings: Settings) -> Iterator[None]:
+    """Turn the Bot API's refusal of the token (getMe: 401 or 404) into one line, token masked.
+
+    PTB's InvalidToken message carries the whole token; it must not reach a log or a terminal.
+    """
+    try:
+        yield
+    except InvalidToken:
+        raise SettingsError(
+            "settings.token_rejected",
+            url=settings.telegram_api_url,
+            token=settings.masked_token(),
+        ) from None
+
+
+async def check_token(settings: Settings) -> None:
+    """Ask the Bot API who the bot is (getMe); a refused token ends in one line, masked."""
+    # PTB logs a non-JSON refusal (a 404 page) with a traceback; the one line below says it all.
+    library = logging.getLogger("telegram")
+    level = library.level
+    library.setLevel(logging.CRITICAL)
+    try:
+        with token_checked(settings):
+            async with build_bot(settings):
+                pass
+    finally:
+        library.setLevel(level)
 
 
 def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:
@@ -130,17 +164,20 @@ def run_bot(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The token first, on its own: PTB's start-up would log its refusal with the whole token.
+    asyncio.run(check_token(settings))
     application = build_application(settings)
-    if webhook_url is None:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
-    secret = webhook_secret(settings.require_token())
-    path = f"telegram/{secret[:24]}"
-    application.run_webhook(
-        listen=listen,
-        port=port,
-        url_path=path,
-        webhook_url=f"{webhook_url.rstrip('/')}/{path}",
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    with token_checked(settings):
+        if webhook_url is None:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            return
+        secret = webhook_secret(settings.require_token())
+        path = f"telegram/{secret[:24]}"
+        application.run_webhook(
+            listen=listen,
+            port=port,
+            url_path=path,
+            webhook_url=f"{webhook_url.rstrip('/')}/{path}",
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from bot import cli_accounts, cli_query, cli_remind, clock
-from bot.cli_common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError, open_database
+from bot.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_SETTINGS,
+    CliError,
+    corrupt_message,
+    open_database,
+)
 from bot.engine import QueryEngine
 from bot.i18n import LANGUAGES, Translator
 from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
@@ -19,6 +26,7 @@ from bot.present import light_json
 from bot.settings import Settings, SettingsError, load_environment
 from bot.tables import TableError
 from storage import targets as repo
+from storage.db import DatabaseInUse, check_integrity, is_corrupt, lock_for_running
 
 
 def build_parser(t: Translator) -> argparse.ArgumentParser:
@@ -82,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(error, file=sys.stderr)
         return error.code
+    except sqlite3.DatabaseError as error:  # a damaged page, found by whichever command read it
+        if not is_corrupt(error):
+            raise
+        print(corrupt_message(settings, t), file=sys.stderr)
+        return EXIT_BAD_SETTINGS
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `targetbot targets | head`: the reader left; not our error
@@ -93,6 +106,7 @@ async def _prepare_database(settings: Settings, t: Translator) -> None:
     """Create and migrate the database, loading the demo table into an empty one if asked."""
     conn = await open_database(settings, t)
     try:
+        await check_integrity(conn)  # a damaged page is found now, not by the first question
         if settings.load_demo_data:
             summary = await load_demo_if_empty(conn)
             if summary is not None:
@@ -102,13 +116,27 @@ async def _prepare_database(settings: Settings, t: Translator) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
-    # The database first, so that a missing token is the only thing left to fix.
-    asyncio.run(_prepare_database(settings, t))
-    settings.require_token()
-    from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
+    # One bot per database: a second one would answer every message twice. The lock is held
+    # until this process ends (also by kill -9).
+    try:
+        lock = lock_for_running(settings.database_path)
+    except DatabaseInUse as busy:
+        message = t("cli.already_running", path=settings.database_path, pid=busy.pid or "?")
+        raise CliError(message, EXIT_BAD_SETTINGS) from None
+    except OSError as error:
+        message = t("cli.db_error", path=settings.database_path, error=error)
+        raise CliError(message, EXIT_BAD_SETTINGS) from None
+    try:
+        # The database first, so that a missing token is the only thing left to fix.
+        asyncio.run(_prepare_database(settings, t))
+        settings.require_token()
+        from bot.app import run_bot  # imported late: the CLI's other commands need no Telegram
 
-    print(t("cli.starting", path=settings.database_path), flush=True)
-    run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
+        print(t("cli.starting", path=settings.database_path), flush=True)
+        run_bot(settings, webhook_url=args.webhook, listen=args.listen, port=args.port)
+    finally:
+        if lock is not None:
+            lock.close()
     return 0
 
 

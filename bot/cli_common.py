@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.i18n import Translator
 from bot.settings import Settings
-from storage.db import connect
+from storage.db import connect, is_corrupt
 from storage.migrations import SchemaTooNew
 
 EXIT_BAD_INPUT = 1
@@ -33,8 +33,15 @@ async def open_database(settings: Settings, t: Translator) -> aiosqlite.Connecti
         message = t("cli.db_too_new", path=settings.database_path, **error.values)
         raise CliError(message, EXIT_BAD_SETTINGS) from error
     except (OSError, aiosqlite.Error) as error:
+        if is_corrupt(error):
+            raise CliError(corrupt_message(settings, t), EXIT_BAD_SETTINGS) from error
         message = t("cli.db_error", path=settings.database_path, error=error)
         raise CliError(message, EXIT_BAD_SETTINGS) from error
+
+
+def corrupt_message(settings: Settings, t: Translator) -> str:
+    """Return the one line saying the database file is damaged and what to do."""
+    return t("cli.db_corrupt", path=settings.database_path)
 
 
 def actions(

@@ -103,12 +103,14 @@ async def _send(
     as_json: bool,
 ) -> int:
     """Send what is due now through the Bot API, as the running bot would."""
-    from bot.app import build_bot  # imported late: the CLI's other commands need no Telegram
+    from bot.app import build_bot, check_token, token_checked  # late: others need no Telegram
     from handlers.pushes import deliver
 
+    await check_token(settings)
     bot = build_bot(settings)
-    async with bot:
-        delivery = await deliver(bot, conn, settings, engine, now)
+    with token_checked(settings):
+        async with bot:
+            delivery = await deliver(bot, conn, settings, engine, now)
     counts = {
         "sent": len(delivery.sent),
         "blocked": len(delivery.blocked),

@@ -487,6 +487,8 @@ async def submit(
     """
     async with transaction(conn):
         done = await repo.report_by_draft(conn, key)
+        if done is not None and done.submitted_by != telegram_id:
+            raise UpdateRefused("report.stale_button")  # another's key: show nothing of it
         if done is not None:
             target = await _target_of(conn, done.assignment_id)
             return _receipt(target, done, repeated=True)

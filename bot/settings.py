@@ -110,6 +110,12 @@ class Settings:
                 "settings.time_in_quiet_hours", value=self.remind_time.strftime("%H:%M")
             )
 
+    def masked_token(self) -> str:
+        """Return the token as it may be shown: the bot's public id, the secret part hidden."""
+        if self.bot_token is None:
+            return ""
+        return self.bot_token.value.split(":", 1)[0] + ":**********"
+
     def require_token(self) -> str:
         """Return the bot token, or fail with how to set it."""
         if self.bot_token is None:

@@ -26,6 +26,7 @@ from bot.accounts import (
 from bot.aliases import add_alias
 from bot.announcing import announce_deadline
 from bot.periods import OpenPeriod, normalise_period, parse_day
+from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
@@ -110,11 +111,12 @@ async def cancelled(update: Update, context: BotContext, account: Account) -> No
 async def invite_chosen(update: Update, context: BotContext, account: Account) -> None:
     """Make the invite for the unit or leader the admin chose from the buttons."""
     assert update.callback_query is not None
-    _, role, raw_id = (update.callback_query.data or "").split(":")
+    pressed = callbacks.invite_choice(update.callback_query.data)
     db = context.services.db
+    role = pressed[0] if pressed else ""
     items = await (plans.list_units(db) if role == "liaison" else plans.list_leaders(db))
-    chosen = next((item for item in items if str(item.id) == raw_id), None)
-    if role not in ("liaison", "leader") or chosen is None:
+    chosen = next((item for item in items if pressed and item.id == pressed[1]), None)
+    if chosen is None:
         await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
     await _send_invite(update, context, account, role, chosen)
@@ -252,11 +254,11 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
 async def revoke_chosen(update: Update, context: BotContext, account: Account) -> None:
     """Revoke the user the admin chose from the buttons."""
     assert update.callback_query is not None
-    raw_id = (update.callback_query.data or "").removeprefix("revoke:")
-    if not raw_id.isdigit():
+    telegram_id = callbacks.revoke_choice(update.callback_query.data)
+    if telegram_id is None:
         await answer_query(update, context.text(account.language, "admin.stale_button"))
         return
-    await _revoke(update, context, account, int(raw_id))
+    await _revoke(update, context, account, telegram_id)
 
 
 async def _revoke(update: Update, context: BotContext, account: Account, telegram_id: int) -> None:
@@ -330,9 +332,10 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
 async def alias_chosen(update: Update, context: BotContext, account: Account) -> None:
     """Add the alias the admin confirmed for the unit offered."""
     assert update.callback_query is not None
-    _, raw_id, name = (update.callback_query.data or "").split(":", 2)
+    pressed = callbacks.alias_choice(update.callback_query.data)
     units = await plans.list_units(context.services.db)
-    chosen = next((unit for unit in units if str(unit.id) == raw_id), None)
+    chosen = next((unit for unit in units if pressed and unit.id == pressed[0]), None)
+    name = pressed[1] if pressed else ""
     if chosen is None or not name:
         await answer_query(update, context.text(account.language, "admin.stale_button"))
         return

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot import clock
 from bot.engine import QueryEngine
 from bot.i18n import Translator
+from bot.safe_text import harmless
 from bot.settings import Settings
 
 
@@ -86,9 +87,26 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Se
         return self.bot_data
 
     def text(self, language: str | None, key: str, /, **values: object) -> str:
-        """Return a message in `language` with every value HTML-escaped."""
-        escaped = {k: html.escape(v) if isinstance(v, str) else v for k, v in values.items()}
-        return self.services.t(key, language, **escaped)
+        """Return a message (HTML) in `language`, every value made harmless and escaped.
+
+        A value that is itself a message (Html) is put in as it is: escaping it again would
+        show `&lt;` for `<`. The result is an Html (typed as str, which it is).
+        """
+        escaped = {k: _escaped(v) for k, v in values.items()}
+        return Html(self.services.t(key, language, **escaped))
+
+
+class Html(str):
+    """Text that is HTML already: a message from `BotContext.text`."""
+
+    __slots__ = ()
+
+
+def _escaped(value: object) -> object:
+    """Return a message's value ready for HTML: plain text escaped, HTML as it is."""
+    if isinstance(value, Html) or not isinstance(value, str):
+        return value
+    return html.escape(harmless(value))
 
 
 CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=Services)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.accounts import Account
 from handlers.access import requires
 from handlers.context import BotContext
+from handlers.reply import answer_query
 
 
 @requires(None)
@@ -20,7 +21,14 @@ async def not_understood(update: Update, context: BotContext, account: Account) 
         await update.effective_message.reply_text(context.text(account.language, key))
 
 
+@requires(None)
+async def unknown_button(update: Update, context: BotContext, account: Account) -> None:
+    """Answer a button no feature knows (forged, or from an older version): it does nothing."""
+    await answer_query(update, context.text(account.language, "fallback.stale_button"))
+
+
 # Private chats only: in groups the bot stays silent unless a command of its own is addressed.
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood)
+    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+    CallbackQueryHandler(unknown_button),
 ]

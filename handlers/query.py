@@ -12,6 +12,8 @@ from bot import clock
 from bot.accounts import Account
 from bot.engine import Answer, Asker
 from bot.present import PAGE_SIZE, details, header, summary
+from bot.safe_text import harmless
+from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query
@@ -104,9 +106,9 @@ async def _show(
     if answer.plan is None:
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
-        body = html.escape(await _single(context, account, answer))
+        body = html.escape(harmless(await _single(context, account, answer)))
     else:
-        body = html.escape(summary(answer, context.services.t, language, page))
+        body = html.escape(harmless(summary(answer, context.services.t, language, page)))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
             if query_id is None:
                 async with transaction(context.services.db):
@@ -183,69 +185,74 @@ async def q_command(update: Update, context: BotContext, account: Account) -> No
 
 
 async def _saved_text(
-    update: Update, context: BotContext, account: Account
-) -> tuple[str, list[str]] | None:
-    """Return the kept question a button refers to and the rest of its data, or say it is stale."""
+    update: Update, context: BotContext, account: Account, verb: str, positions: int
+) -> tuple[str, callbacks.SavedPress] | None:
+    """Return the asker's kept question a button refers to, or say the button is stale.
+
+    Only its asker may turn its pages or choose for it: in a group, another member's press
+    would rewrite the asker's answer with what that member may see.
+    """
     assert update.callback_query is not None
-    parts = (update.callback_query.data or "").split(":")
+    pressed = callbacks.saved_press(update.callback_query.data, verb, positions)
     found = (
-        await saved.saved_query(context.services.db, int(parts[1]))
-        if len(parts) >= 3 and parts[1].isdigit()
+        await saved.saved_query(context.services.db, pressed.query_id)
+        if pressed is not None
         else None
     )
-    if found is None:
+    if pressed is None or found is None:
         await answer_query(update, context.text(account.language, "query.stale"))
         return None
-    return found[1], parts[2:]
+    if found[0] != account.telegram_id:
+        await answer_query(update, context.text(account.language, "query.not_yours"), alert=True)
+        return None
+    return found[1], pressed
 
 
 @requires("liaison")
 async def page_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Turn the answer's page."""
-    assert update.callback_query is not None
-    found = await _saved_text(update, context, account)
-    if found is not None and found[1][0].isdigit():
-        query_id = int((update.callback_query.data or "").split(":")[1])
+    found = await _saved_text(update, context, account, "qp", 1)
+    if found is not None:
+        text, pressed = found
         await _show(
-            update, context, account, found[0], page=int(found[1][0]), query_id=query_id, edit=True
+            update,
+            context,
+            account,
+            text,
+            page=pressed.positions[0],
+            query_id=pressed.query_id,
+            edit=True,
         )
 
 
 @requires("liaison")
 async def choice_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Ask again with the leader or unit the user chose for an ambiguous word."""
-    found = await _saved_text(update, context, account)
+    found = await _saved_text(update, context, account, "qa", 2)
     if found is None:
         return
-    text, (k, i) = found[0], found[1][:2]
+    text, (k, i) = found[0], found[1].positions
     ambiguous = (await _ask(context, account, text)).parsed.ambiguous
-    if not (
-        k.isdigit()
-        and i.isdigit()
-        and int(k) < len(ambiguous)
-        and int(i) < len(ambiguous[int(k)].choices)
-    ):
-        assert update.callback_query is not None
+    if not (k < len(ambiguous) and i < len(ambiguous[k].choices)):
         await answer_query(update, context.text(account.language, "query.stale"))
         return
-    ambiguity = ambiguous[int(k)]
-    chosen = ambiguity.choices[int(i)].name
+    ambiguity = ambiguous[k]
+    chosen = ambiguity.choices[i].name
     await _show(update, context, account, text.replace(ambiguity.word, f" {chosen} "))
 
 
 @requires("liaison")
 async def suggestion_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Ask about the leader or unit the bot suggested."""
-    found = await _saved_text(update, context, account)
+    found = await _saved_text(update, context, account, "qs", 1)
     if found is None:
         return
     suggestions = (await _ask(context, account, found[0])).suggestions
-    index = found[1][0]
-    if not index.isdigit() or int(index) >= len(suggestions):
-        assert update.callback_query is not None
+    index = found[1].positions[0]
+    if index >= len(suggestions):
         await answer_query(update, context.text(account.language, "query.stale"))
         return
-    await _show(update, context, account, suggestions[int(index)])
+    await _show(update, context, account, suggestions[index])
 
 
 @requires("liaison")
@@ -253,9 +260,9 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     """Show a target's full text, assignments, latest reports and history."""
     callback = update.callback_query
     assert callback is not None
-    raw = (callback.data or "").removeprefix("qd:")
+    target_id = callbacks.target_details(callback.data)
     db = context.services.db
-    target = await plans.target_by_id(db, int(raw)) if raw.isdigit() else None
+    target = await plans.target_by_id(db, target_id) if target_id is not None else None
     units = {u for a in target.assignments for u in a.units} if target else set()
     if target is None or (account.role == "liaison" and account.unit not in units):
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
@@ -263,7 +270,7 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     await answer_query(update)
     text = await _details_text(context, account, target)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(html.escape(text))
+        await update.effective_message.reply_text(html.escape(harmless(text)))
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

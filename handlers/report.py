@@ -30,6 +30,7 @@ from bot import report_view as view
 from bot import reporting
 from bot.accounts import Account, language_of
 from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
+from handlers import callbacks
 from handlers import query as asking
 from handlers.access import answer, requires
 from handlers.context import BotContext
@@ -283,7 +284,11 @@ async def pick_pressed(update: Update, context: BotContext, account: Account) ->
     if not _liaison(account):
         return await _no_unit(update, context, account)
     assert update.callback_query is not None
-    return await _open(update, context, account, int(_pressed(update)))
+    chosen = callbacks.report_assignment(update.callback_query.data, "pick")
+    if chosen is None:
+        await _stale(update, context, account)
+        return None
+    return await _open(update, context, account, chosen)
 
 
 @requires("liaison", private=True)
@@ -291,7 +296,12 @@ async def open_pressed(update: Update, context: BotContext, account: Account) ->
     """Open the chosen target in a new message (from a reminder or a notice, which stay)."""
     if not _liaison(account):
         return await _no_unit(update, context, account)
-    return await _open(update, context, account, int(_pressed(update)), edit=False)
+    assert update.callback_query is not None
+    chosen = callbacks.report_assignment(update.callback_query.data, "open")
+    if chosen is None:
+        await _stale(update, context, account)
+        return None
+    return await _open(update, context, account, chosen, edit=False)
 
 
 async def _open(
@@ -613,7 +623,10 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
         return await _no_unit(update, context, account)
     assert update.callback_query is not None
     assert account.unit_id is not None
-    key = (update.callback_query.data or "").removeprefix("rp:confirm:")
+    key = callbacks.report_confirm(update.callback_query.data)
+    if key is None:
+        await _stale(update, context, account)
+        return None
     services = context.services
     try:
         receipt = await reporting.submit(

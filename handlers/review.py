@@ -24,6 +24,7 @@ from bot import report_view as view
 from bot import reporting
 from bot.accounts import Account, language_of
 from bot.reporting import UpdateRefused
+from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, buttons, show
@@ -134,8 +135,8 @@ async def _decide(
 
 def _report_id(update: Update) -> int | None:
     assert update.callback_query is not None
-    raw = (update.callback_query.data or "").rsplit(":", 1)[-1]
-    return int(raw) if raw.isdigit() else None
+    data = update.callback_query.data
+    return callbacks.review_report(data, "ok") or callbacks.review_report(data, "ret")
 
 
 @requires("admin", private=True)
@@ -143,6 +144,7 @@ async def approve_pressed(update: Update, context: BotContext, account: Account)
     """Approve a submission: leaders see it from now on."""
     report_id = _report_id(update)
     if report_id is None:
+        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
         return
     if await _decide(update, context, account, report_id, "approved", None):
         await _next(update, context, account, edit=False)

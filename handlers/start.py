@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.accounts import Account, admin_ids, language_of, redeem_invite
+from handlers import callbacks
 from handlers.access import current_account, requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu
@@ -116,7 +117,7 @@ async def join_pressed(update: Update, context: BotContext) -> None:
     """Replace the user's binding by the invitation, or keep it, as they chose."""
     query = update.callback_query
     assert query is not None
-    data = (query.data or "").removeprefix("join:")
+    data = callbacks.join_choice(query.data) or ""
     if data != "keep":
         await _redeem(update, context, data, replace=True)
         return

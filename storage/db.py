@@ -3,14 +3,70 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 from weakref import WeakKeyDictionary
 
 import aiosqlite
 
 from storage.migrations import migrate
+
+CORRUPTION = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def is_corrupt(error: BaseException) -> bool:
+    """Return True if `error` says the database file is damaged (not merely busy or missing)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in CORRUPTION
+
+
+async def check_integrity(conn: aiosqlite.Connection) -> None:
+    """Read every page once (PRAGMA quick_check); raise sqlite3.DatabaseError if one is damaged."""
+    async with conn.execute("PRAGMA quick_check") as cursor:
+        rows = [str(row[0]) for row in await cursor.fetchall()]
+    if rows != ["ok"]:
+        error = sqlite3.DatabaseError("; ".join(rows[:3]))
+        error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+        raise error
+
+
+class DatabaseInUse(Exception):
+    """Another process holds the database's run lock; `pid` is what it wrote there."""
+
+    def __init__(self, pid: str) -> None:
+        super().__init__(pid)
+        self.pid = pid
+
+
+def lock_for_running(path: Path) -> IO[str] | None:
+    """Take the lock that lets one bot at a time run on the database at `path`; keep it open.
+
+    An flock on `<database>.lock`: the kernel drops it when the process ends in any way (exit,
+    crash, kill -9), so it never goes stale. Raise DatabaseInUse when another process holds it.
+    """
+    if str(path) == ":memory:":
+        return None
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        raise DatabaseInUse(holder) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 async def connect(path: Path | str) -> aiosqlite.Connection:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.safe_text import harmless
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
 
@@ -180,3 +184,87 @@ async def test_an_invite_opened_twice_by_its_user_keeps_the_binding(tmp_path: Pa
     with sqlite3.connect(tmp_path / "targetbot.db") as conn:
         binds = conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'bind'").fetchone()
     assert binds == (1,)
+
+
+async def test_a_unit_name_with_markup_is_shown_as_imported_once_escaped(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        db = harness.app.bot_data.db
+        unit_id = await bind_everyone(harness)
+        await db.execute("UPDATE unit SET name = '市<b>水<' WHERE id = ?", (unit_id,))
+        texts = shown(await harness.send(LIAISON, "/start"))
+    assert "联络员 · 市&lt;b&gt;水&lt;" in texts[0]  # shown as 市<b>水< in the chat
+    assert "&amp;" not in texts[0]
+
+
+async def test_an_admin_opening_a_liaison_invite_stays_admin_and_the_link_stays_unused(
+    tmp_path: Path,
+) -> None:
+    second_admin = Person(1002, "第二管理员")
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        db = harness.app.bot_data.db
+        await set_role(db, telegram_id=second_admin.id, role="admin", target_id=None, actor="t")
+        link = shown(await harness.send(ADMIN, "/invite liaison 水务局"))[0]
+        code = link.rsplit("start=", 1)[1]
+        for admin in (ADMIN, second_admin):  # from ADMIN_IDS, and made admin in chat
+            texts = shown(await harness.send(admin, f"/start {code}"))
+            assert texts == [zh("start.invite_admin_keeps")]
+            texts = shown(await harness.press(admin, f"join:{code}"))
+            assert texts == [zh("start.invite_admin_keeps")]
+        bound = shown(await harness.send(LIAISON, f"/start {code}"))
+    assert bound[0].startswith("欢迎，水务！您已开通：联络员 · 市水务局。")
+    with sqlite3.connect(tmp_path / "targetbot.db") as conn:
+        roles = dict(conn.execute("SELECT telegram_id, role FROM user").fetchall())
+    assert roles[second_admin.id] == "admin"
+    assert roles[LIAISON.id] == "liaison"
+
+
+async def test_a_revoked_user_reopening_their_used_link_is_told_it_was_used(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        link = shown(await harness.send(ADMIN, "/invite liaison 水务局"))[0]
+        code = link.rsplit("start=", 1)[1]
+        await harness.send(LIAISON, f"/start {code}")
+        await harness.send(ADMIN, f"/revoke {LIAISON.id}")
+        texts = shown(await harness.send(LIAISON, f"/start {code}"))
+    assert texts == [zh("start.invite_used")]
+
+
+async def test_control_and_bidi_characters_in_names_are_not_shown(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        db = harness.app.bot_data.db
+        unit_id = await bind_everyone(harness)
+        await db.execute(
+            "UPDATE unit SET name = ? WHERE id = ?", ("市\u202e局务水\u202c\x07\x1b[2J", unit_id)
+        )
+        texts = shown(await harness.send(LIAISON, "/whoami"))
+    assert "市局务水[2J" in texts[0]
+    assert not any(c in texts[0] for c in "\u202e\u202c\x07\x1b")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_harmless_text_keeps_every_safe_character_and_drops_the_rest(text: str) -> None:
+    unsafe = {c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"} | {
+        c
+        for c in text
+        if unicodedata.bidirectional(c) in {"LRE", "RLE", "LRO", "RLO", "PDF"}
+        or c in "\u061c\u200e\u200f\u2066\u2067\u2068\u2069"
+    }
+    assert harmless(text) == "".join(c for c in text if c not in unsafe)
+
+
+async def test_control_and_bidi_characters_in_targets_are_not_shown_in_answers(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        await harness.app.bot_data.db.execute(
+            "UPDATE target SET content = '\u202e' || content || '\x1b[2J' WHERE number = 90"
+        )
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
+        single = shown(await harness.send(LEADER, "#90"))
+        press = await harness.press(LEADER, "qd:90")
+    texts = single + shown(press)
+    assert any("[2J" in text for text in texts)
+    assert not any(c in text for text in texts for c in "\u202e\x1b")

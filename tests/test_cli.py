@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,36 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "progress_estimate",
         "light_reason",
     ]
+
+
+def damage(db: Path, table: str) -> None:
+    """Overwrite the first bytes of `table`'s root page, as a failing disk might."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+        page = root.fetchone()[0]
+    with db.open("r+b") as file:
+        file.seek((page - 1) * page_size)
+        file.write(b"\xff" * 200)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("targets",), ("query", "水务局"), ("remind", "--dry-run"), ("run",)],
+)
+def test_a_damaged_database_is_one_line_saying_what_to_do(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    db = tmp_path / "t.db"
+    assert targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db)).returncode == 0
+    damage(db, "target")
+    before = db.read_bytes()
+    # No token: `run` must stop at the damaged database, before it would talk to Telegram.
+    result = targetbot(tmp_path, *command, "--db", str(db))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"数据库 {db} 已损坏（database disk image is malformed），未做任何修改。请停止 targetbot，"
+        "保留一份损坏文件的副本，然后用最近的备份替换它（见 SECURITY.md 的“备份”一节）。"
+    ]
+    assert db.read_bytes() == before
