@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot import limits
+from bot.safe_text import harmless
 
 log = logging.getLogger(__name__)
 MESSAGE_LIMIT = limits.MESSAGE_LIMIT  # UTF-16 units of a message's text, after parsing
@@ -80,7 +81,7 @@ async def show(
     edit: bool = True,
 ) -> None:
     """Show plain text (escaped here): the pressed button's message edited, else new messages."""
-    await show_html(update, html.escape(text), markup, edit=edit)
+    await show_html(update, html.escape(harmless(text)), markup, edit=edit)
 
 
 async def show_html(
