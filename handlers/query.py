@@ -16,7 +16,7 @@ from bot.safe_text import harmless
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query
+from handlers.reply import answer_query, show_html
 from storage import reports
 from storage import search as saved
 from storage import targets as plans
@@ -116,15 +116,8 @@ async def _show(
                         context.services.db, account.telegram_id, text, clock.stamp()
                     )
             markup = _markup(answer, query_id, page)
-    callback = update.callback_query
-    if callback is not None and edit:
-        await answer_query(update)
-        await callback.edit_message_text(body, reply_markup=markup)
-        return
-    if callback is not None:
-        await answer_query(update)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(body, reply_markup=markup)
+    # Split to Telegram's limits (a long text arrives in parts, the buttons on the last).
+    await show_html(update, body, markup, edit=edit)
 
 
 async def answer_text(update: Update, context: BotContext, account: Account, text: str) -> None:
@@ -267,10 +260,8 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None or (account.role == "liaison" and account.unit not in units):
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    await answer_query(update)
     text = await _details_text(context, account, target)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(html.escape(harmless(text)))
+    await show_html(update, html.escape(harmless(text)), edit=False)
 
 
 HANDLERS: list[BaseHandler[Any, Any, Any]] = [

@@ -59,7 +59,13 @@ async def bind(harness: Harness) -> None:
     await set_role(db, telegram_id=ADMIN_EN.id, role="admin", target_id=None, actor="t")
 
 
-async def report(db: aiosqlite.Connection, number: int, period: str, status: str) -> None:
+async def report(
+    db: aiosqlite.Connection,
+    number: int,
+    period: str,
+    status: str,
+    progress: str = "1-11月工作推进情况",
+) -> None:
     """Store the lead unit's update of target `number` for `period`, as a liaison submits it."""
     async with db.execute(
         "SELECT a.id, au.unit_id FROM assignment a JOIN target t ON t.id = a.target_id "
@@ -74,7 +80,7 @@ async def report(db: aiosqlite.Connection, number: int, period: str, status: str
             db,
             row[0],
             period,
-            "1-11月工作推进情况",
+            progress,
             status,
             source="chat",
             at=clock.stamp(),
