@@ -163,3 +163,38 @@ def test_a_row_whose_reading_fails_is_shown_without_it_and_logged(
     logged = [r.getMessage() for r in caplog.records]
     assert "target #47: unreadable due date '2023-13-45', taken as none" in logged
     assert "target #47, assignment 12: progress not read" in logged
+
+
+def utf16(text: str) -> int:
+    """Return a text's length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# A question of ~4,000 characters: its answer stays one message within Telegram's limit, and the
+# understanding line echoes the first words of each kind, then "…".
+LONG_QUESTIONS = [
+    (
+        " ".join(f"词{i:04d}x" for i in range(570)),
+        "🔎 没能理解这个问题。\n未能识别：" + "、".join(f"词{i:04d}x" for i in range(10)) + "…",
+    ),
+    ("就业 " * 1300, "🔎 理解为：关键词 就业\n"),
+    ("#" + "9" * 4000, "🔎 没能理解这个问题。\n未能识别：#" + "9" * 18 + "…\n"),
+    ("曹临 " + "就业 医保 " * 390 + "x" * 900, "🔎 理解为：领导 曹临 · 关键词 就业、医保\n"),
+    (
+        " ".join(f"苹果{i:03d}" + "桃" * 30 for i in range(120)),
+        "🔎 没能理解这个问题。\n未能识别：苹果000" + "桃" * 14 + "…、苹果001",
+    ),
+]
+
+
+@pytest.mark.parametrize(("question", "start"), LONG_QUESTIONS)
+async def test_a_long_question_gets_an_answer_within_telegrams_limit(
+    tmp_path: Path, question: str, start: str
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        answers = shown(await harness.send(LEADER, question))
+    assert len(answers) == 1
+    assert answers[0].startswith(start)
+    assert utf16(answers[0]) <= 4096
+    assert utf16(answers[0].split("\n")[1]) <= 300
