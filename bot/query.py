@@ -165,6 +165,7 @@ UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
+MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
 MAX_AMBIGUOUS = 3  # words naming several leaders or units asked about at once (buttons each)
 _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
 _MONTH_END = re.compile(
@@ -319,7 +320,10 @@ class _Segmenter:
         self.vocabulary = vocabulary
         self.leaders = {normalise_text(p.name): p for p in vocabulary.leaders}
         self.units = vocabulary.unit_forms()
-        self.longest = max([len(w) for w in [*self.leaders, *self.units, *STATUS_WORDS]] + [4])
+        # Names longer than MAX_SEGMENT are found only as a whole word: looking for them at
+        # every position of a long question would take time that grows with both.
+        words = [*self.leaders, *self.units, *STATUS_WORDS]
+        self.longest = min(MAX_SEGMENT, max([len(w) for w in words] + [4]))
 
     def match_at(self, text: str, start: int) -> tuple[int, str, object] | None:
         """Return (length, kind, value) of the longest known word starting at `start`."""

@@ -14,6 +14,7 @@ import pytest
 
 from bot import clock, quantities, reporting
 from bot.quantities import Estimate
+from bot.query import MAX_SEGMENT, ParsedQuery, Vocabulary, parse_query
 from bot.search import TargetIndex
 from handlers.pushes import deliver
 from storage import targets as plans
@@ -198,3 +199,19 @@ async def test_a_long_question_gets_an_answer_within_telegrams_limit(
     assert answers[0].startswith(start)
     assert utf16(answers[0]) <= 4096
     assert utf16(answers[0].split("\n")[1]) <= 300
+
+
+def test_a_very_long_name_is_found_whole_and_not_looked_for_at_every_position() -> None:
+    long_unit = Named(3, "市" + "水" * 10_000 + "局")
+    vocabulary = Vocabulary((Named(1, "王昌华"),), (Named(2, "市水务局"), long_unit))
+    # Segmenting a question looks for names of at most MAX_SEGMENT characters at each position
+    # (a 10,000-character name made a 4,000-character question take a minute).
+    assert vocabulary.segmenter.longest == MAX_SEGMENT
+
+    def parse(text: str) -> ParsedQuery:
+        return parse_query(text, vocabulary, plan_year=2023, is_known_word=lambda w, e: False)
+
+    assert parse(long_unit.name).units == [long_unit]
+    assert parse("王昌华 水务局滞后").units == [Named(2, "市水务局")]
+    long_question = parse("水务" * 2000)
+    assert (long_question.units, long_question.unplaced) == ([], ["水务" * 2000])
