@@ -150,10 +150,11 @@ def quantities(text: str) -> list[Quantity]:
         found.append(
             Quantity(round(value * factor, 6), unit, bound, m.start(), m.end(), m.group(0))
         )
-        first = _RANGE_START.search(before)
+        # Searched in the text itself (not `before`): its look-behinds see what precedes.
+        first = _RANGE_START.search(text, m.start("num") - len(before), m.start("num"))
         if first and float(first.group(1)) * factor <= MAX_VALUE:
             # 5000或10000元: the first amount has the same unit
-            start = m.start("num") - len(before) + first.start()
+            start = first.start()
             found.insert(
                 len(found) - 1,
                 Quantity(

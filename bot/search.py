@@ -25,11 +25,11 @@ from bot.query import DeadlineFilter, ParsedQuery, normalise_text
 from storage.search import PlanRows
 from storage.targets import Named
 
+log = logging.getLogger(__name__)
 CONTENT_SCORE = 3.0
 PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
 FUZZY_CUTOFF = 80.0
-log = logging.getLogger(__name__)
 WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
 
 # Status words of the query → the statuses an assignment can be in for a period.

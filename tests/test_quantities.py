@@ -145,6 +145,7 @@ ENDLESS = [
     "完成1." + "5" * 400 + "个",
     "每人" + "1" * 400 + "或" + "2" * 400 + "元",
     "1" * 400 + "至5个",
+    "1" * 30 + " " * 30 + "至5个",
     "完成率" + "9" * 400 + "%",
     "完成" + "十" * 50 + "个",
 ]
@@ -163,3 +164,6 @@ def test_long_but_sane_numbers_are_still_read() -> None:
     assert [q.value for q in quantities("端口一二三四五六个")] == [123456]
     assert [q.value for q in quantities("1.5个")] == [1.5]
     assert stated_completion("完成率136.5%") == pytest.approx(1.365)
+    # The tail of a run too long for an amount is no amount either, however far before it starts.
+    assert [q.value for q in quantities("1" * 30 + " " * 30 + "至5个")] == [5]
+    assert [q.value for q in quantities("3至5个")] == [3, 5]
