@@ -19,6 +19,10 @@ from storage.targets import Named, Target
 PAGE_SIZE = 10
 LINE_CONTENT = 36  # characters of a target's text on a result line
 MESSAGE_LIMIT = 4096
+# What the understanding line echoes of a question, per kind of word: the first ECHO_WORDS
+# words, each cut to ECHO_CHARS, then "…" (a 4,000-character question is not repeated back).
+ECHO_WORDS = 10
+ECHO_CHARS = 20
 
 
 def shorten(text: str, limit: int) -> str:
@@ -38,13 +42,19 @@ def status_word(t: Translator, language: str | None, status: str) -> str:
     return t(f"status.{status}", language)
 
 
+def echo(words: list[str], t: Translator, language: str | None) -> str:
+    """Return words of a question as a list, capped: the first ECHO_WORDS, each shortened."""
+    shown = t.join((shorten(word, ECHO_CHARS) for word in words[:ECHO_WORDS]), language)
+    return shown + "…" if len(words) > ECHO_WORDS else shown
+
+
 def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
-    """Return one line saying how the question was understood."""
+    """Return one line saying how the question was understood (its words capped: `echo`)."""
     parts: list[str] = []
 
     def add(key: str, values: list[str]) -> None:
         if values:
-            parts.append(t(f"query.part.{key}", language, value=t.join(values, language)))
+            parts.append(t(f"query.part.{key}", language, value=echo(values, t, language)))
 
     add("leader", [p.name for p in parsed.leaders])
     add("unit", [u.name for u in parsed.units])
@@ -62,7 +72,7 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
     else:
         line = t("query.understood_all", language)
     if parsed.unplaced:
-        line += "\n" + t("query.unplaced", language, words=t.join(parsed.unplaced, language))
+        line += "\n" + t("query.unplaced", language, words=echo(parsed.unplaced, t, language))
     return line.strip("\n")
 
 
@@ -107,7 +117,7 @@ def _carried_status(hit: Hit, t: Translator, language: str | None) -> str:
 
 def _scope(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
     names = [p.name for p in parsed.leaders] + [u.name for u in parsed.units] + parsed.keywords
-    return t.join(names, language)
+    return echo(names, t, language)
 
 
 def light_counts(answer: Answer) -> str:
@@ -158,7 +168,8 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
     result = answer.result
     if parsed.ambiguous:
         for ambiguity in parsed.ambiguous:
-            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=ambiguity.word))
+            word = shorten(ambiguity.word, ECHO_CHARS)
+            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=word))
         return "\n".join(lines)
     if not result.ranked:
         if result.without_status:

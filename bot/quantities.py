@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.numerals import CHARACTERS, chinese_number
+from bot.numerals import MAX_LENGTH as MAX_NUMERAL
 
 # Units a count can carry, longest first so that 场次 wins over 场.
 UNITS = sorted(
@@ -63,16 +64,25 @@ MAGNITUDES = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1
 AT_LEAST = ("以上", "超过", "不少于", "至少", "突破", "过")
 ABOUT = ("左右", "约")
 AT_MOST = ("以内", "以下", "不超过", "控制在")
-_NUMBER = r"(?P<num>\d+(?:\.\d+)?|[" + CHARACTERS + "]+)"
+# Numbers out of any sane range are not amounts: at most MAX_DIGITS digits before the point
+# (and as many after), at most MAX_NUMERAL Chinese numerals, never part of a longer run (the
+# look-behinds), and no value above MAX_VALUE. This also keeps reading a long run linear.
+MAX_DIGITS = 15
+MAX_VALUE = 1e15  # base units: 1000万亿元 and more is no target's amount
+_DECIMAL = rf"(?<!\d)(?<!\d\.)\d{{1,{MAX_DIGITS}}}(?:\.\d{{1,{MAX_DIGITS}}})?"
+_NUMERALS = rf"(?<![{CHARACTERS}])[{CHARACTERS}]{{1,{MAX_NUMERAL}}}"
+_NUMBER = rf"(?P<num>{_DECIMAL}|{_NUMERALS})"
 _MAGNITUDE = r"(?P<mag>万亿|千万|百万|亿|万|千)?"
 _UNIT = "(?P<unit>" + "|".join(map(re.escape, UNITS)) + ")"
 _QUANTITY = re.compile(rf"(?P<about>约)?{_NUMBER}\s*{_MAGNITUDE}\s*(?P<more>余|多)?\s*{_UNIT}")
 # The first of two amounts sharing a unit: 5000或10000元, 3至5个.
-_RANGE_START = re.compile(r"(\d+(?:\.\d+)?)\s*(?:或|至|到|～|~|-|—)\s*$")
+_RANGE_START = re.compile(rf"({_DECIMAL})\s*(?:或|至|到|～|~|-|—)\s*$")
+# How much text before an amount is read for the words around it (第, 超过, 5000或 …).
+BEFORE = 40
 # Completion stated outright: 完成率87.3%, 完成年度目标任务的136%, 占年度计划的117%.
 _EXPLICIT = re.compile(
     r"(?:完成率(?:为|达到?|达)?|完成(?:了)?(?:全年|年度)?(?:目标)?(?:任务)?的|占(?:全年|年度)?(?:计划|目标|任务)的)"
-    r"\s*(?P<share>\d+(?:\.\d+)?)\s*%"
+    r"\s*(?P<share>(?<!\d)\d{1,4}(?:\.\d{1,8})?)\s*%"
 )
 # Numbers that are names, not amounts: 5G, 2023年, 3岁以下, 第130位.
 _NOT_AN_AMOUNT_BEFORE = re.compile(r"(第|前|近|每)$")
@@ -110,11 +120,14 @@ def _chinese_number(text: str) -> float | None:
 
 
 def quantities(text: str) -> list[Quantity]:
-    """Return every amount with a unit in a text, in order."""
+    """Return every amount with a unit in a text, in order.
+
+    Every value is finite and at most MAX_VALUE: a longer run of numerals is no amount.
+    """
     found: list[Quantity] = []
     for m in _QUANTITY.finditer(text):
         raw = m.group("num")
-        before = text[: m.start("num")]
+        before = text[max(0, m.start("num") - BEFORE) : m.start("num")]
         if _NOT_AN_AMOUNT_BEFORE.search(before):
             continue  # 第130位, 前三季度, 每人: a rank or a rate, not an amount
         if raw.isascii():
@@ -131,21 +144,26 @@ def quantities(text: str) -> list[Quantity]:
         if unit == "个" and after.startswith("百分点"):
             continue  # 5.6个百分点: a difference of rates
         factor = MAGNITUDES[m.group("mag")] if m.group("mag") else 1.0
+        if value * factor > MAX_VALUE:
+            continue  # beyond any target's amount: digits, not a quantity
         bound = _bound(m, before, after)
         found.append(
             Quantity(round(value * factor, 6), unit, bound, m.start(), m.end(), m.group(0))
         )
-        first = _RANGE_START.search(before)
-        if first:  # 5000或10000元: the first amount has the same unit
+        # Searched in the text itself (not `before`): its look-behinds see what precedes.
+        first = _RANGE_START.search(text, m.start("num") - len(before), m.start("num"))
+        if first and float(first.group(1)) * factor <= MAX_VALUE:
+            # 5000或10000元: the first amount has the same unit
+            start = first.start()
             found.insert(
                 len(found) - 1,
                 Quantity(
                     round(float(first.group(1)) * factor, 6),
                     unit,
                     bound,
-                    first.start(),
+                    start,
                     m.end(),
-                    text[first.start() : m.end()],
+                    text[start : m.end()],
                 ),
             )
     return found

@@ -164,8 +164,13 @@ LEADER_TITLES = ("常务副市长", "副市长", "市长", "秘书长", "书记"
 UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
+MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
+MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
+MAX_AMBIGUOUS = 3  # words naming several leaders or units asked about at once (buttons each)
 _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
-_MONTH_END = re.compile(rf"(?:(20\d\d)年)?(\d{{1,2}}|[{_CN_NUM}]+)月(?:底|末)(?:前)?")
+_MONTH_END = re.compile(
+    rf"(?:(20\d\d)年)?(\d{{1,2}}|(?<![{_CN_NUM}])[{_CN_NUM}]{{1,3}})月(?:底|末)(?:前)?"
+)
 _YEAR_END = re.compile(r"(?:(20\d\d)年)?(?:年底|年末)(?:前)?")
 _ONGOING = re.compile(r"长期坚持|持续推进")
 _SPLIT = re.compile(r"[\s,，\u3001;；。.!！?？:：/]+")  # \u3001: the ideographic comma
@@ -315,7 +320,10 @@ class _Segmenter:
         self.vocabulary = vocabulary
         self.leaders = {normalise_text(p.name): p for p in vocabulary.leaders}
         self.units = vocabulary.unit_forms()
-        self.longest = max([len(w) for w in [*self.leaders, *self.units, *STATUS_WORDS]] + [4])
+        # Names longer than MAX_SEGMENT are found only as a whole word: looking for them at
+        # every position of a long question would take time that grows with both.
+        words = [*self.leaders, *self.units, *STATUS_WORDS]
+        self.longest = min(MAX_SEGMENT, max([len(w) for w in words] + [4]))
 
     def match_at(self, text: str, start: int) -> tuple[int, str, object] | None:
         """Return (length, kind, value) of the longest known word starting at `start`."""
@@ -374,7 +382,7 @@ def parse_query(
     if _MINE.search(rest):
         query.mine = True
         rest = _MINE.sub(" ", rest)
-    take(_NUMBER, lambda m: query.numbers.append(int(next(g for g in m.groups() if g))))
+    take(_NUMBER, lambda m: _set_number(query, m))
     take(_PERIOD, lambda m: _set_period(query, m, plan_year))
     take(_MONTH_END, lambda m: _set_deadline(query, m.group(0), plan_year))
     take(_YEAR_END, lambda m: _set_deadline(query, m.group(0), plan_year))
@@ -404,7 +412,15 @@ def parse_query(
             query.statuses.append(STATUS_TOKENS[token])
             continue
         _read_token(token, query, segmenter, vocabulary, is_known_word)
+    # A word asked twice is one filter (and is echoed once).
     query.statuses = list(dict.fromkeys(query.statuses))
+    query.numbers = list(dict.fromkeys(query.numbers))
+    query.keywords = list(dict.fromkeys(query.keywords))
+    query.unplaced = list(dict.fromkeys(query.unplaced))
+    ambiguous: dict[tuple[str, str], Ambiguity] = {}
+    for ambiguity in query.ambiguous:
+        ambiguous.setdefault((ambiguity.kind, ambiguity.word), ambiguity)
+    query.ambiguous = list(ambiguous.values())[:MAX_AMBIGUOUS]
     return query
 
 
@@ -556,6 +572,15 @@ def _clear_best(word: str, items: Sequence[Named], cutoff: float) -> Named | Non
     if len(scored) == 2 and scored[0][1] - scored[1][1] < 15 and scored[1][0] != scored[0][0]:
         return None
     return items[scored[0][2]]
+
+
+def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:
+    """Take a target number; one too long to be any target's is an unplaced word."""
+    digits = next(g for g in m.groups() if g)
+    if len(digits) > MAX_NUMBER_DIGITS:
+        query.unplaced.append(m.group(0).strip())
+    else:
+        query.numbers.append(int(digits))
 
 
 def _set_period(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:

@@ -8,6 +8,7 @@ every text, so two-character Chinese words (医保, 就业) are found exactly an
 
 from __future__ import annotations
 
+import logging
 import math
 from array import array
 from collections import Counter
@@ -24,6 +25,7 @@ from bot.query import DeadlineFilter, ParsedQuery, normalise_text
 from storage.search import PlanRows
 from storage.targets import Named
 
+log = logging.getLogger(__name__)
 CONTENT_SCORE = 3.0
 PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
@@ -266,7 +268,7 @@ class TargetIndex:
                 row.number,
                 row.content,
                 row.deadline,
-                date.fromisoformat(row.due_date) if row.due_date else None,
+                _due_date(row.number, row.due_date),
                 tuple(of_target.get(row.id, ())),
             )
             for row in rows.targets
@@ -445,7 +447,7 @@ class TargetIndex:
                 continue
             end = ends.get(own) or ends.setdefault(own, period_end(own))
             target = self.targets[assignment.target]
-            found = estimate(target.content, report[1])
+            found = _reading(target, assignment.id, report[1])
             elapsed = elapsed_share(end, target.due_date, self.year)
             if found is not None and elapsed is not None:
                 risks[index] = Risk(found, elapsed)
@@ -581,6 +583,34 @@ class TargetIndex:
             for i, score in found.items():
                 scores[i] = scores.get(i, 0.0) + score
         return targets, scores
+
+
+def _due_date(number: int, stored: str | None) -> date | None:
+    """Return a target's stored due date; a malformed one is logged and read as none."""
+    if not stored:
+        return None
+    try:
+        return date.fromisoformat(stored)
+    except ValueError:
+        log.warning("target #%s: unreadable due date %r, taken as none", number, stored[:40])
+        return None
+
+
+def _reading(target: IndexedTarget, assignment: int, progress: str) -> Estimate | None:
+    """Return what an assignment's progress says against its target's amount, if anything.
+
+    No stored text may break the index for everyone: a text whose reading fails, or reads as
+    no finite share, is logged and shown without it.
+    """
+    try:
+        found = estimate(target.content, progress)
+    except Exception:
+        log.exception("target #%s, assignment %s: progress not read", target.number, assignment)
+        return None
+    if found is not None and not math.isfinite(found.share):
+        log.warning("target #%s, assignment %s: no finite share read", target.number, assignment)
+        return None
+    return found
 
 
 def _due_matches(due: date | None, wanted: DeadlineFilter, today: date) -> bool:

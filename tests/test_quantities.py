@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.quantities import elapsed_share, estimate, quantities
+from bot.quantities import elapsed_share, estimate, quantities, stated_completion
 
 YI, WAN = 1e8, 1e4
 # phrase → [(value in base units, unit, bound)], read from the text by a person.
@@ -130,3 +130,40 @@ def test_elapsed_share_of_the_year_at_a_period_end() -> None:
     assert elapsed_share(q3, date(2023, 10, 31), 2023) == pytest.approx(0.9)
     assert elapsed_share(q3, None, 2023) == pytest.approx(0.75)  # ongoing: the whole year
     assert elapsed_share(q3, date(2023, 6, 30), 2023) == pytest.approx(1.0)
+
+
+# Numbers out of any sane range are not quantities: a run of numerals too long to be an amount
+# is read as nothing, whatever its length (a float overflows past 309 digits, and Python's int
+# refuses strings of more than 4,300 digits).
+ENDLESS = [
+    "已完成" + "一" * 310 + "个",
+    "已完成" + "一" * 4400 + "个",
+    "已完成" + "九" * 20 + "个",
+    "完成" + "1" * 400 + "个",
+    "完成" + "9" * 5000 + "亿元",
+    "完成" + "1" * 16 + "万亿元",
+    "完成1." + "5" * 400 + "个",
+    "每人" + "1" * 400 + "或" + "2" * 400 + "元",
+    "1" * 400 + "至5个",
+    "1" * 30 + " " * 30 + "至5个",
+    "完成率" + "9" * 400 + "%",
+    "完成" + "十" * 50 + "个",
+]
+
+
+@pytest.mark.parametrize("text", ENDLESS)
+def test_a_number_out_of_any_sane_range_is_not_a_quantity(text: str) -> None:
+    assert [q for q in quantities(text) if q.value > 1e15] == []
+    assert quantities(text + "，完成投资16.32亿元")[-1].value == pytest.approx(16.32 * YI)
+    assert estimate("水利工程施工完成投资30亿元以上", text) is None
+
+
+def test_long_but_sane_numbers_are_still_read() -> None:
+    assert [q.value for q in quantities("完成投资123456789012345元")] == [123456789012345]
+    assert [q.value for q in quantities("新增九千九百九十九个")] == [9999]
+    assert [q.value for q in quantities("端口一二三四五六个")] == [123456]
+    assert [q.value for q in quantities("1.5个")] == [1.5]
+    assert stated_completion("完成率136.5%") == pytest.approx(1.365)
+    # The tail of a run too long for an amount is no amount either, however far before it starts.
+    assert [q.value for q in quantities("1" * 30 + " " * 30 + "至5个")] == [5]
+    assert [q.value for q in quantities("3至5个")] == [3, 5]
