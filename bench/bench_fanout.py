@@ -3,7 +3,7 @@
 Run with `make bench-fanout` (or `.venv/bin/python -m bench.bench_fanout [LIAISONS]`). The
 demo table is loaded, LIAISONS liaisons are bound round-robin to the units that lead targets
 (each owes updates, so each gets one reminder), the 2023Q4 period
-gets a deadline 7 days ahead, and one check of the real push code (`handlers.pushes.deliver`,
+gets a deadline 7 days ahead, and one check of the real push code (`handlers.jobs.deliver`,
 the rate-limited Bot of `targetbot run`) sends the reminders over HTTP to the test server on
 127.0.0.1, which answers 429 to any sendMessage beyond 30 in one second. It prints the
 achieved rate, the 429s the server gave, and the reminders lost (planned but not received).
@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import reporting
 from bot.app import build_bot
-from bot.engine import QueryEngine
-from bot.importer import DEMO_TABLE, import_file
+from bot.plan.importer import DEMO_TABLE, import_file
+from bot.query.engine import QueryEngine
+from bot.report import service as reporting
 from bot.settings import Settings
-from handlers.pushes import deliver
+from handlers.jobs import deliver
 from storage import targets as plans
 from storage import users
 from storage.db import connect, transaction

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.importer import DEMO_TABLE, import_file
+from bot.plan.importer import DEMO_TABLE, import_file
 from storage.db import connect
 from tests.hostile import make_corpus as corpus
 
@@ -108,7 +108,7 @@ def hostile_peaks(workdir: Path) -> None:
 
 def import_one(path: Path, db: Path) -> None:
     """Import one file (refusals expected) and print this process's peak memory in MB."""
-    from bot.tables import TableError
+    from bot.plan.tables import TableError
 
     async def run() -> None:
         conn = await connect(db)

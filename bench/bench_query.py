@@ -20,7 +20,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from bench.synthetic import generate
-from bot.engine import QueryEngine
+from bot.query.engine import QueryEngine
 from storage.db import connect
 
 QUERIES = [

@@ -11,7 +11,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from bot.importer import DEMO_TABLE
+from bot.plan.importer import DEMO_TABLE
 from storage.migrations import MIGRATIONS
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"

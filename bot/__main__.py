@@ -1,5 +1,5 @@
 """Run the targetbot command line: `python -m bot …`."""
 
-from bot.cli import main
+from bot.cli.commands import main
 
 raise SystemExit(main())

@@ -16,14 +16,14 @@ from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, ExtBot
 from telegram.request import BaseRequest
 
-from bot.accounts import ensure_admins
+from bot.people.accounts import ensure_admins
 from bot.settings import Settings, SettingsError
 from handlers import build_handlers
 from handlers.admin import announce_now, start_announcing
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
+from handlers.jobs import start_checking
 from handlers.menus import set_up_menus
-from handlers.pushes import start_checking
 from handlers.report import start_pausing
 from storage import users
 from storage.db import connect, transaction

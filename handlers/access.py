@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from telegram import Chat, Update
 
-from bot.accounts import Account, visit
+from bot.people.accounts import Account, visit
 from handlers.context import BotContext
 from handlers.reply import answer_query, plain
 

@@ -8,8 +8,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.accounts import Account, choose_language
 from bot.i18n import LANGUAGES
+from bot.people.accounts import Account, choose_language
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu

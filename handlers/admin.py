@@ -11,8 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import reporting
-from bot.accounts import (
+from bot.people.accounts import (
     ROLE_WORDS,
     Account,
     create_invite,
@@ -23,9 +22,10 @@ from bot.accounts import (
     names_user_exactly,
     revoke,
 )
-from bot.aliases import add_alias
-from bot.announcing import announce_deadline
-from bot.periods import OpenPeriod, normalise_period, parse_day
+from bot.query.aliases import add_alias
+from bot.report import service as reporting
+from bot.report.announcing import announce_deadline
+from bot.report.periods import OpenPeriod, normalise_period, parse_day
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext, Services

@@ -11,8 +11,8 @@ import aiosqlite
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot import clock
-from bot.engine import QueryEngine
 from bot.i18n import Translator
+from bot.query.engine import QueryEngine
 from bot.safe_text import harmless
 from bot.settings import Settings
 

@@ -9,7 +9,7 @@ import time
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
 
-from bot.accounts import load_account, mark_unreachable, pick_language
+from bot.people.accounts import load_account, mark_unreachable, pick_language
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)

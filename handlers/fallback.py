@@ -7,7 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.accounts import Account
+from bot.people.accounts import Account
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query

@@ -15,8 +15,8 @@ from typing import Any
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.accounts import Account, load_account
 from bot.i18n import LANGUAGES, Translator
+from bot.people.accounts import Account, load_account
 from bot.settings import Settings
 from storage import users
 

@@ -9,9 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import clock
-from bot.accounts import Account
-from bot.engine import Answer, Asker
-from bot.present import PAGE_SIZE, details, header, summary
+from bot.people.accounts import Account
+from bot.query.engine import Answer, Asker
+from bot.query.text import PAGE_SIZE, details, header, summary
 from bot.safe_text import harmless
 from handlers import callbacks
 from handlers.access import requires

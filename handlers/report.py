@@ -26,10 +26,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import report_view as view
-from bot import reporting
-from bot.accounts import Account, language_of
-from bot.reporting import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
+from bot.people.accounts import Account, language_of
+from bot.report import service as reporting
+from bot.report import text as view
+from bot.report.service import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers import callbacks
 from handlers import query as asking
 from handlers.access import answer, requires

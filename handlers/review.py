@@ -20,10 +20,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot import report_view as view
-from bot import reporting
-from bot.accounts import Account, language_of
-from bot.reporting import UpdateRefused
+from bot.people.accounts import Account, language_of
+from bot.report import service as reporting
+from bot.report import text as view
+from bot.report.service import UpdateRefused
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext

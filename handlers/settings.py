@@ -7,8 +7,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import pushes
-from bot.accounts import Account
+from bot.people.accounts import Account
+from bot.push import service as pushes
 from bot.settings import SettingsError
 from handlers.access import requires
 from handlers.context import BotContext

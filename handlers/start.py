@@ -10,7 +10,7 @@ from telegram import Chat, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.accounts import Account, admin_ids, language_of, redeem_invite
+from bot.people.accounts import Account, admin_ids, language_of, redeem_invite
 from handlers import callbacks
 from handlers.access import current_account, requires
 from handlers.context import BotContext

@@ -9,7 +9,7 @@ import aiosqlite
 import pytest
 
 from bot import clock
-from bot.importer import DEMO_TABLE, import_file
+from bot.plan.importer import DEMO_TABLE, import_file
 from storage.db import connect
 
 

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application, close_services, open_services
-from bot.importer import DEMO_TABLE, import_file
+from bot.plan.importer import DEMO_TABLE, import_file
 from bot.settings import Settings
 from handlers.context import BotApplication
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from bot.safe_text import harmless
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown

@@ -6,8 +6,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
 

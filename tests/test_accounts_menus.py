@@ -8,9 +8,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from bot.accounts import set_role
 from bot.app import set_command_menu
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from storage import targets as plans
 from tests.harness import Person, RecordingRequest, running_bot, shown
 

@@ -124,7 +124,7 @@ async def test_another_units_receipt_is_not_shown(tmp_path: Path) -> None:
             " FROM assignment LIMIT 1",
             (LIAISON.id,),
         )
-        from bot.accounts import set_role
+        from bot.people.accounts import set_role
         from storage import targets as plans
 
         other = next(u for u in await plans.list_units(db) if u.name != "市水务局")

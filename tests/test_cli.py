@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer import DEMO_TABLE
+from bot.plan.importer import DEMO_TABLE
 
 SCRIPT = Path(sys.executable).parent / "targetbot"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.importer import DEMO_TABLE
+from bot.cli.commands import main
+from bot.plan.importer import DEMO_TABLE
 
 
 @pytest.fixture

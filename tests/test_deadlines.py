@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.deadlines import parse_deadline
+from bot.plan.deadlines import parse_deadline
 
 CASES = [
     ("年底", date(2023, 12, 31)),

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot.cli import commands as cli
 from bot.i18n import Translator
-from bot.importer import DEMO_TABLE, describe_error, read_table
-from bot.tables import TableError
+from bot.plan.importer import DEMO_TABLE, describe_error, read_table
+from bot.plan.tables import TableError
 from tests.hostile import make_corpus as corpus
 
 

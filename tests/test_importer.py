@@ -13,10 +13,10 @@ import aiosqlite
 import pytest
 from openpyxl import Workbook
 
-from bot.cli import target_json
+from bot.cli.commands import target_json
 from bot.i18n import Translator
-from bot.importer import DEMO_TABLE, describe_error, describe_summary, import_file
-from bot.tables import TableError
+from bot.plan.importer import DEMO_TABLE, describe_error, describe_summary, import_file
+from bot.plan.tables import TableError
 from storage import targets as repo
 from storage.db import connect
 from tests.conftest import scalar, snapshot

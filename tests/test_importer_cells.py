@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.importer import (
+from bot.plan.importer import (
     MAX_DEADLINE_CHARS,
     MAX_LEADER_CHARS,
     MAX_NUMBER,
@@ -29,7 +29,7 @@ from bot.importer import (
     read_number,
     read_units,
 )
-from bot.tables import Row, Sheet, TableError
+from bot.plan.tables import Row, Sheet, TableError
 
 T = TypeVar("T")
 BOUNDED = settings(max_examples=150, deadline=None)

@@ -9,11 +9,11 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.cli import main
-from bot.engine import QueryEngine
+from bot.cli.commands import main
 from bot.i18n import Translator
-from bot.importer import DEMO_TABLE, import_file
-from bot.present import answer_json, light_reason
+from bot.plan.importer import DEMO_TABLE, import_file
+from bot.query.engine import QueryEngine
+from bot.query.text import answer_json, light_reason
 from storage.db import connect
 
 TODAY = date(2026, 11, 25)

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import limits, reporting
-from bot.accounts import set_role
-from bot.importer import import_file
-from handlers.pushes import Delivery, deliver
+from bot import limits
+from bot.people.accounts import set_role
+from bot.plan.importer import import_file
+from bot.report import service as reporting
+from handlers.jobs import Delivery, deliver
 from handlers.reply import buttons as keyboard
 from handlers.reply import plain, split
 from storage import targets as plans

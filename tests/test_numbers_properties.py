@@ -16,16 +16,23 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.deadlines import parse_deadline
-from bot.numerals import CHARACTERS, DIGITS, MAX_LENGTH, chinese_number
-from bot.quantities import MAGNITUDES, MAX_VALUE, UNITS, estimate, quantities, stated_completion
-from bot.query import (
+from bot.plan.deadlines import parse_deadline
+from bot.plan.numerals import CHARACTERS, DIGITS, MAX_LENGTH, chinese_number
+from bot.query.parse import (
     MAX_AMBIGUOUS,
     MAX_NUMBER_DIGITS,
     STATUS_WORDS,
     ParsedQuery,
     Vocabulary,
     parse_query,
+)
+from bot.status.quantities import (
+    MAGNITUDES,
+    MAX_VALUE,
+    UNITS,
+    estimate,
+    quantities,
+    stated_completion,
 )
 from storage.targets import Named
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.numerals import MAX_LENGTH, chinese_number
+from bot.plan.numerals import MAX_LENGTH, chinese_number
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from bot import clock
 from bot.i18n import Translator
-from bot.periods import OpenPeriod, choose_open_period
+from bot.report.periods import OpenPeriod, choose_open_period
 from handlers.admin import announce_now
 from tests.harness import Person, running_bot, shown
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import clock, reporting
-from bot.accounts import set_role
-from bot.announcing import announce_deadline
-from handlers.pushes import Delivery, deliver
+from bot import clock
+from bot.people.accounts import set_role
+from bot.report import service as reporting
+from bot.report.announcing import announce_deadline
+from handlers.jobs import Delivery, deliver
 from storage import targets as plans
 from storage.db import connect
 from tests.harness import Harness, Person, running_bot, shown

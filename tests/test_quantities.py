@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.quantities import elapsed_share, estimate, quantities, stated_completion
+from bot.status.quantities import elapsed_share, estimate, quantities, stated_completion
 
 YI, WAN = 1e8, 1e4
 # phrase → [(value in base units, unit, bound)], read from the text by a person.

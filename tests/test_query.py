@@ -9,10 +9,10 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.engine import Answer, Asker, QueryEngine
 from bot.i18n import Translator
-from bot.importer import import_file
-from bot.present import answer_json
+from bot.plan.importer import import_file
+from bot.query.engine import Answer, Asker, QueryEngine
+from bot.query.text import answer_json
 from storage import search as rows
 from storage import targets as plans
 from storage.db import connect, transaction

@@ -10,8 +10,8 @@ import aiosqlite
 from telegram import Update
 
 from bot import clock
-from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from handlers.access import current_account
 from handlers.context import BotContext
 from handlers.query import answer_text

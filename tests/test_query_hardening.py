@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import clock, quantities, reporting
-from bot.quantities import Estimate
-from bot.query import MAX_SEGMENT, ParsedQuery, Vocabulary, parse_query
-from bot.search import TargetIndex
-from handlers.pushes import deliver
+from bot import clock
+from bot.query.index import TargetIndex
+from bot.query.parse import MAX_SEGMENT, ParsedQuery, Vocabulary, parse_query
+from bot.report import service as reporting
+from bot.status import quantities
+from bot.status.quantities import Estimate
+from handlers.jobs import deliver
 from storage import targets as plans
 from storage.db import transaction
 from storage.search import AssignmentRow, PlanRows, ReportRow, TargetRow
@@ -138,7 +140,7 @@ def test_a_row_whose_reading_fails_is_shown_without_it_and_logged(
             raise OverflowError("int too large to convert to float")
         return real(target, progress)
 
-    monkeypatch.setattr("bot.search.estimate", estimate)
+    monkeypatch.setattr("bot.query.index.estimate", estimate)
     rows = PlanRows(
         [
             TargetRow(1, 46, "新建服务站50个", "年底", "2023-12-31"),
@@ -153,7 +155,7 @@ def test_a_row_whose_reading_fails_is_shown_without_it_and_logged(
             ReportRow(12, "2023Q3", 1, "on_track", "坏的文字20个"),
         ],
     )
-    with caplog.at_level(logging.WARNING, logger="bot.search"):
+    with caplog.at_level(logging.WARNING, logger="bot.query.index"):
         index = TargetIndex.build(rows, 2023)
         first, second = (index.light_of(n, today=date(2023, 10, 8)) for n in (46, 47))
     assert first is not None

@@ -9,10 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n import Translator
-from bot.periods import OpenPeriod, default_deadline
-from bot.push_text import render
-from bot.pushes import gathered, together
-from bot.reminders import (
+from bot.push.planner import (
     Due,
     Duty,
     Light,
@@ -26,7 +23,10 @@ from bot.reminders import (
     reminder_day,
     review_notices,
 )
-from bot.workdays import is_workday
+from bot.push.service import gathered, together
+from bot.push.text import render
+from bot.push.workdays import is_workday
+from bot.report.periods import OpenPeriod, default_deadline
 from storage.pushes import Push
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
 

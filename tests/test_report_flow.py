@@ -9,8 +9,8 @@ from pathlib import Path
 from telegram.ext import Job
 
 from bot import clock
-from bot.accounts import set_role
 from bot.i18n import Translator
+from bot.people.accounts import set_role
 from handlers.report import pause_idle
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown

@@ -7,9 +7,9 @@ from datetime import date
 import aiosqlite
 import pytest
 
-from bot import reporting
-from bot.periods import choose_open_period, parse_day
-from bot.reporting import MAX_PROGRESS, UpdateRefused
+from bot.report import service as reporting
+from bot.report.periods import choose_open_period, parse_day
+from bot.report.service import MAX_PROGRESS, UpdateRefused
 from storage import reports as repo
 from storage import targets as plans
 from storage.db import transaction

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.importer import DEMO_TABLE
+from bot.plan.importer import DEMO_TABLE
 from tests.e2e.botapi import FakeBotAPI
 from tests.e2e.conftest import ADMIN, LIAISON, OTHER, BotProcess, run_cli
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bot.i18n import Translator
-from bot.importer import DEMO_TABLE
+from bot.plan.importer import DEMO_TABLE
 from tests.e2e.botapi import FakeBotAPI, Sent, User
 from tests.e2e.conftest import ADMIN, LEADER, LIAISON, BotProcess, run_cli
 

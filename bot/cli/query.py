@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from bot import aliases, clock
-from bot.cli_common import CliError, actions, open_database
-from bot.engine import Asker, QueryEngine
+from bot import clock
+from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
-from bot.matching import match_names
-from bot.names import normalise_unit
-from bot.present import answer_json, summary
+from bot.plan.names import normalise_unit
+from bot.query import aliases
+from bot.query.engine import Asker, QueryEngine
+from bot.query.matching import match_names
+from bot.query.text import answer_json, summary
 from bot.settings import Settings
 from storage import search as rows
 from storage import targets as plans

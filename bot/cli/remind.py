@@ -9,11 +9,12 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot import clock, pushes
-from bot.cli_common import CliError, open_database
-from bot.engine import QueryEngine
+from bot import clock
+from bot.cli.common import CliError, open_database
 from bot.i18n import Translator
-from bot.reminders import may_push
+from bot.push import service as pushes
+from bot.push.planner import may_push
+from bot.query.engine import QueryEngine
 from bot.settings import Settings
 from storage import users
 
@@ -104,7 +105,7 @@ async def _send(
 ) -> int:
     """Send what is due now through the Bot API, as the running bot would."""
     from bot.app import build_bot, check_token, token_checked  # late: others need no Telegram
-    from handlers.pushes import deliver
+    from handlers.jobs import deliver
 
     await check_token(settings)
     bot = build_bot(settings)

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 from bot.i18n import Translator
-from bot.present import shorten
-from bot.reminders import Due, Duty
+from bot.push.planner import Due, Duty
+from bot.query.text import shorten
 from storage.pushes import Push
 
 LINE_CONTENT = 30  # characters of a target's text in a push

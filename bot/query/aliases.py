@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiosqlite
 
 from bot import clock
-from bot.matching import match_names
-from bot.names import normalise_unit
+from bot.plan.names import normalise_unit
+from bot.query.matching import match_names
 from storage import audit
 from storage import search as rows
 from storage import targets as plans

@@ -19,9 +19,9 @@ from itertools import chain
 
 from rapidfuzz import fuzz
 
-from bot.periods import period_end
-from bot.quantities import Estimate, elapsed_share, estimate
-from bot.query import DeadlineFilter, ParsedQuery, normalise_text
+from bot.query.parse import DeadlineFilter, ParsedQuery, normalise_text
+from bot.report.periods import period_end
+from bot.status.quantities import Estimate, elapsed_share, estimate
 from storage.search import PlanRows
 from storage.targets import Named
 

@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 import aiosqlite
 
 from bot import clock
-from bot.periods import OpenPeriod, choose_open_period, just_ended, parse_period
-from bot.query import ParsedQuery
+from bot.query.parse import ParsedQuery
+from bot.report.periods import OpenPeriod, choose_open_period, just_ended, parse_period
 from storage import audit
 from storage import reports as repo
 from storage import targets as plans

@@ -11,12 +11,12 @@ import aiosqlite
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import accounts
-from bot.cli_common import CliError, actions, open_database
+from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
-from bot.importer import describe_error
+from bot.people import accounts
+from bot.plan.importer import describe_error
+from bot.plan.tables import TableError
 from bot.settings import Settings
-from bot.tables import TableError
 from storage import users
 from storage.db import transaction
 

@@ -9,9 +9,9 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
-from bot.periods import OpenPeriod
-from bot.present import local_time, shorten, status_word
-from bot.reporting import MAX_PROGRESS, MAX_REASON, Background, Receipt, Task
+from bot.query.text import local_time, shorten, status_word
+from bot.report.periods import OpenPeriod
+from bot.report.service import MAX_PROGRESS, MAX_REASON, Background, Receipt, Task
 from storage.reports import Draft, Pending
 from storage.targets import Report
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.numerals import CHARACTERS, chinese_number
-from bot.numerals import MAX_LENGTH as MAX_NUMERAL
+from bot.plan.numerals import CHARACTERS, chinese_number
+from bot.plan.numerals import MAX_LENGTH as MAX_NUMERAL
 
 # Units a count can carry, longest first so that 场次 wins over 场.
 UNITS = sorted(

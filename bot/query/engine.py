@@ -8,8 +8,8 @@ from datetime import date
 import aiosqlite
 from rapidfuzz import fuzz, process
 
-from bot.query import ParsedQuery, Vocabulary, parse_query
-from bot.search import Hit, SearchResult, TargetIndex
+from bot.query.index import Hit, SearchResult, TargetIndex
+from bot.query.parse import ParsedQuery, Vocabulary, parse_query
 from storage import search as rows
 from storage import targets as plans
 from storage.targets import Named

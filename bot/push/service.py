@@ -1,6 +1,6 @@
 """Pushes from the database: the picture of the world, the schedule, and claiming what is due.
 
-No Telegram here: handlers/pushes.py sends what `claim_due` hands it and reports back with
+No Telegram here: handlers/jobs.py sends what `claim_due` hands it and reports back with
 `settled`; `targetbot remind` uses the same functions.
 """
 
@@ -14,13 +14,10 @@ from typing import Any
 import aiosqlite
 
 from bot import clock
-from bot.accounts import admin_ids, language_of
-from bot.engine import QueryEngine
 from bot.i18n import Translator
 from bot.limits import MESSAGE_LIMIT, units
-from bot.push_text import render
-from bot.query import ParsedQuery
-from bot.reminders import (
+from bot.people.accounts import admin_ids, language_of
+from bot.push.planner import (
     Due,
     Duty,
     Light,
@@ -33,7 +30,10 @@ from bot.reminders import (
     plan,
     review_notices,
 )
-from bot.reporting import window
+from bot.push.text import render
+from bot.query.engine import QueryEngine
+from bot.query.parse import ParsedQuery
+from bot.report.service import window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo

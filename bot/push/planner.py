@@ -16,9 +16,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from bot.periods import OpenPeriod
+from bot.push.workdays import is_workday, workday_on_or_after, workday_on_or_before
+from bot.report.periods import OpenPeriod
 from bot.settings import in_quiet_hours
-from bot.workdays import is_workday, workday_on_or_after, workday_on_or_before
 
 OPEN_STATES = ("missing", "draft", "returned")  # a lead unit's update still to come
 GATHER_QUIET = timedelta(minutes=5)  # no new submission this long: the writer's batch is done

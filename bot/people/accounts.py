@@ -13,10 +13,10 @@ import aiosqlite
 
 from bot import clock
 from bot.i18n import LANGUAGES
-from bot.matching import match_names
-from bot.names import normalise_leader, normalise_unit
+from bot.plan.names import normalise_leader, normalise_unit
+from bot.plan.tables import Row, TableError, read_sheets
+from bot.query.matching import match_names
 from bot.settings import Settings
-from bot.tables import Row, TableError, read_sheets
 from storage import audit, users
 from storage import search as aliases_repo
 from storage import targets as plans

@@ -17,8 +17,8 @@ from datetime import date
 import aiosqlite
 
 from bot import clock
-from bot.periods import OpenPeriod
-from bot.reporting import window
+from bot.report.periods import OpenPeriod
+from bot.report.service import window
 from storage import audit
 from storage import periods as repo
 from storage.db import transaction

@@ -13,9 +13,9 @@ import aiosqlite
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot import pushes
-from bot.engine import QueryEngine
 from bot.i18n import Translator
+from bot.push import service as pushes
+from bot.query.engine import QueryEngine
 from bot.settings import Settings
 from handlers.context import BotContext
 from handlers.reply import split

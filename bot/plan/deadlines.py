@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from bot.numerals import chinese_number
+from bot.plan.numerals import chinese_number
 
 # Words that mean "no end date": the work goes on.
 ONGOING_WORDS = ("长期坚持", "持续推进", "长期", "持续", "常态化", "长期推进", "持续开展")

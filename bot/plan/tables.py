@@ -88,7 +88,9 @@ def read_sheets(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> list[Sheet]:
         raise TableError("import.error.empty", file=name)
     suffix = path.suffix.lower()
     if data.startswith(b"PK\x03\x04"):
-        from bot.xlsx import read_xlsx  # late: bot.xlsx builds on this module's rows and errors
+        from bot.plan.xlsx import (
+            read_xlsx,  # late: bot.plan.xlsx builds on this module's rows and errors
+        )
 
         return read_xlsx(data, name)
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":

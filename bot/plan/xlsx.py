@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet._reader import WorkSheetParser
 
-from bot.tables import (
+from bot.plan.tables import (
     MAX_COLUMNS,
     MAX_ROWS,
     Row,

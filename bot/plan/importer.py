@@ -12,10 +12,10 @@ from typing import TypeVar
 import aiosqlite
 
 from bot import clock
-from bot.deadlines import Deadline, parse_deadline
 from bot.i18n import Translator
-from bot.names import normalise_leader, split_units
-from bot.tables import Row, Sheet, TableError, read_sheets
+from bot.plan.deadlines import Deadline, parse_deadline
+from bot.plan.names import normalise_leader, split_units
+from bot.plan.tables import Row, Sheet, TableError, read_sheets
 from storage import audit
 from storage import targets as repo
 from storage.db import transaction

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.engine import Answer
 from bot.i18n import Translator
-from bot.quantities import Estimate, format_amount
-from bot.query import ParsedQuery
-from bot.search import Hit, Risk
+from bot.query.engine import Answer
+from bot.query.index import Hit, Risk
+from bot.query.parse import ParsedQuery
+from bot.status.quantities import Estimate, format_amount
 from storage.reports import Entry
 from storage.targets import Named, Target
 

@@ -11,8 +11,8 @@ from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
-from bot.deadlines import parse_deadline
-from bot.names import normalise_leader, normalise_unit
+from bot.plan.deadlines import parse_deadline
+from bot.plan.names import normalise_leader, normalise_unit
 from storage.targets import Named
 
 # Status words of the query language, zh and en (matched longest first).

@@ -11,20 +11,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bot import cli_accounts, cli_query, cli_remind, clock
-from bot.cli_common import (
+from bot import clock
+from bot.cli import accounts as cli_accounts
+from bot.cli import query as cli_query
+from bot.cli import remind as cli_remind
+from bot.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BAD_SETTINGS,
     CliError,
     corrupt_message,
     open_database,
 )
-from bot.engine import QueryEngine
 from bot.i18n import LANGUAGES, Translator
-from bot.importer import describe_error, describe_summary, import_file, load_demo_if_empty
-from bot.present import light_json
+from bot.plan.importer import describe_error, describe_summary, import_file, load_demo_if_empty
+from bot.plan.tables import TableError
+from bot.query.engine import QueryEngine
+from bot.query.text import light_json
 from bot.settings import Settings, SettingsError, load_environment
-from bot.tables import TableError
 from storage import targets as repo
 from storage.db import DatabaseInUse, check_integrity, is_corrupt, lock_for_running
 

@@ -1,0 +1,1 @@
+"""People: roles, invites, bindings and the roster."""

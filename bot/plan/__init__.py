@@ -1,0 +1,1 @@
+"""The plan: reading tables into targets, assignments and reports."""

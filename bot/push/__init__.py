@@ -1,0 +1,1 @@
+"""Pushes: which are due (the planner), sending them, and their texts."""

@@ -1,0 +1,1 @@
+"""Questions: parsing them, the index that answers them, and the answer in words."""

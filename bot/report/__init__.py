@@ -1,0 +1,1 @@
+"""Quarterly updates: periods, drafts, submission and review."""

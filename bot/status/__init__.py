@@ -1,0 +1,1 @@
+"""Status: what progress texts say about how far a target has come."""
