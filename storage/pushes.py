@@ -183,42 +183,6 @@ async def lead_duties(conn: aiosqlite.Connection, plan_id: int) -> list[DutyRow]
         return [DutyRow(*row) for row in await cursor.fetchall()]
 
 
-async def lead_states(conn: aiosqlite.Connection, period: str) -> dict[int, str]:
-    """Return, per assignment, the state of its lead unit's latest revision for a period."""
-    async with conn.execute(
-        """
-        SELECT r.assignment_id, r.needs_review, v.decision FROM report r
-        LEFT JOIN review v ON v.report_id = r.id
-        WHERE r.id IN (
-            SELECT MAX(o.id) FROM report o
-            JOIN assignment_unit au ON au.assignment_id = o.assignment_id AND au.position = 1
-            WHERE o.period = ? AND (o.unit_id IS NULL OR o.unit_id = au.unit_id)
-            GROUP BY o.assignment_id)
-        """,
-        (period,),
-    ) as cursor:
-        rows = await cursor.fetchall()
-    states: dict[int, str] = {}
-    for assignment_id, needs_review, decision in rows:
-        if decision == "returned":
-            states[assignment_id] = "returned"
-        elif needs_review and decision is None:
-            states[assignment_id] = "pending"
-        else:
-            states[assignment_id] = "submitted"
-    async with conn.execute(
-        """
-        SELECT d.assignment_id FROM draft d
-        JOIN assignment_unit au ON au.assignment_id = d.assignment_id AND au.position = 1
-        WHERE d.period = ? AND d.unit_id = au.unit_id
-        """,
-        (period,),
-    ) as cursor:
-        for (assignment_id,) in await cursor.fetchall():
-            states.setdefault(assignment_id, "draft")
-    return states
-
-
 async def latest_payloads(conn: aiosqlite.Connection, kind: str) -> dict[int, dict[str, Any]]:
     """Return, per recipient, what the latest push of a kind carried (whatever its fate)."""
     async with conn.execute(

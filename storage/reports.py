@@ -7,7 +7,7 @@ from datetime import date
 
 import aiosqlite
 
-from storage.targets import Report, official, report_from_row
+from storage.targets import Named, Report, official, report_from_row
 
 
 @dataclass(frozen=True)
@@ -340,5 +340,111 @@ async def pending_assignments(conn: aiosqlite.Connection, target_id: int) -> set
                          WHERE au.assignment_id = r.assignment_id AND au.position = 1)
         """,
         (target_id,),
+    ) as cursor:
+        return {int(row[0]) for row in await cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A live assignment of the current plan in which a unit has a part."""
+
+    assignment_id: int
+    target_id: int
+    number: int
+    content: str
+    deadline: str
+    due_date: date | None
+    leader: str
+    lead: bool  # the unit leads the assignment
+
+
+async def unit_assignments(
+    conn: aiosqlite.Connection, unit_id: int, *, only: int | None = None
+) -> list[TaskRow]:
+    """Return the live assignments of the current plan a unit has a part in, by target number.
+
+    `only` narrows it to one assignment.
+    """
+    async with conn.execute(
+        """
+        SELECT a.id AS assignment_id, t.id AS target_id, t.number, t.content, t.deadline,
+               t.due_date, l.name AS leader, au.position
+        FROM assignment_unit au JOIN assignment a ON a.id = au.assignment_id
+        JOIN target t ON t.id = a.target_id JOIN plan p ON p.id = t.plan_id
+        JOIN leader l ON l.id = a.leader_id
+        WHERE au.unit_id = ? AND p.is_current = 1 AND t.retired_at IS NULL
+          AND a.retired_at IS NULL AND (? IS NULL OR a.id = ?)
+        ORDER BY t.number, a.position
+        """,
+        (unit_id, only, only),
+    ) as cursor:
+        return [
+            TaskRow(
+                assignment_id=int(row["assignment_id"]),
+                target_id=int(row["target_id"]),
+                number=int(row["number"]),
+                content=row["content"],
+                deadline=row["deadline"],
+                due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
+                leader=row["leader"],
+                lead=int(row["position"]) == 1,
+            )
+            for row in await cursor.fetchall()
+        ]
+
+
+async def assignment_units(conn: aiosqlite.Connection, assignment_id: int) -> list[Named]:
+    """Return the units of an assignment, lead unit first."""
+    async with conn.execute(
+        "SELECT u.id, u.name FROM assignment_unit au JOIN unit u ON u.id = au.unit_id "
+        "WHERE au.assignment_id = ? ORDER BY au.position",
+        (assignment_id,),
+    ) as cursor:
+        return [Named(int(i), str(name)) for i, name in await cursor.fetchall()]
+
+
+async def target_of(conn: aiosqlite.Connection, assignment_id: int) -> tuple[int, str]:
+    """Return the number and content of an assignment's target."""
+    async with conn.execute(
+        "SELECT t.number, t.content FROM assignment a JOIN target t ON t.id = a.target_id "
+        "WHERE a.id = ?",
+        (assignment_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+async def lead_revisions(
+    conn: aiosqlite.Connection, period: str
+) -> dict[int, tuple[bool, str | None]]:
+    """Return, per assignment, its lead unit's latest revision: needs review?, decision."""
+    async with conn.execute(
+        """
+        SELECT r.assignment_id, r.needs_review, v.decision FROM report r
+        LEFT JOIN review v ON v.report_id = r.id
+        WHERE r.id IN (
+            SELECT MAX(o.id) FROM report o
+            JOIN assignment_unit au ON au.assignment_id = o.assignment_id AND au.position = 1
+            WHERE o.period = ? AND (o.unit_id IS NULL OR o.unit_id = au.unit_id)
+            GROUP BY o.assignment_id)
+        """,
+        (period,),
+    ) as cursor:
+        return {
+            int(assignment_id): (bool(needs_review), decision)
+            for assignment_id, needs_review, decision in await cursor.fetchall()
+        }
+
+
+async def lead_drafts(conn: aiosqlite.Connection, period: str) -> set[int]:
+    """Return the assignments whose lead unit has a draft for a period."""
+    async with conn.execute(
+        """
+        SELECT d.assignment_id FROM draft d
+        JOIN assignment_unit au ON au.assignment_id = d.assignment_id AND au.position = 1
+        WHERE d.period = ? AND d.unit_id = au.unit_id
+        """,
+        (period,),
     ) as cursor:
         return {int(row[0]) for row in await cursor.fetchall()}

@@ -33,7 +33,7 @@ from bot.push.planner import (
 from bot.push.text import render
 from bot.query.engine import QueryEngine
 from bot.query.parse import ParsedQuery
-from bot.report.service import window
+from bot.report.service import lead_states, window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
@@ -126,7 +126,7 @@ async def world(
     if current is None:
         return World(now, None)
     period = current.open
-    states = await repo.lead_states(conn, period.period) if period else {}
+    states = await lead_states(conn, period.period) if period else {}
     # The query engine's index (rebuilt only when data changed) knows each assignment's latest
     # official report: no need to load the whole plan every minute.
     await engine.refresh(conn, today)
@@ -158,7 +158,7 @@ async def world(
 
     duties = duties_with(states)
     ended = current.ended
-    ended_duties = duties_with(await repo.lead_states(conn, ended.period)) if ended else ()
+    ended_duties = duties_with(await lead_states(conn, ended.period)) if ended else ()
     muted = await repo.digest_muted(conn)
     people = tuple(
         Person(

@@ -15,9 +15,7 @@ import aiosqlite
 from bot import clock
 from bot.query.parse import ParsedQuery
 from bot.report.periods import OpenPeriod, choose_open_period, just_ended, parse_period
-from storage import audit
-from storage import reports as repo
-from storage import targets as plans
+from storage import audit, reports, targets
 from storage.db import transaction
 from storage.reports import Draft, Revision
 from storage.targets import Plan, Report
@@ -25,9 +23,8 @@ from storage.targets import Plan, Report
 MAX_PROGRESS = 2000  # characters of progress text, all messages joined
 MAX_REASON = 500  # characters of a reason or a remedy
 
-# The steps of the flow, in order; a draft is always at one of them.
+# The steps of the flow; a draft is always at one of them.
 PROGRESS, STATUS, REASON, REMEDY, PREVIEW = "progress", "status", "reason", "remedy", "preview"
-STEPS = (PROGRESS, STATUS, REASON, REMEDY, PREVIEW)
 
 
 class UpdateRefused(Exception):
@@ -111,14 +108,14 @@ class Background:
 
 async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window | None:
     """Return the current plan and its open period as of `today`; None without a plan."""
-    plan = await plans.current_plan(conn)
+    plan = await targets.current_plan(conn)
     if plan is None:
         return None
-    decisions = await repo.decisions(conn, plan.id)
+    decisions = await reports.decisions(conn, plan.id)
     chosen = choose_open_period(
         plan_year=plan.year,
         today=today,
-        latest_reported=await repo.latest_reported(conn, plan.id),
+        latest_reported=await reports.latest_reported(conn, plan.id),
         decisions=decisions,
         days=days,
     )
@@ -132,67 +129,59 @@ async def tasks(
 
     `only` narrows it to one assignment (every step of the flow checks its own).
     """
-    async with conn.execute(
-        """
-        SELECT a.id AS assignment_id, t.id AS target_id, t.number, t.content, t.deadline,
-               t.due_date, l.name AS leader, au.position
-        FROM assignment_unit au JOIN assignment a ON a.id = au.assignment_id
-        JOIN target t ON t.id = a.target_id JOIN plan p ON p.id = t.plan_id
-        JOIN leader l ON l.id = a.leader_id
-        WHERE au.unit_id = ? AND p.is_current = 1 AND t.retired_at IS NULL
-          AND a.retired_at IS NULL AND (? IS NULL OR a.id = ?)
-        ORDER BY t.number, a.position
-        """,
-        (unit_id, only, only),
-    ) as cursor:
-        rows = list(await cursor.fetchall())
-    drafts = await repo.drafts_of_unit(conn, unit_id, period)
+    drafts = await reports.drafts_of_unit(conn, unit_id, period)
     found: list[Task] = []
-    for row in rows:
-        aid = int(row["assignment_id"])
-        units = await _unit_names(conn, aid)
-        lead = int(row["position"]) == 1
-        revision = await _latest_of_unit(conn, aid, period, unit_id, lead)
+    for row in await reports.unit_assignments(conn, unit_id, only=only):
+        aid = row.assignment_id
+        units = tuple(unit.name for unit in await reports.assignment_units(conn, aid))
+        revision = await _latest_of_unit(conn, aid, period, unit_id, row.lead)
         latest = revision.report if revision else None
-        report_state = _report_state(latest, revision.decision if revision else None)
+        state = (
+            report_state(latest.needs_review, revision.decision)
+            if latest is not None and revision is not None
+            else "missing"
+        )
         found.append(
             Task(
                 assignment_id=aid,
-                target_id=int(row["target_id"]),
-                number=int(row["number"]),
-                content=row["content"],
-                deadline=row["deadline"],
-                due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
-                leader=row["leader"],
+                target_id=row.target_id,
+                number=row.number,
+                content=row.content,
+                deadline=row.deadline,
+                due_date=row.due_date,
+                leader=row.leader,
                 units=units,
-                lead=lead,
-                state="draft" if aid in drafts else report_state,
-                report_state=report_state,
+                lead=row.lead,
+                state="draft" if aid in drafts else state,
+                report_state=state,
                 latest=latest,
-                comment=revision.comment if revision and report_state == "returned" else None,
+                comment=revision.comment if revision and state == "returned" else None,
             )
         )
     order = {"returned": 0, "draft": 1, "missing": 2, "pending": 3, "submitted": 4}
     return sorted(found, key=lambda task: (order[task.state], task.number))
 
 
-def _report_state(latest: Report | None, decision: str | None) -> str:
-    if latest is None:
-        return "missing"
+def report_state(needs_review: bool, decision: str | None) -> str:
+    """Return where a revision stands: returned, pending (awaits review) or submitted."""
     if decision == "returned":
         return "returned"
-    if latest.needs_review and decision is None:
+    if needs_review and decision is None:
         return "pending"
     return "submitted"
 
 
-async def _unit_names(conn: aiosqlite.Connection, assignment_id: int) -> tuple[str, ...]:
-    async with conn.execute(
-        "SELECT u.name FROM assignment_unit au JOIN unit u ON u.id = au.unit_id "
-        "WHERE au.assignment_id = ? ORDER BY au.position",
-        (assignment_id,),
-    ) as cursor:
-        return tuple(row[0] for row in await cursor.fetchall())
+async def lead_states(conn: aiosqlite.Connection, period: str) -> dict[int, str]:
+    """Return, per assignment, where its lead unit's update for a period stands (or draft)."""
+    states = {
+        assignment_id: report_state(needs_review, decision)
+        for assignment_id, (needs_review, decision) in (
+            await reports.lead_revisions(conn, period)
+        ).items()
+    }
+    for assignment_id in await reports.lead_drafts(conn, period):
+        states.setdefault(assignment_id, "draft")
+    return states
 
 
 def _own(revision: Revision, unit_id: int, lead: bool) -> bool:
@@ -205,7 +194,7 @@ async def _latest_of_unit(
 ) -> Revision | None:
     """Return a unit's latest revision for a period."""
     mine = [
-        r for r in await repo.unit_reports(conn, assignment_id, period) if _own(r, unit_id, lead)
+        r for r in await reports.unit_reports(conn, assignment_id, period) if _own(r, unit_id, lead)
     ]
     return mine[-1] if mine else None
 
@@ -222,26 +211,16 @@ async def background(
     conn: aiosqlite.Connection, task: Task, unit_id: int, period: str
 ) -> Background:
     """Return what the writer sees beside the form: last period, other units, own revisions."""
-    revisions = await repo.unit_reports(conn, task.assignment_id, period)
-    units = await _unit_ids(conn, task.assignment_id)
+    revisions = await reports.unit_reports(conn, task.assignment_id, period)
     others: list[tuple[str, Report]] = []
-    for other_id, name in units:
-        if other_id == unit_id:
+    for other in await reports.assignment_units(conn, task.assignment_id):
+        if other.id == unit_id:
             continue
-        theirs = [r.report for r in revisions if r.report.unit_id == other_id]
+        theirs = [r.report for r in revisions if r.report.unit_id == other.id]
         if theirs:
-            others.append((name, theirs[-1]))
+            others.append((other.name, theirs[-1]))
     mine = [r for r in revisions if _own(r, unit_id, task.lead)]
-    return Background(await repo.latest_before(conn, task.assignment_id, period), others, mine)
-
-
-async def _unit_ids(conn: aiosqlite.Connection, assignment_id: int) -> list[tuple[int, str]]:
-    async with conn.execute(
-        "SELECT u.id, u.name FROM assignment_unit au JOIN unit u ON u.id = au.unit_id "
-        "WHERE au.assignment_id = ? ORDER BY au.position",
-        (assignment_id,),
-    ) as cursor:
-        return [(int(i), str(name)) for i, name in await cursor.fetchall()]
+    return Background(await reports.latest_before(conn, task.assignment_id, period), others, mine)
 
 
 # ---------------------------------------------------------------------------- drafts
@@ -282,7 +261,7 @@ async def begin(
 async def store(conn: aiosqlite.Connection, draft: Draft) -> None:
     """Keep the draft as it is now, in one transaction."""
     async with transaction(conn):
-        await repo.save_draft(conn, draft.but(updated_at=clock.stamp()))
+        await reports.save_draft(conn, draft.but(updated_at=clock.stamp()))
 
 
 def add_text(draft: Draft, text: str, message_id: int) -> Draft:
@@ -382,7 +361,7 @@ def reads_as_question(parsed: ParsedQuery) -> str | None:
 
 def set_status(draft: Draft, status: str) -> Draft:
     """Return the draft with its status chosen and the next step: reasons when behind."""
-    if status not in plans.STATUSES:
+    if status not in targets.STATUSES:
         raise UpdateRefused("report.stale_button")
     if not draft.progress.strip():
         raise UpdateRefused("report.no_progress")
@@ -445,7 +424,7 @@ def equals_previous(draft: Draft, previous: Report | None) -> bool:
 async def discard(conn: aiosqlite.Connection, telegram_id: int) -> bool:
     """Throw a user's draft away; False if there was none."""
     async with transaction(conn):
-        return await repo.delete_draft(conn, telegram_id)
+        return await reports.delete_draft(conn, telegram_id)
 
 
 async def pause(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
@@ -454,17 +433,17 @@ async def pause(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
     Return the draft paused now; None when there is none or it was paused already.
     """
     async with transaction(conn):
-        draft = await repo.get_draft(conn, telegram_id)
+        draft = await reports.get_draft(conn, telegram_id)
         if draft is None or draft.paused:
             return None
         paused = draft.but(paused=True, updated_at=clock.stamp())
-        await repo.save_draft(conn, paused)
+        await reports.save_draft(conn, paused)
     return paused
 
 
 async def idle_drafts(conn: aiosqlite.Connection, now: datetime, limit: timedelta) -> list[Draft]:
     """Return the drafts in the flow that were left alone longer than `limit`."""
-    return [d for d in await repo.active_drafts(conn) if idle(d, now, limit)]
+    return [d for d in await reports.active_drafts(conn) if idle(d, now, limit)]
 
 
 # ---------------------------------------------------------------------------- submitting
@@ -486,13 +465,13 @@ async def submit(
     and returns the first receipt.
     """
     async with transaction(conn):
-        done = await repo.report_by_draft(conn, key)
+        done = await reports.report_by_draft(conn, key)
         if done is not None and done.submitted_by != telegram_id:
             raise UpdateRefused("report.stale_button")  # another's key: show nothing of it
         if done is not None:
-            target = await _target_of(conn, done.assignment_id)
+            target = await reports.target_of(conn, done.assignment_id)
             return _receipt(target, done, repeated=True)
-        draft = await repo.get_draft(conn, telegram_id)
+        draft = await reports.get_draft(conn, telegram_id)
         if draft is None or draft.key != key:
             raise UpdateRefused("report.stale_button")
         if draft.unit_id != unit_id:
@@ -512,7 +491,7 @@ async def submit(
         if behind and not (draft.reason and draft.remedy):
             raise UpdateRefused("report.incomplete")
         now = clock.stamp()
-        revision = await plans.append_report(
+        revision = await targets.append_report(
             conn,
             draft.assignment_id,
             draft.period,
@@ -527,7 +506,7 @@ async def submit(
             needs_review=review_required,
             draft_key=key,
         )
-        await repo.delete_draft(conn, telegram_id)
+        await reports.delete_draft(conn, telegram_id)
         await audit.record(
             conn,
             actor=f"user:{telegram_id}",
@@ -544,21 +523,10 @@ async def submit(
                 "needs_review": review_required,
             },
         )
-        stored = await repo.report_by_draft(conn, key)
+        stored = await reports.report_by_draft(conn, key)
         assert stored is not None
-        target = await _target_of(conn, draft.assignment_id)
+        target = await reports.target_of(conn, draft.assignment_id)
     return _receipt(target, stored, repeated=False)
-
-
-async def _target_of(conn: aiosqlite.Connection, assignment_id: int) -> tuple[int, str]:
-    async with conn.execute(
-        "SELECT t.number, t.content FROM assignment a JOIN target t ON t.id = a.target_id "
-        "WHERE a.id = ?",
-        (assignment_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0]), str(row[1])
 
 
 def _receipt(target: tuple[int, str], report: Report, *, repeated: bool) -> Receipt:
@@ -602,14 +570,14 @@ async def decide_review(
         raise UpdateRefused("review.stale")
     now = clock.stamp()
     async with transaction(conn):
-        report = await repo.report_by_id(conn, report_id)
+        report = await reports.report_by_id(conn, report_id)
         if report is None or not report.needs_review:
             raise UpdateRefused("review.stale")
-        if not await repo.record_review(
+        if not await reports.record_review(
             conn, report_id, decision, comment, reviewer=reviewer, at=now
         ):
-            raise UpdateRefused("review.already", decision=await repo.review_of(conn, report_id))
-        number, content = await _target_of(conn, report.assignment_id)
+            raise UpdateRefused("review.already", decision=await reports.review_of(conn, report_id))
+        number, content = await reports.target_of(conn, report.assignment_id)
         await audit.record(
             conn,
             actor=f"user:{reviewer}",
@@ -623,10 +591,10 @@ async def decide_review(
 
 async def period_state(conn: aiosqlite.Connection, period: str) -> str | None:
     """Return what an admin (or an announcement) decided for a period of the plan, if anything."""
-    plan = await plans.current_plan(conn)
+    plan = await targets.current_plan(conn)
     if plan is None:
         return None
-    decided = (await repo.decisions(conn, plan.id)).get(period)
+    decided = (await reports.decisions(conn, plan.id)).get(period)
     return decided[0] if decided else None
 
 
@@ -640,12 +608,12 @@ async def set_period(
 ) -> Plan:
     """Open (with an optional deadline) or close a period of the current plan, audited."""
     parse_period(period)
-    plan = await plans.current_plan(conn)
+    plan = await targets.current_plan(conn)
     if plan is None:
         raise UpdateRefused("period.no_plan")
     now = clock.stamp()
     async with transaction(conn):
-        await repo.decide(conn, plan.id, period, state, deadline, by=actor, at=now)
+        await reports.decide(conn, plan.id, period, state, deadline, by=actor, at=now)
         await audit.record(
             conn,
             actor=actor,
