@@ -28,7 +28,7 @@ from bot.plan.tables import TableError
 from bot.query.engine import QueryEngine
 from bot.query.text import light_json
 from bot.settings import Settings, SettingsError, load_environment
-from storage import targets as repo
+from storage import targets
 from storage.db import DatabaseInUse, check_integrity, is_corrupt, lock_for_running
 
 
@@ -165,8 +165,8 @@ async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -
 async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
     conn = await open_database(settings, t)
     try:
-        plan = await repo.current_plan(conn)
-        targets = await repo.list_targets(conn, plan.id) if plan else []
+        plan = await targets.current_plan(conn)
+        listed = await targets.list_targets(conn, plan.id) if plan else []
     finally:
         await conn.close()
     if args.json:
@@ -178,18 +178,18 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
             await conn.close()
         today = clock.today()
         data = []
-        for target in targets:
+        for target in listed:
             item = target_json(target)
             hit = engine.index.light_of(target.number, today=today) if engine.index else None
             item.update(light_json(hit, t))
             data.append(item)
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    if plan is None or not targets:
+    if plan is None or not listed:
         print(t("cli.targets_empty"))
         return 0
-    print(t("cli.targets_plan", plan=plan.title, count=len(targets)))
-    for target in targets:
+    print(t("cli.targets_plan", plan=plan.title, count=len(listed)))
+    for target in listed:
         parts = "; ".join(
             t("cli.assignment_part", leader=a.leader, units=t.join(a.units))
             for a in target.assignments
@@ -206,7 +206,7 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
     return 0
 
 
-def target_json(target: repo.Target) -> dict[str, object]:
+def target_json(target: targets.Target) -> dict[str, object]:
     """Return a target in the `targets --json` shape."""
     return {
         "number": target.number,

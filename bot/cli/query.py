@@ -11,14 +11,12 @@ import aiosqlite
 from bot import clock
 from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
-from bot.plan.names import normalise_unit
 from bot.query import aliases
 from bot.query.engine import Asker, QueryEngine
 from bot.query.matching import match_names
 from bot.query.text import answer_json, summary
 from bot.settings import Settings
-from storage import search as rows
-from storage import targets as plans
+from storage import search, targets
 
 COMMANDS = ("query", "alias")
 
@@ -51,8 +49,8 @@ async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> i
         await conn.close()
 
 
-async def _unit(conn: aiosqlite.Connection, name: str, t: Translator) -> plans.Named:
-    found = match_names(name, await plans.list_units(conn), normalise_unit)
+async def _unit(conn: aiosqlite.Connection, name: str, t: Translator) -> targets.Named:
+    found = match_names(name, await targets.list_units(conn))
     if len(found) == 1:
         return found[0]
     if not found:
@@ -94,7 +92,7 @@ async def _alias_add(conn: aiosqlite.Connection, args: argparse.Namespace, t: Tr
 
 
 async def _alias_list(conn: aiosqlite.Connection, args: argparse.Namespace, t: Translator) -> int:
-    for alias, unit in sorted((await rows.aliases(conn)).items()):
+    for alias, unit in sorted((await search.aliases(conn)).items()):
         print(f"{alias}\t{unit.name}")
     return 0
 

@@ -13,13 +13,11 @@ import aiosqlite
 
 from bot import clock
 from bot.i18n import LANGUAGES
-from bot.plan.names import normalise_leader, normalise_unit
+from bot.plan.names import normalise_name
 from bot.plan.tables import Row, TableError, read_sheets
 from bot.query.matching import match_names
 from bot.settings import Settings
-from storage import audit, users
-from storage import search as aliases_repo
-from storage import targets as plans
+from storage import audit, search, targets, users
 from storage.db import transaction
 from storage.targets import Named
 
@@ -171,9 +169,9 @@ async def ensure_admins(conn: aiosqlite.Connection, settings: Settings) -> None:
 async def candidates(conn: aiosqlite.Connection, role: str, name: str) -> list[Named]:
     """Return the units (for liaisons) or leaders (for leaders) that `name` may mean."""
     if role == "liaison":
-        return match_names(name, await plans.list_units(conn), normalise_unit)
+        return match_names(name, await targets.list_units(conn))
     if role == "leader":
-        return match_names(name, await plans.list_leaders(conn), normalise_leader)
+        return match_names(name, await targets.list_leaders(conn))
     return []
 
 
@@ -184,11 +182,10 @@ async def match_target(conn: aiosqlite.Connection, role: str, name: str) -> Matc
     admins added. Anything else (an abbreviation, a part of a name, a typo) is loose, and an
     admin confirms before anything binding is made of it.
     """
-    wanted = normalise_unit(name) if role == "liaison" else normalise_leader(name)
+    wanted = normalise_name(name)
     if role == "liaison":
         aliases = {
-            normalise_unit(alias): unit
-            for alias, unit in (await aliases_repo.aliases(conn)).items()
+            normalise_name(alias): unit for alias, unit in (await search.aliases(conn)).items()
         }
         if wanted in aliases:
             return Match([aliases[wanted]], True)
@@ -213,9 +210,9 @@ async def target_name(
 ) -> str | None:
     """Return the name of the unit or leader a binding is to (None: no binding)."""
     if unit_id is not None:
-        items, wanted = await plans.list_units(conn), unit_id
+        items, wanted = await targets.list_units(conn), unit_id
     elif leader_id is not None:
-        items, wanted = await plans.list_leaders(conn), leader_id
+        items, wanted = await targets.list_leaders(conn), leader_id
     else:
         return None
     return next((item.name for item in items if item.id == wanted), None)

@@ -14,10 +14,9 @@ import aiosqlite
 from bot import clock
 from bot.i18n import Translator
 from bot.plan.deadlines import Deadline, parse_deadline
-from bot.plan.names import normalise_leader, split_units
+from bot.plan.names import normalise_name, split_units
 from bot.plan.tables import Row, Sheet, TableError, read_sheets
-from storage import audit
-from storage import targets as repo
+from storage import audit, targets
 from storage.db import transaction
 
 T = TypeVar("T")
@@ -179,7 +178,7 @@ def _limited(text: str, limit: int) -> str:
 
 def read_leader(cell: str) -> str:
     """Read a 市政府领导 cell into one normalised name of at most MAX_LEADER_CHARS."""
-    name = normalise_leader(cell)
+    name = normalise_name(cell)
     if not name:
         raise CellError("import.error.empty_cell")
     return _limited(name, MAX_LEADER_CHARS)
@@ -333,15 +332,15 @@ def parse_table(
     table_period = f"{year}Q{quarter}" if "progress" in columns else None
 
     reader = _RowReader(file, columns, year, header_row.number)
-    targets = reader.targets(sheet.rows[header_index + 1 :])
+    parsed = reader.targets(sheet.rows[header_index + 1 :])
     notices = tuple(
         Notice(
             "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
         )
-        for t in targets
+        for t in parsed
         if not t.deadline.understood
     )
-    return ParsedTable(file, name, year, table_period, tuple(targets), notices)
+    return ParsedTable(file, name, year, table_period, tuple(parsed), notices)
 
 
 @dataclass
@@ -488,15 +487,15 @@ def read_table(
 # ---------------------------------------------------------------------------- storing
 
 
-def _same_assignments(stored: repo.Target, parsed: ParsedTarget) -> bool:
+def _same_assignments(stored: targets.Target, parsed: ParsedTarget) -> bool:
     return [(a.leader, a.units) for a in stored.assignments] == [
         (a.leader, a.units) for a in parsed.assignments
     ]
 
 
 def plan_import(
-    table: ParsedTable, state: repo.ImportState
-) -> tuple[ImportSummary, repo.ImportWrites]:
+    table: ParsedTable, state: targets.ImportState
+) -> tuple[ImportSummary, targets.ImportWrites]:
     """Compare a parsed table with what is stored; return what the import does and must write.
 
     Re-importing a plan updates what changed, retires targets no longer in the table, and adds
@@ -504,7 +503,7 @@ def plan_import(
     """
     summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
     plan, current = state.plan, state.current
-    writes = repo.ImportWrites(
+    writes = targets.ImportWrites(
         plan_id=plan.id if plan else None,
         title=table.plan_title,
         year=table.year,
@@ -524,7 +523,7 @@ def plan_import(
     for parsed in table.targets:
         old = state.targets.get(parsed.number)
         deadline = parsed.deadline
-        write = repo.TargetWrite(
+        write = targets.TargetWrite(
             old.id if old else None, parsed.number, parsed.content, deadline.text, deadline.due_date
         )
         if old is None:
@@ -555,7 +554,7 @@ def plan_import(
             ):
                 slot = state.slots.get((old.id, position)) if old else None
                 writes.assignments.append(
-                    repo.AssignmentWrite(
+                    targets.AssignmentWrite(
                         slot, parsed.number, position, assignment.leader, assignment.units
                     )
                 )
@@ -568,7 +567,7 @@ def plan_import(
             ):
                 continue
             writes.reports.append(
-                repo.ReportWrite(parsed.number, position, assignment.progress, assignment.status)
+                targets.ReportWrite(parsed.number, position, assignment.progress, assignment.status)
             )
             summary.reports_added += 1
         if old is not None and any(p > len(parsed.assignments) for p in live):
@@ -592,18 +591,18 @@ async def store_table(
     writes (a few bulk statements), so that a large import does not lock users out. Should
     anyone write between the two, the comparison is made again inside the transaction.
     """
-    stamp = None if conn.in_transaction else await repo.change_stamp(conn)
-    state = await repo.import_state(conn, table.plan_title, table.period)
+    stamp = None if conn.in_transaction else await targets.change_stamp(conn)
+    state = await targets.import_state(conn, table.plan_title, table.period)
     summary, writes = plan_import(table, state)
     if dry_run:
         summary.dry_run = True
         return summary
     async with transaction(conn):
-        if stamp is None or await repo.change_stamp(conn) != stamp:
-            state = await repo.import_state(conn, table.plan_title, table.period)
+        if stamp is None or await targets.change_stamp(conn) != stamp:
+            state = await targets.import_state(conn, table.plan_title, table.period)
             summary, writes = plan_import(table, state)
         now = clock.stamp()
-        await repo.apply_import(conn, writes, now)
+        await targets.apply_import(conn, writes, now)
         if summary.changes_anything:
             await audit.record(
                 conn,
@@ -714,6 +713,6 @@ DEMO_TABLE = Path(__file__).parent / "demo" / "heze-2023-q3.tsv"
 
 async def load_demo_if_empty(conn: aiosqlite.Connection) -> ImportSummary | None:
     """Import the demo table when no plan is stored yet; return what was imported, if anything."""
-    if await repo.any_plan(conn):
+    if await targets.any_plan(conn):
         return None
     return await import_file(conn, DEMO_TABLE, actor="demo")

@@ -10,13 +10,8 @@ import unicodedata
 _UNIT_SEPARATORS = re.compile(r"[\s\u3001，,；;/／]+")
 
 
-def normalise_leader(name: str) -> str:
-    """Return a leader's name without the spaces tables put inside it (`曹 临` → `曹临`)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
-
-
-def normalise_unit(name: str) -> str:
-    """Return a unit's name in one canonical form (NFKC, no spaces)."""
+def normalise_name(name: str) -> str:
+    """Return a leader's or unit's name in one form: NFKC, no spaces (`曹 临` → `曹临`)."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
 
 
@@ -25,5 +20,5 @@ def split_units(cell: str) -> tuple[str, ...]:
     units: dict[str, None] = {}
     for part in _UNIT_SEPARATORS.split(unicodedata.normalize("NFKC", cell)):
         if part:
-            units.setdefault(normalise_unit(part), None)
+            units.setdefault(normalise_name(part), None)
     return tuple(units)

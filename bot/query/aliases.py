@@ -5,11 +5,8 @@ from __future__ import annotations
 import aiosqlite
 
 from bot import clock
-from bot.plan.names import normalise_unit
 from bot.query.matching import match_names
-from storage import audit
-from storage import search as rows
-from storage import targets as plans
+from storage import audit, search, targets
 from storage.db import transaction
 from storage.targets import Named
 
@@ -21,10 +18,10 @@ async def add_alias(
 
     One unit: the alias is stored (and audited). None or several: nothing is stored.
     """
-    found = match_names(unit, await plans.list_units(conn), normalise_unit)
+    found = match_names(unit, await targets.list_units(conn))
     if len(found) == 1:
         async with transaction(conn):
-            await rows.set_alias(conn, alias.strip(), found[0].id)
+            await search.set_alias(conn, alias.strip(), found[0].id)
             await audit.record(
                 conn,
                 actor=actor,
@@ -39,7 +36,7 @@ async def add_alias(
 async def remove_alias(conn: aiosqlite.Connection, alias: str, *, actor: str) -> bool:
     """Forget an alias; False if there was none."""
     async with transaction(conn):
-        removed = await rows.remove_alias(conn, alias)
+        removed = await search.remove_alias(conn, alias)
         if removed:
             await audit.record(
                 conn, actor=actor, action="alias_removed", subject=alias, at=clock.stamp()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz, process
 
+from bot.plan.names import normalise_name
 from storage.targets import Named
 
 FUZZY_CUTOFF = 55.0
@@ -13,13 +14,13 @@ CLEAR_LEAD = 15.0  # how far the best fuzzy match must lead the next to be taken
 MAX_CANDIDATES = 6
 
 
-def match_names(query: str, items: Sequence[Named], normalise: Callable[[str], str]) -> list[Named]:
+def match_names(query: str, items: Sequence[Named]) -> list[Named]:
     """Return what `query` names: one item when it is clear, several to choose from, or none.
 
     An exact name wins; then names containing the query (`水务局` → 市水务局); then names it
     abbreviates (`人社局`); then the fuzzy best, taken alone only when it clearly leads the rest.
     """
-    wanted = normalise(query)
+    wanted = normalise_name(query)
     if not wanted:
         return []
     exact = [item for item in items if item.name == wanted]
@@ -29,7 +30,7 @@ def match_names(query: str, items: Sequence[Named], normalise: Callable[[str], s
     if containing:
         return containing[:MAX_CANDIDATES]
     # Abbreviations keep their characters in order: 人社局 ⊂ 市人力资源社会保障局.
-    abbreviated = [item for item in items if _is_subsequence(wanted, item.name)]
+    abbreviated = [item for item in items if len(wanted) >= 2 and is_subsequence(wanted, item.name)]
     if abbreviated:
         return abbreviated[:MAX_CANDIDATES]
     scored = process.extract(
@@ -47,6 +48,23 @@ def match_names(query: str, items: Sequence[Named], normalise: Callable[[str], s
     return [items[index] for _, score, index in scored if best - score < CLEAR_LEAD]
 
 
-def _is_subsequence(short: str, long: str) -> bool:
+def clear_best(word: str, items: Sequence[Named], cutoff: float) -> Named | None:
+    """Return the item whose name is nearest `word`, only when it clearly leads the next."""
+    scored = process.extract(
+        word, [i.name for i in items], scorer=fuzz.ratio, limit=2, score_cutoff=cutoff
+    )
+    if not scored:
+        return None
+    if (
+        len(scored) == 2
+        and scored[0][1] - scored[1][1] < CLEAR_LEAD
+        and scored[1][0] != scored[0][0]
+    ):
+        return None
+    return items[scored[0][2]]
+
+
+def is_subsequence(short: str, long: str) -> bool:
+    """Tell whether the characters of `short` stand in `long` in the same order."""
     remaining = iter(long)
-    return len(short) >= 2 and all(char in remaining for char in short)
+    return all(char in remaining for char in short)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from rapidfuzz import fuzz, process
-
 from bot.plan.deadlines import parse_deadline
-from bot.plan.names import normalise_leader, normalise_unit
+from bot.plan.names import normalise_name
+from bot.query.matching import clear_best, is_subsequence
 from storage.targets import Named
 
 # Status words of the query language, zh and en (matched longest first).
@@ -245,11 +244,6 @@ def _add(items: list[Named], new: Iterable[Named]) -> None:
             items.append(item)
 
 
-def _is_subsequence(short: str, long: str) -> bool:
-    remaining = iter(long)
-    return all(char in remaining for char in short)
-
-
 @dataclass(frozen=True)
 class Vocabulary:
     """The names a question can mention: leaders, units with their forms, and aliases."""
@@ -287,7 +281,7 @@ class Vocabulary:
         found = []
         for unit in self.units:
             core = unit.name[1:] if unit.name.startswith("市") else unit.name
-            if core[0] == word[0] and core[-1] == word[-1] and _is_subsequence(word, core):
+            if core[0] == word[0] and core[-1] == word[-1] and is_subsequence(word, core):
                 found.append(unit)
         return found
 
@@ -530,7 +524,7 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
     if not _CJK.search(word):
         return None
     if 2 <= len(word) <= 4:
-        leader = _clear_best(normalise_leader(word), list(vocabulary.leaders), 60)
+        leader = clear_best(normalise_name(word), list(vocabulary.leaders), 60)
         # Same surname, same length, one character off: 曹林 → 曹临.
         near = [
             person
@@ -556,22 +550,11 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
     forms = [
         Named(unit.id, form) for form, units in vocabulary.segmenter.units.items() for unit in units
     ]
-    best = _clear_best(normalise_unit(word), forms, 60)
+    best = clear_best(normalise_name(word), forms, 60)
     if best is not None:
         unit = next(u for u in vocabulary.units if u.id == best.id)
         return "unit", [unit]
     return None
-
-
-def _clear_best(word: str, items: Sequence[Named], cutoff: float) -> Named | None:
-    scored = process.extract(
-        word, [i.name for i in items], scorer=fuzz.ratio, limit=2, score_cutoff=cutoff
-    )
-    if not scored:
-        return None
-    if len(scored) == 2 and scored[0][1] - scored[1][1] < 15 and scored[1][0] != scored[0][0]:
-        return None
-    return items[scored[0][2]]
 
 
 def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:
