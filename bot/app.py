@@ -106,15 +106,20 @@ async def check_token(settings: Settings) -> None:
 
 
 def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:
-    """Return a Bot for sending without the Application (`targetbot remind --send`)."""
+    """Return the Bot: the Application's, or one for sending without it (`targetbot remind`).
+
+    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    """
     api = settings.telegram_api_url
     return ExtBot(
         settings.require_token(),
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
+        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-group limits.
         rate_limiter=rate_limiter(),
         request=request,
+        get_updates_request=request,
     )
 
 
@@ -123,24 +128,16 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
 
     `request` replaces the HTTP client (tests record the Bot API calls with it).
     """
-    api = settings.telegram_api_url
-    builder = (
+    application: BotApplication = (
         ApplicationBuilder()
-        .token(settings.require_token())
-        .base_url(f"{api}/bot")
-        .base_file_url(f"{api}/file/bot")
+        .bot(build_bot(settings, request=request))
         .context_types(CONTEXT_TYPES)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
-        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-group limits.
-        .rate_limiter(rate_limiter())
         # Conversation states and user data in the same SQLite file; drafts survive restarts.
         .persistence(SQLitePersistence(settings.database_path))
         .post_init(post_init)
         .post_shutdown(close_services)
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
-    application: BotApplication = builder.build()
     application.bot_data.configure(settings)
     application.add_handlers(build_handlers())
     application.add_error_handler(on_error)
