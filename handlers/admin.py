@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -22,6 +23,7 @@ from bot.people.accounts import (
     names_user_exactly,
     revoke,
 )
+from bot.people.text import user_line
 from bot.query.aliases import add_alias
 from bot.report import service as reporting
 from bot.report.announcing import announce_deadline
@@ -129,7 +131,7 @@ async def _send_invite(
     code, expires = await create_invite(
         services.db,
         role=role,
-        target_id=target.id if target else None,
+        binding_id=target.id if target else None,
         actor=f"user:{account.telegram_id}",
         days=services.settings.invite_days,
     )
@@ -154,21 +156,8 @@ async def _send_invite(
 
 
 def _describe_user(context: BotContext, language: str, user: users.User) -> str:
-    role = context.text(language, f"role.{user.role or 'none'}")
-    binding = user.unit or user.leader
     seen = user.last_seen_at and _when(context, datetime.fromisoformat(user.last_seen_at))
-    return context.text(
-        language,
-        "admin.user_line",
-        name=user.name or "—",
-        telegram_id=user.telegram_id,
-        username=f" @{user.username}" if user.username else "",
-        role=context.text(language, "role.with_binding", role=role, binding=binding)
-        if binding
-        else role,
-        seen=seen or context.text(language, "admin.never_seen"),
-        state=context.text(language, "admin.active" if user.active else "admin.inactive"),
-    )
+    return user_line(partial(context.text, language), "admin.user_line", user, seen=seen)
 
 
 @requires("admin", private=True)

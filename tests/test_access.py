@@ -75,8 +75,8 @@ async def bind_everyone(harness: Harness) -> int:
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
     for person in (LIAISON, VICTIM):
-        await set_role(db, telegram_id=person.id, role="liaison", target_id=unit.id, actor="test")
-    await set_role(db, telegram_id=LEADER.id, role="leader", target_id=leader.id, actor="test")
+        await set_role(db, telegram_id=person.id, role="liaison", binding_id=unit.id, actor="test")
+    await set_role(db, telegram_id=LEADER.id, role="leader", binding_id=leader.id, actor="test")
     return unit.id
 
 
@@ -202,7 +202,7 @@ async def test_an_admin_opening_a_liaison_invite_stays_admin_and_the_link_stays_
     second_admin = Person(1002, "第二管理员")
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         db = harness.app.bot_data.db
-        await set_role(db, telegram_id=second_admin.id, role="admin", target_id=None, actor="t")
+        await set_role(db, telegram_id=second_admin.id, role="admin", binding_id=None, actor="t")
         link = shown(await harness.send(ADMIN, "/invite liaison 水务局"))[0]
         code = link.rsplit("start=", 1)[1]
         for admin in (ADMIN, second_admin):  # from ADMIN_IDS, and made admin in chat

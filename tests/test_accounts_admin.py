@@ -22,8 +22,8 @@ async def bind(harness: Harness) -> None:
     db = harness.app.bot_data.db
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
-    await set_role(db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t")
-    await set_role(db, telegram_id=WANG.id, role="leader", target_id=leader.id, actor="t")
+    await set_role(db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t")
+    await set_role(db, telegram_id=WANG.id, role="leader", binding_id=leader.id, actor="t")
     await harness.send(WANG, "/help")  # seen once: the name is known
     await harness.send(LIAISON, "/lang en")
 
@@ -104,7 +104,7 @@ async def test_a_leader_called_wang_is_not_revoked_by_revoke_wang(tmp_path: Path
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         db = harness.app.bot_data.db
         leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
-        await set_role(db, telegram_id=short.id, role="leader", target_id=leader.id, actor="t")
+        await set_role(db, telegram_id=short.id, role="leader", binding_id=leader.id, actor="t")
         await harness.send(short, "/help")  # seen once: the name is known
         asked = shown(await harness.send(ADMIN, "/revoke 王"))[0]
         assert asked.startswith(

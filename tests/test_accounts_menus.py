@@ -39,7 +39,7 @@ async def test_start_up_sets_every_menu_in_its_language_and_the_description(
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
         # Bound from the command line (`users add`): the menu follows at the next start.
-        await set_role(db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="cli")
+        await set_role(db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="cli")
         await db.execute("UPDATE user SET language = 'en' WHERE telegram_id = ?", (LIAISON.id,))
         before = len(harness.request.calls)
         await set_command_menu(harness.app)

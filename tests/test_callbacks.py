@@ -128,7 +128,7 @@ async def test_another_units_receipt_is_not_shown(tmp_path: Path) -> None:
         from storage import targets as plans
 
         other = next(u for u in await plans.list_units(db) if u.name != "市水务局")
-        await set_role(db, telegram_id=LEADER.id, role="liaison", target_id=other.id, actor="t")
+        await set_role(db, telegram_id=LEADER.id, role="liaison", binding_id=other.id, actor="t")
         texts = shown(await harness.press(LEADER, "rp:confirm:KEY123"))
     assert texts == [zh("report.stale_button")]
     assert not any("秘密进展" in text for text in texts)

@@ -190,7 +190,7 @@ async def test_a_bad_request_is_not_retried_and_admins_are_told_once(tmp_path: P
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
         await set_role(
-            db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t", name="水务"
+            db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t", name="水务"
         )
         await reporting.set_period(db, "2023Q4", "open", date(2026, 12, 2), actor="test")
         harness.request.not_started.add(LIAISON.id)  # a roster user who never opened the bot
@@ -214,7 +214,7 @@ async def test_any_other_400_fails_at_once_and_is_told_once(tmp_path: Path) -> N
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
         await set_role(
-            db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t", name="水务"
+            db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t", name="水务"
         )
         await reporting.set_period(db, "2023Q4", "open", date(2026, 12, 2), actor="test")
         harness.request.bad_requests[LIAISON.id] = "Bad Request: can't parse entities"
@@ -237,7 +237,7 @@ async def test_a_retry_waits_for_the_end_of_quiet_hours(tmp_path: Path) -> None:
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
         await set_role(
-            db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t", name="水务"
+            db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t", name="水务"
         )
         await reporting.set_period(db, "2023Q4", "open", date(2026, 12, 2), actor="test")
         harness.request.failing[LIAISON.id] = 1  # one 502 at 21:59 (a Wednesday)

@@ -34,7 +34,7 @@ async def prepare(harness: Harness) -> None:
     db = harness.app.bot_data.db
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     await set_role(
-        db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t", name="水务"
+        db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t", name="水务"
     )
     await reporting.set_period(db, "2023Q4", "open", DEADLINE, actor="test")
 
@@ -190,7 +190,7 @@ async def test_settings_mute_the_digest_and_admins_set_the_schedule(tmp_path: Pa
         await prepare(harness)
         db = harness.app.bot_data.db
         wang = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
-        await set_role(db, telegram_id=leader.id, role="leader", target_id=wang.id, actor="t")
+        await set_role(db, telegram_id=leader.id, role="leader", binding_id=wang.id, actor="t")
         # Bound weeks before the Monday below (a leader bound on the day waits a week).
         await db.execute("UPDATE user SET bound_at = '2026-11-01T00:00:00+00:00'")
         shown_to_leader = await harness.send(leader, "/settings")
@@ -259,7 +259,7 @@ async def test_admins_hear_of_submissions_to_review_in_one_gathered_message(
             harness.app.bot_data.db,
             telegram_id=english_admin.id,
             role="admin",
-            target_id=None,
+            binding_id=None,
             actor="t",
         )
         await harness.app.bot_data.db.execute(
@@ -334,7 +334,7 @@ async def test_a_quarter_that_ended_mid_year_still_gets_its_overdue_notice(tmp_p
             job.schedule_removal()
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
-        await set_role(db, telegram_id=LIAISON.id, role="liaison", target_id=unit.id, actor="t")
+        await set_role(db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t")
         told = await announce_deadline(db, date(2023, 6, 20), 5)  # the bot ran during Q2
         assert told is not None
         assert (told.period, told.deadline) == ("2023Q2", date(2023, 7, 5))

@@ -52,11 +52,11 @@ async def bind(harness: Harness) -> None:
     wang = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
     for person in (LIAISON, LIAISON_EN):
         await set_role(
-            db, telegram_id=person.id, role="liaison", target_id=units["市水务局"], actor="t"
+            db, telegram_id=person.id, role="liaison", binding_id=units["市水务局"], actor="t"
         )
     for person in (LEADER, LEADER_EN):
-        await set_role(db, telegram_id=person.id, role="leader", target_id=wang.id, actor="t")
-    await set_role(db, telegram_id=ADMIN_EN.id, role="admin", target_id=None, actor="t")
+        await set_role(db, telegram_id=person.id, role="leader", binding_id=wang.id, actor="t")
+    await set_role(db, telegram_id=ADMIN_EN.id, role="admin", binding_id=None, actor="t")
 
 
 async def report(

@@ -35,12 +35,12 @@ async def bind(harness: Harness) -> None:
     units = {u.name: u.id for u in await plans.list_units(db)}
     leader = next(x for x in await plans.list_leaders(db) if x.name == "曹临")
     await set_role(
-        db, telegram_id=LIAISON.id, role="liaison", target_id=units["市水务局"], actor="t"
+        db, telegram_id=LIAISON.id, role="liaison", binding_id=units["市水务局"], actor="t"
     )
     await set_role(
-        db, telegram_id=INDUSTRY.id, role="liaison", target_id=units["市工业和信息化局"], actor="t"
+        db, telegram_id=INDUSTRY.id, role="liaison", binding_id=units["市工业和信息化局"], actor="t"
     )
-    await set_role(db, telegram_id=LEADER.id, role="leader", target_id=leader.id, actor="t")
+    await set_role(db, telegram_id=LEADER.id, role="leader", binding_id=leader.id, actor="t")
 
 
 async def choose_90(harness: Harness) -> Calls:
@@ -314,7 +314,7 @@ async def test_the_lead_unit_sees_the_assisting_units_part_and_only_its_own_is_o
         db = harness.app.bot_data.db
         units = {u.name: u.id for u in await plans.list_units(db)}
         await set_role(
-            db, telegram_id=county.id, role="liaison", target_id=units["东明县人民政府"], actor="t"
+            db, telegram_id=county.id, role="liaison", binding_id=units["东明县人民政府"], actor="t"
         )
         listing = await harness.send(county, "/report")
         label = "⬜ #53 加快建设东明石化30万吨/年UPC科技试验、烯烃新材料…"

@@ -300,7 +300,7 @@ async def test_the_flow_in_english(tmp_path: Path) -> None:
         await bind(harness)
         db = harness.app.bot_data.db
         water = next(u.id for u in await plans.list_units(db) if u.name == "市水务局")
-        await set_role(db, telegram_id=WATER_EN.id, role="liaison", target_id=water, actor="t")
+        await set_role(db, telegram_id=WATER_EN.id, role="liaison", binding_id=water, actor="t")
         await pick(harness, WATER_EN, 93)
         taken = shown(await harness.send(WATER_EN, "Saving water in 12 districts"))[0]
         assert taken.startswith("Added to #93: 28 characters so far")
@@ -313,6 +313,6 @@ async def test_a_unit_with_one_target_reads_right_in_english(tmp_path: Path) -> 
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         db = harness.app.bot_data.db
         unit = next(u.id for u in await plans.list_units(db) if u.name == "团市委")
-        await set_role(db, telegram_id=youth.id, role="liaison", target_id=unit, actor="t")
+        await set_role(db, telegram_id=youth.id, role="liaison", binding_id=unit, actor="t")
         listing = shown(await harness.send(youth, "/report"))[0]
         assert "Your unit has 1 target, 0 submitted. Choose it to report on:" in listing

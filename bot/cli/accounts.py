@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
-from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
 from bot.people import accounts
+from bot.people.text import user_line
 from bot.plan.importer import describe_error
 from bot.plan.tables import TableError
 from bot.settings import Settings
@@ -36,9 +36,9 @@ def add_commands(command: Callable[[str], argparse.ArgumentParser], t: Translato
     adding = action("add")
     adding.add_argument("--telegram-id", type=int, required=True, help=t("cli.help.telegram_id"))
     adding.add_argument("--role", required=True, choices=users.ROLES, help=t("cli.help.role"))
-    target = adding.add_mutually_exclusive_group()
-    target.add_argument("--unit", help=t("cli.help.unit"))
-    target.add_argument("--leader", help=t("cli.help.leader"))
+    bound = adding.add_mutually_exclusive_group()
+    bound.add_argument("--unit", help=t("cli.help.unit"))
+    bound.add_argument("--leader", help=t("cli.help.leader"))
     adding.add_argument("--name", help=t("cli.help.name"))
     listing = action("list")
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
@@ -61,7 +61,7 @@ async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> i
         await conn.close()
 
 
-async def _target(
+async def _binding(
     conn: aiosqlite.Connection, role: str, unit: str | None, leader: str | None, t: Translator
 ) -> int | None:
     """Resolve --unit or --leader for the role to one id, or fail saying what is wrong."""
@@ -86,8 +86,9 @@ async def _bot_username(conn: aiosqlite.Connection, settings: Settings, t: Trans
     if known:
         return known
     if settings.bot_token is not None:
-        api = settings.telegram_api_url
-        bot = Bot(settings.bot_token.value, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+        from bot.app import build_bot  # late: the other commands need no Telegram
+
+        bot = build_bot(settings)
         try:
             async with bot:
                 me = await bot.get_me()
@@ -104,13 +105,13 @@ async def _bot_username(conn: aiosqlite.Connection, settings: Settings, t: Trans
 async def _invite(
     conn: aiosqlite.Connection, args: argparse.Namespace, settings: Settings, t: Translator
 ) -> int:
-    target_id = await _target(conn, args.role, args.unit, args.leader, t)
+    binding_id = await _binding(conn, args.role, args.unit, args.leader, t)
     username = await _bot_username(conn, settings, t)
     days = args.days or settings.invite_days
     if not 1 <= days <= 365:
         raise CliError(t("cli.bad_days", days=days))
     code, expires = await accounts.create_invite(
-        conn, role=args.role, target_id=target_id, actor="cli", days=days
+        conn, role=args.role, binding_id=binding_id, actor="cli", days=days
     )
     print(f"https://t.me/{username}?start={code}")
     print(
@@ -125,12 +126,12 @@ async def _invite(
 async def _add(
     conn: aiosqlite.Connection, args: argparse.Namespace, settings: Settings, t: Translator
 ) -> int:
-    target_id = await _target(conn, args.role, args.unit, args.leader, t)
+    binding_id = await _binding(conn, args.role, args.unit, args.leader, t)
     await accounts.set_role(
         conn,
         telegram_id=args.telegram_id,
         role=args.role,
-        target_id=target_id,
+        binding_id=binding_id,
         actor="cli",
         name=args.name,
     )
@@ -141,16 +142,7 @@ async def _add(
 
 
 def _line(user: users.User, t: Translator) -> str:
-    role = t(f"role.{user.role or 'none'}")
-    binding = user.unit or user.leader
-    return t(
-        "cli.user_line",
-        telegram_id=user.telegram_id,
-        name=user.name or "—",
-        role=t("role.with_binding", role=role, binding=binding) if binding else role,
-        state=t("admin.active" if user.active else "admin.inactive"),
-        seen=user.last_seen_at or t("admin.never_seen"),
-    )
+    return user_line(t, "cli.user_line", user, seen=user.last_seen_at)
 
 
 async def _list(

@@ -205,7 +205,7 @@ def names_user_exactly(query: str, user: users.User) -> bool:
     return text == str(user.telegram_id)
 
 
-async def target_name(
+async def binding_name(
     conn: aiosqlite.Connection, unit_id: int | None, leader_id: int | None
 ) -> str | None:
     """Return the name of the unit or leader a binding is to (None: no binding)."""
@@ -218,16 +218,16 @@ async def target_name(
     return next((item.name for item in items if item.id == wanted), None)
 
 
-def _binding(role: str, target_id: int | None) -> tuple[int | None, int | None]:
-    """Return (unit_id, leader_id) for a role bound to `target_id`."""
-    return (target_id if role == "liaison" else None, target_id if role == "leader" else None)
+def _binding(role: str, binding_id: int | None) -> tuple[int | None, int | None]:
+    """Return (unit_id, leader_id) for a role bound to the unit or leader `binding_id`."""
+    return (binding_id if role == "liaison" else None, binding_id if role == "leader" else None)
 
 
 async def create_invite(
     conn: aiosqlite.Connection,
     *,
     role: str,
-    target_id: int | None,
+    binding_id: int | None,
     actor: str,
     days: int,
 ) -> tuple[str, datetime]:
@@ -235,7 +235,7 @@ async def create_invite(
     code = secrets.token_urlsafe(CODE_BYTES)
     now = _now()
     expires = now + timedelta(days=days)
-    unit_id, leader_id = _binding(role, target_id)
+    unit_id, leader_id = _binding(role, binding_id)
     async with transaction(conn):
         invite_id = await users.create_invite(
             conn,
@@ -301,7 +301,7 @@ async def redeem_invite(
             return Redemption("expired")
         before = await users.get_user(conn, telegram_id)
         previous = await load_account(conn, settings, telegram_id, telegram_language)
-        offered = (invite.role, await target_name(conn, invite.unit_id, invite.leader_id))
+        offered = (invite.role, await binding_name(conn, invite.unit_id, invite.leader_id))
         changes = (previous.role, previous.unit_id, previous.leader_id) != (
             invite.role,
             invite.unit_id,
@@ -352,31 +352,47 @@ async def set_role(
     *,
     telegram_id: int,
     role: str,
-    target_id: int | None,
+    binding_id: int | None,
     actor: str,
     name: str | None = None,
 ) -> None:
     """Give a user a role and binding directly (admins' command line)."""
-    now = _stamp(_now())
-    unit_id, leader_id = _binding(role, target_id)
     async with transaction(conn):
-        before = await users.get_user(conn, telegram_id)
-        await users.bind(
-            conn, telegram_id, role, unit_id=unit_id, leader_id=leader_id, at=now, name=name
-        )
-        await audit.record(
-            conn,
-            actor=actor,
-            action="role_change",
-            subject=f"user:{telegram_id}",
-            at=now,
-            detail={
-                "from": before.role if before else None,
-                "to": role,
-                "unit_id": unit_id,
-                "leader_id": leader_id,
-            },
-        )
+        await _bind(conn, telegram_id, role, binding_id, actor=actor, at=_stamp(_now()), name=name)
+
+
+async def _bind(
+    conn: aiosqlite.Connection,
+    telegram_id: int,
+    role: str,
+    binding_id: int | None,
+    *,
+    actor: str,
+    at: str,
+    name: str | None,
+    **detail: object,
+) -> None:
+    """Bind a user to a role and its unit or leader, and audit the change (in the caller's
+    transaction); `detail` adds to the audit record."""
+    unit_id, leader_id = _binding(role, binding_id)
+    before = await users.get_user(conn, telegram_id)
+    await users.bind(
+        conn, telegram_id, role, unit_id=unit_id, leader_id=leader_id, at=at, name=name
+    )
+    await audit.record(
+        conn,
+        actor=actor,
+        action="role_change",
+        subject=f"user:{telegram_id}",
+        at=at,
+        detail={
+            "from": before.role if before else None,
+            "to": role,
+            "unit_id": unit_id,
+            "leader_id": leader_id,
+            **detail,
+        },
+    )
 
 
 async def revoke(
@@ -449,7 +465,7 @@ class RosterEntry:
 
     telegram_id: int
     role: str
-    target_id: int | None
+    binding_id: int | None  # the unit (liaison) or leader (leader); None for an admin
     name: str
 
 
@@ -478,30 +494,15 @@ async def import_roster(conn: aiosqlite.Connection, path: Path, *, actor: str) -
     now = _stamp(_now())
     async with transaction(conn):
         for entry in entries:
-            unit_id, leader_id = _binding(entry.role, entry.target_id)
-            before = await users.get_user(conn, entry.telegram_id)
-            await users.bind(
+            await _bind(
                 conn,
                 entry.telegram_id,
                 entry.role,
-                unit_id=unit_id,
-                leader_id=leader_id,
+                entry.binding_id,
+                actor=actor,
                 at=now,
                 name=entry.name or None,
-            )
-            await audit.record(
-                conn,
-                actor=actor,
-                action="role_change",
-                subject=f"user:{entry.telegram_id}",
-                at=now,
-                detail={
-                    "from": before.role if before else None,
-                    "to": entry.role,
-                    "unit_id": unit_id,
-                    "leader_id": leader_id,
-                    "roster": path.name,
-                },
+                roster=path.name,
             )
     return len(entries)
 
@@ -516,7 +517,7 @@ async def _roster_entry(conn: aiosqlite.Connection, file: str, row: Row) -> Rost
     role = ROLE_WORDS.get(row.cell(1).strip().lower())
     if role is None:
         raise fail("roster.error.bad_role", 1, "role", value=row.cell(1))
-    target_id: int | None = None
+    binding_id: int | None = None
     if role != "admin":
         name = row.cell(2)
         if not name:
@@ -530,5 +531,5 @@ async def _roster_entry(conn: aiosqlite.Connection, file: str, row: Row) -> Rost
                 value=name,
                 choices=tuple(f.name for f in found),  # joined in the reader's language
             )
-        target_id = found[0].id
-    return RosterEntry(int(raw_id), role, target_id, row.cell(3))
+        binding_id = found[0].id
+    return RosterEntry(int(raw_id), role, binding_id, row.cell(3))
