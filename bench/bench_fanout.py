@@ -1,6 +1,6 @@
 """Benchmark: a reminder fan-out to 1,000 liaisons against a Bot API server enforcing 30/s.
 
-Run with `make bench-fanout` (or `.venv/bin/python -m bench.bench_fanout [LIAISONS]`). The
+Run with `make bench` (or `.venv/bin/python -m bench.bench_fanout [LIAISONS]`). The
 demo table is loaded, LIAISONS liaisons are bound round-robin to the units that lead targets
 (each owes updates, so each gets one reminder), the 2023Q4 period
 gets a deadline 7 days ahead, and one check of the real push code (`handlers.jobs.deliver`,

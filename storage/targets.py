@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -254,81 +254,6 @@ async def list_targets(
         )
         for row in target_rows
     ]
-
-
-async def insert_target(
-    conn: aiosqlite.Connection,
-    plan_id: int,
-    number: int,
-    content: str,
-    deadline: str,
-    due_date: date | None,
-) -> int:
-    """Store a new target and return its id."""
-    return await _insert(
-        conn,
-        "INSERT INTO target (plan_id, number, content, deadline, due_date) VALUES (?, ?, ?, ?, ?)",
-        (plan_id, number, content, deadline, due_date.isoformat() if due_date else None),
-    )
-
-
-async def update_target(
-    conn: aiosqlite.Connection, target_id: int, content: str, deadline: str, due_date: date | None
-) -> None:
-    """Replace a target's text and deadline, and bring it back if it was retired."""
-    await conn.execute(
-        "UPDATE target SET content = ?, deadline = ?, due_date = ?, retired_at = NULL WHERE id = ?",
-        (content, deadline, due_date.isoformat() if due_date else None, target_id),
-    )
-
-
-async def retire_target(conn: aiosqlite.Connection, target_id: int, at: str) -> None:
-    """Take a target out of the live plan, keeping it and its history."""
-    await conn.execute("UPDATE target SET retired_at = ? WHERE id = ?", (at, target_id))
-
-
-async def set_assignment(
-    conn: aiosqlite.Connection,
-    target_id: int,
-    position: int,
-    leader: int,
-    units: Iterable[int],
-) -> int:
-    """Make the assignment at `position` of a target this leader and these units; return its id."""
-    rows = await _fetchall(
-        conn,
-        "SELECT id FROM assignment WHERE target_id = ? AND position = ?",
-        (target_id, position),
-    )
-    if rows:
-        assignment_id = int(rows[0]["id"])
-        await conn.execute(
-            "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
-            (leader, assignment_id),
-        )
-        await conn.execute("DELETE FROM assignment_unit WHERE assignment_id = ?", (assignment_id,))
-    else:
-        assignment_id = await _insert(
-            conn,
-            "INSERT INTO assignment (target_id, position, leader_id) VALUES (?, ?, ?)",
-            (target_id, position, leader),
-        )
-    await conn.executemany(
-        "INSERT INTO assignment_unit (assignment_id, position, unit_id) VALUES (?, ?, ?)",
-        [(assignment_id, index, unit) for index, unit in enumerate(units, start=1)],
-    )
-    return assignment_id
-
-
-async def retire_assignments_after(
-    conn: aiosqlite.Connection, target_id: int, position: int, at: str
-) -> None:
-    """Retire a target's assignments beyond `position`, keeping their history."""
-    await conn.execute(
-        "UPDATE assignment SET retired_at = ? "
-        "WHERE target_id = ? AND position > ? AND retired_at IS NULL",
-        (at, target_id, position),
-    )
 
 
 async def append_report(

@@ -82,14 +82,6 @@ async def list_users(conn: aiosqlite.Connection, *, bound_only: bool = True) -> 
         return [_user(row) for row in await cursor.fetchall()]
 
 
-async def users_of_unit(conn: aiosqlite.Connection, unit_id: int) -> list[User]:
-    """Return the active liaisons bound to a unit."""
-    async with conn.execute(
-        f"{_USER_SELECT} WHERE u.unit_id = ? AND u.active = 1 ORDER BY u.telegram_id", (unit_id,)
-    ) as cursor:
-        return [_user(row) for row in await cursor.fetchall()]
-
-
 async def seen(
     conn: aiosqlite.Connection, telegram_id: int, name: str, username: str | None, at: str
 ) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -78,14 +78,6 @@ class Match:
     exact: bool
 
 
-def _now() -> datetime:
-    return clock.now()
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def hash_code(code: str) -> str:
     """Return the stored form of an invitation code."""
     return hashlib.sha256(code.encode()).hexdigest()
@@ -143,7 +135,7 @@ async def visit(
 ) -> Account:
     """Record that a user wrote to the bot just now, and return their account."""
     async with transaction(conn):
-        await users.seen(conn, telegram_id, name, username, _stamp(_now()))
+        await users.seen(conn, telegram_id, name, username, clock.stamp())
     return await load_account(conn, settings, telegram_id, telegram_language)
 
 
@@ -154,7 +146,7 @@ async def ensure_admins(conn: aiosqlite.Connection, settings: Settings) -> None:
             user = await users.get_user(conn, telegram_id)
             if user is not None and user.role == "admin":
                 continue
-            now = _stamp(_now())
+            now = clock.stamp()
             await users.bind(conn, telegram_id, "admin", unit_id=None, leader_id=None, at=now)
             await audit.record(
                 conn,
@@ -233,7 +225,7 @@ async def create_invite(
 ) -> tuple[str, datetime]:
     """Store a new single-use invitation; return its code (never stored) and expiry."""
     code = secrets.token_urlsafe(CODE_BYTES)
-    now = _now()
+    now = clock.now()
     expires = now + timedelta(days=days)
     unit_id, leader_id = _binding(role, binding_id)
     async with transaction(conn):
@@ -244,20 +236,20 @@ async def create_invite(
             unit_id=unit_id,
             leader_id=leader_id,
             created_by=actor,
-            at=_stamp(now),
-            expires_at=_stamp(expires),
+            at=clock.stamp(now),
+            expires_at=clock.stamp(expires),
         )
         await audit.record(
             conn,
             actor=actor,
             action="invite",
             subject=f"invite:{invite_id}",
-            at=_stamp(now),
+            at=clock.stamp(now),
             detail={
                 "role": role,
                 "unit_id": unit_id,
                 "leader_id": leader_id,
-                "expires_at": _stamp(expires),
+                "expires_at": clock.stamp(expires),
             },
         )
     return code, expires
@@ -279,9 +271,9 @@ async def redeem_invite(
     A user who holds another role or binding is asked first (`replace` status) unless
     `replace` says they confirmed.
     """
-    now = _now()
+    now = clock.now()
     async with transaction(conn):
-        await users.seen(conn, telegram_id, name, username, _stamp(now))
+        await users.seen(conn, telegram_id, name, username, clock.stamp(now))
         invite = await users.invite_by_hash(conn, hash_code(code))
         if invite is None:
             return Redemption("unknown")
@@ -312,7 +304,7 @@ async def redeem_invite(
             return Redemption("admin_keeps", offered=offered)
         if previous.role is not None and changes and not replace:
             return Redemption("replace", previous, previous.role, offered=offered)
-        if not await users.use_invite(conn, invite.id, telegram_id, _stamp(now)):
+        if not await users.use_invite(conn, invite.id, telegram_id, clock.stamp(now)):
             return Redemption("used")
         await users.bind(
             conn,
@@ -320,14 +312,14 @@ async def redeem_invite(
             invite.role,
             unit_id=invite.unit_id,
             leader_id=invite.leader_id,
-            at=_stamp(now),
+            at=clock.stamp(now),
         )
         await audit.record(
             conn,
             actor=f"user:{telegram_id}",
             action="bind",
             subject=f"user:{telegram_id}",
-            at=_stamp(now),
+            at=clock.stamp(now),
             detail={
                 "invite": invite.id,
                 "role": invite.role,
@@ -358,7 +350,7 @@ async def set_role(
 ) -> None:
     """Give a user a role and binding directly (admins' command line)."""
     async with transaction(conn):
-        await _bind(conn, telegram_id, role, binding_id, actor=actor, at=_stamp(_now()), name=name)
+        await _bind(conn, telegram_id, role, binding_id, actor=actor, at=clock.stamp(), name=name)
 
 
 async def _bind(
@@ -401,7 +393,7 @@ async def revoke(
     """Take a user's role away; return `revoked`, `not_bound`, or `configured` (ADMIN_IDS)."""
     if telegram_id in settings.admin_ids:
         return "configured"
-    now = _stamp(_now())
+    now = clock.stamp()
     async with transaction(conn):
         user = await users.get_user(conn, telegram_id)
         if user is None or user.role is None:
@@ -491,7 +483,7 @@ async def import_roster(conn: aiosqlite.Connection, path: Path, *, actor: str) -
                 first_row=seen[entry.telegram_id],
             )
         seen[entry.telegram_id] = row.number
-    now = _stamp(_now())
+    now = clock.stamp()
     async with transaction(conn):
         for entry in entries:
             await _bind(
