@@ -10,8 +10,7 @@ import pytest
 from bot.report import service as reporting
 from bot.report.periods import choose_open_period, parse_day
 from bot.report.service import MAX_PROGRESS, UpdateRefused
-from storage import reports as repo
-from storage import targets as plans
+from storage import reports, targets
 from storage.db import transaction
 from tests.conftest import scalar
 
@@ -65,11 +64,11 @@ def test_deadlines_are_read_as_written() -> None:
 
 async def _water(db: aiosqlite.Connection) -> int:
     """Return the id of 市水务局 in the demo table."""
-    unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
+    unit = next(u for u in await targets.list_units(db) if u.name == "市水务局")
     return unit.id
 
 
-async def _draft_for(db: aiosqlite.Connection, unit_id: int, number: int) -> repo.Draft:
+async def _draft_for(db: aiosqlite.Connection, unit_id: int, number: int) -> reports.Draft:
     period = "2023Q4"
     task = next(t for t in await reporting.tasks(db, unit_id, period) if t.number == number)
     return await reporting.begin(
@@ -88,7 +87,7 @@ async def test_a_units_tasks_are_its_own_targets_with_the_lead_marked(
         (96, True, "missing"),
     ]
     # #53 is led by 市工业和信息化局; 东明县人民政府 assists and sees it as assisting.
-    units = {u.name: u.id for u in await plans.list_units(demo)}
+    units = {u.name: u.id for u in await targets.list_units(demo)}
     industry = {
         t.number: t.lead for t in await reporting.tasks(demo, units["市工业和信息化局"], "2023Q4")
     }
@@ -118,7 +117,7 @@ async def test_progress_text_joins_messages_and_refuses_what_is_too_long_or_empt
 
 
 async def _submit(
-    db: aiosqlite.Connection, draft: repo.Draft, *, store: bool = True, today: date = TODAY
+    db: aiosqlite.Connection, draft: reports.Draft, *, store: bool = True, today: date = TODAY
 ) -> object:
     if store:
         await reporting.store(db, draft)
@@ -150,7 +149,7 @@ async def test_a_submission_is_stored_once_and_a_revision_keeps_the_first(
     assert isinstance(again, reporting.Receipt)
     assert (first.number, first.period, first.revision, again.repeated) == (90, "2023Q4", 1, True)
     assert await scalar(demo, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 1
-    assert await repo.get_draft(demo, LIAISON) is None
+    assert await reports.get_draft(demo, LIAISON) is None
 
     revising = await _draft_for(demo, unit_id, 90)
     assert (revising.progress, revising.replace_next) == ("完成投资20亿元", True)
@@ -181,16 +180,16 @@ async def test_after_the_deadline_a_submission_is_refused_and_nothing_is_stored(
     assert refused.value.key == "report.deadline_passed"
     assert refused.value.values == {"period": "2023Q4", "deadline": "2026-11-20"}
     assert await scalar(demo, "SELECT COUNT(*) FROM report WHERE period = '2023Q4'") == 0
-    assert (await repo.get_draft(demo, LIAISON)) is not None  # the words are kept
+    assert (await reports.get_draft(demo, LIAISON)) is not None  # the words are kept
 
 
 async def test_only_the_lead_units_part_is_official(demo: aiosqlite.Connection) -> None:
-    target = next(t for t in await plans.list_targets(demo, 1) if t.number == 53)
+    target = next(t for t in await targets.list_targets(demo, 1) if t.number == 53)
     assignment = target.assignments[0]
     assert assignment.units[0] == "市工业和信息化局"
-    units = {u.name: u.id for u in await plans.list_units(demo)}
+    units = {u.name: u.id for u in await targets.list_units(demo)}
     async with transaction(demo):
-        await plans.append_report(
+        await targets.append_report(
             demo,
             assignment.id,
             "2023Q4",
@@ -200,7 +199,7 @@ async def test_only_the_lead_units_part_is_official(demo: aiosqlite.Connection) 
             at="2026-11-25T01:00:00+00:00",
             unit_id=units[assignment.units[1]],
         )
-    latest = next(t for t in await plans.list_targets(demo, 1) if t.number == 53)
+    latest = next(t for t in await targets.list_targets(demo, 1) if t.number == 53)
     report = latest.assignments[0].latest_report
     assert report is not None
     assert (report.period, report.status) == ("2023Q3", "on_track")

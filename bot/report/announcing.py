@@ -19,8 +19,7 @@ import aiosqlite
 from bot import clock
 from bot.report.periods import OpenPeriod
 from bot.report.service import window
-from storage import audit
-from storage import periods as repo
+from storage import audit, periods
 from storage.db import transaction
 
 
@@ -34,14 +33,14 @@ async def announce_deadline(
     period, deadline = current.open.period, current.open.deadline
     if current.open.how == "plan":
         # Reminders sent before deadlines were kept (an older targetbot) told one: keep it.
-        deadline = _told(await repo.reminded_texts(conn, period))
+        deadline = _told(await periods.reminded_texts(conn, period))
     elif current.open.how != "calendar":
         return None
     if deadline is None:
         return None
     now = clock.stamp()
     async with transaction(conn):
-        if not await repo.announce(conn, current.plan.id, period, deadline, at=now):
+        if not await periods.announce(conn, current.plan.id, period, deadline, at=now):
             return None
         await audit.record(
             conn,

@@ -17,7 +17,7 @@ from bot.query.parse import ParsedQuery
 from bot.report.periods import OpenPeriod, choose_open_period, just_ended, parse_period
 from storage import audit, reports, targets
 from storage.db import transaction
-from storage.reports import Draft, Revision
+from storage.reports import Draft, Revision, TaskRow
 from storage.targets import Plan, Report
 
 MAX_PROGRESS = 2000  # characters of progress text, all messages joined
@@ -59,18 +59,10 @@ class Window:
 
 
 @dataclass(frozen=True)
-class Task:
+class Task(TaskRow):
     """One of a unit's targets in a period, and where the unit's update for it stands."""
 
-    assignment_id: int
-    target_id: int
-    number: int
-    content: str
-    deadline: str
-    due_date: date | None
-    leader: str
     units: tuple[str, ...]
-    lead: bool  # the unit leads this assignment: its update is the official one
     state: str  # draft (being written), else the report state
     report_state: str  # missing, submitted, pending (awaits review) or returned
     latest: Report | None  # the unit's latest revision for the period
@@ -143,15 +135,8 @@ async def tasks(
         )
         found.append(
             Task(
-                assignment_id=aid,
-                target_id=row.target_id,
-                number=row.number,
-                content=row.content,
-                deadline=row.deadline,
-                due_date=row.due_date,
-                leader=row.leader,
+                **vars(row),
                 units=units,
-                lead=row.lead,
                 state="draft" if aid in drafts else state,
                 report_state=state,
                 latest=latest,
