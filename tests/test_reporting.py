@@ -203,3 +203,11 @@ async def test_only_the_lead_units_part_is_official(demo: aiosqlite.Connection) 
     report = latest.assignments[0].latest_report
     assert report is not None
     assert (report.period, report.status) == ("2023Q3", "on_track")
+
+
+def test_a_revision_stands_returned_pending_or_submitted() -> None:
+    assert reporting.report_state(needs_review=False, decision=None) == "submitted"
+    assert reporting.report_state(needs_review=True, decision=None) == "pending"
+    assert reporting.report_state(needs_review=True, decision="approved") == "submitted"
+    assert reporting.report_state(needs_review=True, decision="returned") == "returned"
+    assert reporting.report_state(needs_review=False, decision="returned") == "returned"
