@@ -3,7 +3,9 @@
 Leader, unit and status filters work on assignments (one row of the table: a leader and units
 answer for a target together), so "曹临 水务局" finds the rows where both hold. Keywords,
 deadlines and numbers work on targets. A character-bigram index finds keywords without reading
-every text, so two-character Chinese words (医保, 就业) are found exactly and fast.
+every text, so two-character Chinese words (医保, 就业) are found exactly and fast. Statuses and
+lights come from the light rule (bot/status/lights.py); the index keeps the two latest views of
+them and ranks by light.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from rapidfuzz import fuzz
 
 from bot.query.parse import DeadlineFilter, ParsedQuery, normalise_text
 from bot.report.periods import period_end
-from bot.status.quantities import Estimate, elapsed_share, estimate
+from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_period, status_view
 from storage.search import PlanRows
 from storage.targets import Named
 
@@ -31,21 +33,6 @@ PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
 FUZZY_CUTOFF = 80.0
 WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
-
-# Status words of the query → the statuses an assignment can be in for a period.
-LIGHTS = {
-    "behind": "🔴",
-    "overdue": "🔴",
-    "at_risk": "🟡",
-    "on_track": "🟢",
-    "completed": "🟢",
-    "not_submitted": "⚪",
-}
-# How a target's status is taken from its assignments': the first that any of them has.
-STATUS_ORDER = ("behind", "overdue", "at_risk", "not_submitted", "on_track", "completed")
-# The order of lists: red, yellow, white, green; by number within a light.
-LIGHT_ORDER = ("🔴", "🟡", "⚪", "🟢")
-_RANK = {status: LIGHT_ORDER.index(light) for status, light in LIGHTS.items()}
 
 
 @dataclass(frozen=True)
@@ -71,43 +58,6 @@ class IndexedTarget:
     assignments: tuple[int, ...]  # indexes into TargetIndex.assignments
 
 
-@dataclass(frozen=True)
-class Risk:
-    """What the numbers say of an assignment: how far it has come, and how much time is gone."""
-
-    estimate: Estimate
-    elapsed: float  # share of the target's time gone at the period's end
-
-    @property
-    def lag(self) -> float:
-        """Return how far completion trails time, in shares (0.39 for 36 % at 75 %)."""
-        return self.elapsed - self.estimate.share
-
-
-@dataclass(frozen=True)
-class StatusView:
-    """Every assignment's status for one period, as of one day (for overdue).
-
-    An assignment not yet reported for the period shows its latest known status, from the
-    latest earlier period it was reported for (`carried`), until the period's report comes:
-    a reporting window does not turn the lights white. `not_submitted` still finds it.
-    """
-
-    period: str | None
-    as_of: date
-    of: list[str]  # status per assignment index
-    members: dict[str, set[int]]  # status → assignment indexes
-    risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
-    carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
-    lights: tuple[frozenset[int], ...] = ()  # per light of LIGHT_ORDER: the targets with it
-    order: tuple[int, ...] = ()  # every target, by light, then by number
-
-    def status_of(self, assignments: Iterable[int]) -> str:
-        """Return a target's status from its assignments': the first in STATUS_ORDER."""
-        mine = {self.of[a] for a in assignments}
-        return next((status for status in STATUS_ORDER if status in mine), "not_submitted")
-
-
 @dataclass
 class Hit:
     """A target found, with the assignments that matched."""
@@ -131,18 +81,7 @@ class Hit:
     @property
     def carried_from(self) -> str | None:
         """Return the earlier period the target's status comes from, if not this period's."""
-        status = self.status
-        periods = {
-            self.view.carried[a]
-            for a in self.target.assignments
-            if a in self.view.carried and self.view.of[a] == status
-        }
-        if not periods or any(
-            self.view.of[a] == status and a not in self.view.carried
-            for a in self.target.assignments
-        ):
-            return None
-        return min(periods)
+        return self.view.carried_from(self.target.assignments)
 
     @property
     def period(self) -> str | None:
@@ -157,8 +96,7 @@ class Hit:
     @property
     def risk(self) -> Risk | None:
         """Return what the numbers say of the target: its assignment furthest behind."""
-        risks = [self.view.risks[a] for a in self.target.assignments if a in self.view.risks]
-        return max(risks, key=lambda r: r.lag) if risks else None
+        return self.view.risk_of(self.target.assignments)
 
 
 @dataclass
@@ -387,97 +325,32 @@ class TargetIndex:
         """Return every assignment's status for a period, as of a day (for overdue).
 
         With `carry`, an assignment not reported for the period shows its latest earlier status.
+        The rule is bot/status/lights.py's; the index keeps the views it was asked for.
         """
         key = (period, as_of, carry)
         if key not in self._views:
-            carried = self._carried(period) if period and carry else {}
-            risks = self._risks(period, carried) if period else {}
-            of = [
-                self._status(i, a, carried.get(i, period), as_of, risks)
-                for i, a in enumerate(self.assignments)
-            ]
-            members: dict[str, set[int]] = {status: set() for status in LIGHTS}
-            for index, status in enumerate(of):
-                members[status].add(index)
-            members["not_submitted"] |= set(carried)  # still not reported for this period
-            # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
-            place = [_RANK[status] for status in of]
-            green, white = _RANK["on_track"], _RANK["not_submitted"]
-            ranks = [green if t.assignments else white for t in self.targets]
-            for index, target in enumerate(self.assignment_target):
-                if place[index] < ranks[target]:
-                    ranks[target] = place[index]
-            lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
-            for target, rank in enumerate(ranks):
-                lights[rank].append(target)
+            view = status_view(
+                self.targets,
+                self.assignments,
+                self.assignment_target,
+                period,
+                as_of,
+                year=self.year,
+                margin=self.margin,
+                carry=carry,
+            )
             # The latest view and one asked for by its period are kept: memory stays flat.
             if len(self._views) >= 2:
                 self._views.pop(next(iter(self._views)))
-            self._views[key] = StatusView(
-                period,
-                as_of,
-                of,
-                members,
-                risks,
-                carried,
-                tuple(frozenset(group) for group in lights),
-                tuple(chain.from_iterable(lights)),
-            )
+            self._views[key] = view
         return self._views[key]
-
-    def _carried(self, period: str) -> dict[int, str]:
-        """Return the assignments not reported for `period`, each with its latest earlier one."""
-        carried: dict[int, str] = {}
-        for index, assignment in enumerate(self.assignments):
-            if period in assignment.reports:
-                continue
-            earlier = [p for p in assignment.reports if p < period]
-            if earlier:
-                carried[index] = max(earlier)
-        return carried
-
-    def _risks(self, period: str, carried: dict[int, str]) -> dict[int, Risk]:
-        """Return what the numbers in each assignment's report for a period say."""
-        ends: dict[str, date] = {}
-        risks: dict[int, Risk] = {}
-        for index, assignment in enumerate(self.assignments):
-            own = carried.get(index, period)
-            report = assignment.reports.get(own)
-            if report is None:
-                continue
-            end = ends.get(own) or ends.setdefault(own, period_end(own))
-            target = self.targets[assignment.target]
-            found = _reading(target, assignment.id, report[1])
-            elapsed = elapsed_share(end, target.due_date, self.year)
-            if found is not None and elapsed is not None:
-                risks[index] = Risk(found, elapsed)
-        return risks
-
-    def _status(
-        self,
-        index: int,
-        assignment: IndexedAssignment,
-        period: str | None,
-        as_of: date,
-        risks: dict[int, Risk],
-    ) -> str:
-        report = assignment.reports.get(period) if period else None
-        status = report[0] if report else "not_submitted"
-        due = self.targets[assignment.target].due_date
-        if status != "completed" and due is not None and due < as_of:
-            return "overdue" if status != "behind" else "behind"
-        risk = risks.get(index)
-        if status == "on_track" and risk is not None and risk.lag > self.margin:
-            return "at_risk"  # reported on track, but the numbers trail the time gone
-        return status
 
     def latest_view(self, today: date) -> StatusView:
         """Return the latest known statuses, as of today or the latest reported period's end.
 
         The period is the latest with reports; what it still lacks shows the report before.
         """
-        period = self.periods[-1] if self.periods else None
-        as_of = min(today, period_end(period)) if period else today
+        period, as_of = latest_period(self.periods, today)
         return self.status_view(period, as_of, carry=True)
 
     def warm(self, today: date) -> None:
@@ -594,23 +467,6 @@ def _due_date(number: int, stored: str | None) -> date | None:
     except ValueError:
         log.warning("target #%s: unreadable due date %r, taken as none", number, stored[:40])
         return None
-
-
-def _reading(target: IndexedTarget, assignment: int, progress: str) -> Estimate | None:
-    """Return what an assignment's progress says against its target's amount, if anything.
-
-    No stored text may break the index for everyone: a text whose reading fails, or reads as
-    no finite share, is logged and shown without it.
-    """
-    try:
-        found = estimate(target.content, progress)
-    except Exception:
-        log.exception("target #%s, assignment %s: progress not read", target.number, assignment)
-        return None
-    if found is not None and not math.isfinite(found.share):
-        log.warning("target #%s, assignment %s: no finite share read", target.number, assignment)
-        return None
-    return found
 
 
 def _due_matches(due: date | None, wanted: DeadlineFilter, today: date) -> bool:
