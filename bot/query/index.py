@@ -2,37 +2,28 @@
 
 Leader, unit and status filters work on assignments (one row of the table: a leader and units
 answer for a target together), so "曹临 水务局" finds the rows where both hold. Keywords,
-deadlines and numbers work on targets. A character-bigram index finds keywords without reading
-every text, so two-character Chinese words (医保, 就业) are found exactly and fast. Statuses and
-lights come from the light rule (bot/status/lights.py); the index keeps the two latest views of
-them and ranks by light.
+deadlines and numbers work on targets; keywords are found by the plan's `KeywordIndex`
+(bot/query/words.py). Statuses and lights come from the light rule (bot/status/lights.py); the
+index keeps the two latest views of them and ranks by light.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 
-from rapidfuzz import fuzz
-
 from bot.query.parse import DeadlineFilter, ParsedQuery, normalise_text
+from bot.query.words import KeywordIndex
 from bot.report.periods import period_end
 from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_period, status_view
 from storage.search import PlanRows
 from storage.targets import Named
 
 log = logging.getLogger(__name__)
-CONTENT_SCORE = 3.0
-PROGRESS_SCORE = 1.0
-FUZZY_SCORE = 0.5
-FUZZY_CUTOFF = 80.0
-WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
 
 
 @dataclass(frozen=True)
@@ -148,13 +139,9 @@ class SearchResult:
         return [self.hit(t) for t in self.ranked]
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 @dataclass
 class TargetIndex:
-    """Everything a search needs, in memory, for one plan."""
+    """Everything a search needs, in memory, for one plan: build it, filter, rank by light."""
 
     year: int
     targets: list[IndexedTarget]
@@ -162,44 +149,17 @@ class TargetIndex:
     by_leader: dict[int, set[int]]
     by_unit: dict[int, set[int]]
     by_number: dict[int, int]
-    contents: list[str]  # normalised content per target
-    progresses: list[str]  # normalised latest progress and unit names of a target
-    postings: dict[str, array[int]]  # bigram → targets whose content or progress has it
-    content_postings: dict[str, array[int]]  # bigram → targets whose own content has it
+    words: KeywordIndex
     periods: list[str]
     assignment_target: array[int]  # assignment index → target index
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     margin: float  # how far completion may trail time before a target is at risk
     _views: dict[tuple[str | None, date, bool], StatusView] = field(default_factory=dict)
-    _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rows: PlanRows, year: int, margin: float = 0.15) -> TargetIndex:
         """Build the index of a plan from its rows."""
-        position = {row.id: i for i, row in enumerate(rows.targets)}
-        reports: dict[int, dict[str, tuple[str, str]]] = {}
-        for report in rows.reports:
-            reports.setdefault(report.assignment_id, {})[report.period] = (
-                report.status,
-                report.progress,
-            )
-        assignments: list[IndexedAssignment] = []
-        of_target: dict[int, list[int]] = {}
-        by_leader: dict[int, set[int]] = {}
-        by_unit: dict[int, set[int]] = {}
-        for row in rows.assignments:
-            if row.target_id not in position:
-                continue
-            index = len(assignments)
-            assignments.append(
-                IndexedAssignment(
-                    row.id, position[row.target_id], row.leader, row.units, reports.get(row.id, {})
-                )
-            )
-            of_target.setdefault(row.target_id, []).append(index)
-            by_leader.setdefault(row.leader.id, set()).add(index)
-            for unit in row.units:
-                by_unit.setdefault(unit.id, set()).add(index)
+        assignments, of_target = _assignments(rows)
         targets = [
             IndexedTarget(
                 row.id,
@@ -212,31 +172,12 @@ class TargetIndex:
             for row in rows.targets
         ]
         periods = sorted({report.period for report in rows.reports})
-        latest = periods[-1] if periods else None
-        contents = [normalise_text(t.content) for t in targets]
-        # What else a target is known by: its latest progress texts and its units' names
-        # (医保 finds the targets of 市医保局 too).
-        progresses = [
-            normalise_text(
-                "\n".join(
-                    [
-                        assignments[a].reports[latest][1]
-                        for a in t.assignments
-                        if latest in assignments[a].reports
-                    ]
-                    + [u.name for a in t.assignments for u in assignments[a].units]
-                )
-            )
-            for t in targets
-        ]
-        collected: dict[str, array[int]] = {}
-        in_content: dict[str, array[int]] = {}
-        for index, (content, progress) in enumerate(zip(contents, progresses, strict=True)):
-            own = _bigrams(content)
-            for gram in own:
-                in_content.setdefault(gram, array("i")).append(index)
-            for gram in own | _bigrams(progress):
-                collected.setdefault(gram, array("i")).append(index)
+        by_leader: dict[int, set[int]] = {}
+        by_unit: dict[int, set[int]] = {}
+        for index, assignment in enumerate(assignments):
+            by_leader.setdefault(assignment.leader.id, set()).add(index)
+            for unit in assignment.units:
+                by_unit.setdefault(unit.id, set()).add(index)
         by_due: dict[date | None, set[int]] = {}
         for index, target in enumerate(targets):
             by_due.setdefault(target.due_date, set()).add(index)
@@ -247,10 +188,7 @@ class TargetIndex:
             by_leader=by_leader,
             by_unit=by_unit,
             by_number={t.number: i for i, t in enumerate(targets)},
-            contents=contents,
-            progresses=progresses,
-            postings=collected,
-            content_postings=in_content,
+            words=_keywords(targets, assignments, periods[-1] if periods else None),
             periods=periods,
             assignment_target=array("i", (a.target for a in assignments)),
             by_due=by_due,
@@ -259,65 +197,27 @@ class TargetIndex:
 
     # -------------------------------------------------------------- keywords
 
-    def _exact(self, word: str) -> tuple[set[int], set[int]]:
-        """Return the targets whose text contains `word`, and those whose own content does."""
-        cached = self._words.get(word)
-        if cached is not None:
-            return cached
-        if len(word) < 2:
-            in_content = {i for i, c in enumerate(self.contents) if word in c}
-            found = in_content | {i for i, p in enumerate(self.progresses) if word in p}
-        elif len(word) == 2:  # a word of two characters is its own bigram: no reading needed
-            found = set(self.postings.get(word, ()))
-            in_content = set(self.content_postings.get(word, ()))
-        else:
-            # Read only the texts that have the word's rarest bigram.
-            rarest = min((self.postings.get(g, array("i")) for g in _bigrams(word)), key=len)
-            in_content = {i for i in rarest if word in self.contents[i]}
-            found = in_content.union(i for i in rarest if word in self.progresses[i])
-        if len(self._words) >= WORD_CACHE:
-            self._words.clear()
-        self._words[word] = (found, in_content)
-        return found, in_content
+    @property
+    def contents(self) -> list[str]:
+        """Return the normalised content of every target."""
+        return self.words.contents
 
-    def _fuzzy(self, word: str) -> set[int]:
-        """Return the targets with a near match of a longer word (typos), if it has none exact."""
-        grams = _bigrams(word)
-        if len(word) < 4 or not grams:  # shorter words with a typo could be anything
-            return set()
-        counts: Counter[int] = Counter()
-        for gram in grams:
-            counts.update(self.postings.get(gram, ()))
-        needed = math.ceil(len(grams) / 2)
-        return {
-            i
-            for i, n in counts.items()
-            if n >= needed
-            and max(
-                fuzz.partial_ratio(word, self.contents[i]),
-                fuzz.partial_ratio(word, self.progresses[i]),
-            )
-            >= FUZZY_CUTOFF
-        }
+    @property
+    def progresses(self) -> list[str]:
+        """Return the normalised latest progress and unit names of every target."""
+        return self.words.progresses
 
     def find_word(self, word: str) -> dict[int, float]:
         """Return the targets a keyword finds with their scores: own text, progress, or near."""
-        word = normalise_text(word)
-        found, in_content = self._exact(word)
-        if found:
-            scores = dict.fromkeys(found, PROGRESS_SCORE)
-            scores.update(dict.fromkeys(in_content, CONTENT_SCORE))
-            return scores
-        return dict.fromkeys(self._fuzzy(word), FUZZY_SCORE)
+        return self.words.find(word)
 
     def forget_words(self) -> None:
         """Forget remembered keyword lookups (benchmarks measure them cold)."""
-        self._words.clear()
+        self.words.forget()
 
     def knows(self, word: str, exactly: bool) -> bool:
         """Tell whether a word occurs in any target's text, exactly or (if not `exactly`) nearly."""
-        word = normalise_text(word)
-        return bool(self._exact(word)[0] if exactly else self._fuzzy(word))
+        return self.words.knows(word, exactly)
 
     # -------------------------------------------------------------- statuses
 
@@ -384,7 +284,30 @@ class TargetIndex:
             if query.period
             else self.latest_view(today)
         )
-        period = view.period
+        assignments, before_status = self._assignment_filters(query, view, only_unit)
+        targets, scores = self._target_filters(query, today)
+        found = self._targets_of(assignments, targets)
+        # By light, then by number (indexes follow numbers).
+        if isinstance(found, range):  # every target
+            ranked = list(view.order)
+            counts = tuple(len(members) for members in view.lights)
+        else:
+            buckets = [sorted(found & members) for members in view.lights]
+            ranked = list(chain.from_iterable(buckets))
+            counts = tuple(len(bucket) for bucket in buckets)
+        result = SearchResult(query, view.period, ranked, self, view, assignments, scores)
+        result.counts = counts
+        if not ranked and query.statuses:
+            result.without_status = len(self._targets_of(before_status, targets))
+        return result
+
+    def _assignment_filters(
+        self, query: ParsedQuery, view: StatusView, only_unit: int | None
+    ) -> tuple[set[int] | None, set[int] | None]:
+        """Apply unit, leaders, units and statuses; return what is left and what was before them.
+
+        None stands for every assignment.
+        """
         assignments: set[int] | None = None
 
         def narrow(found: set[int]) -> None:
@@ -400,22 +323,7 @@ class TargetIndex:
         before_status = assignments
         if query.statuses:
             narrow(set().union(*(view.members.get(s, set()) for s in query.statuses)))
-
-        targets, scores = self._target_filters(query, today)
-        found = self._targets_of(assignments, targets)
-        # By light, then by number (indexes follow numbers).
-        if isinstance(found, range):  # every target
-            ranked = list(view.order)
-            counts = tuple(len(members) for members in view.lights)
-        else:
-            buckets = [sorted(found & members) for members in view.lights]
-            ranked = list(chain.from_iterable(buckets))
-            counts = tuple(len(bucket) for bucket in buckets)
-        result = SearchResult(query, period, ranked, self, view, assignments, scores)
-        result.counts = counts
-        if not ranked and query.statuses:
-            result.without_status = len(self._targets_of(before_status, targets))
-        return result
+        return assignments, before_status
 
     def _targets_of(
         self, assignments: set[int] | None, targets: set[int] | None
@@ -451,11 +359,62 @@ class TargetIndex:
                 for i in members
             )
         for word in query.keywords:
-            found = self.find_word(word)
+            found = self.words.find(word)
             narrow(found)
             for i, score in found.items():
                 scores[i] = scores.get(i, 0.0) + score
         return targets, scores
+
+
+def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
+    """Return a plan's assignments with their reports, and each target id's assignment indexes.
+
+    An assignment of a target not in the plan is left out.
+    """
+    position = {row.id: i for i, row in enumerate(rows.targets)}
+    reports: dict[int, dict[str, tuple[str, str]]] = {}
+    for report in rows.reports:
+        reports.setdefault(report.assignment_id, {})[report.period] = (
+            report.status,
+            report.progress,
+        )
+    assignments: list[IndexedAssignment] = []
+    of_target: dict[int, list[int]] = {}
+    for row in rows.assignments:
+        if row.target_id not in position:
+            continue
+        of_target.setdefault(row.target_id, []).append(len(assignments))
+        assignments.append(
+            IndexedAssignment(
+                row.id, position[row.target_id], row.leader, row.units, reports.get(row.id, {})
+            )
+        )
+    return assignments, of_target
+
+
+def _keywords(
+    targets: list[IndexedTarget], assignments: list[IndexedAssignment], latest: str | None
+) -> KeywordIndex:
+    """Return the keyword index of the targets' contents and what else they are known by.
+
+    That is their latest progress texts and their units' names (医保 finds the targets of
+    市医保局 too).
+    """
+    contents = [normalise_text(t.content) for t in targets]
+    progresses = [
+        normalise_text(
+            "\n".join(
+                [
+                    assignments[a].reports[latest][1]
+                    for a in t.assignments
+                    if latest in assignments[a].reports
+                ]
+                + [u.name for a in t.assignments for u in assignments[a].units]
+            )
+        )
+        for t in targets
+    ]
+    return KeywordIndex.build(contents, progresses)
 
 
 def _due_date(number: int, stored: str | None) -> date | None:
