@@ -265,6 +265,23 @@ class TargetIndex:
         view = self.latest_view(today)
         return SearchResult(ParsedQuery(text=""), view.period, [index], self, view).hit(index)
 
+    def leader_lights(self, leader_id: int, *, today: date) -> list[Hit]:
+        """Return a leader's targets as hits for the latest period, by number."""
+        view = self.latest_view(today)
+        mine = self.by_leader.get(leader_id, set())
+        owner = self.assignment_target
+        found = sorted({owner[a] for a in mine}, key=lambda t: self.targets[t].number)
+        result = SearchResult(ParsedQuery(text=""), view.period, found, self, view, set(mine))
+        return result.hits
+
+    def completed_assignments(self) -> set[int]:
+        """Return the ids of the assignments whose latest report says completed."""
+        return {
+            a.id
+            for a in self.assignments
+            if a.reports and a.reports[max(a.reports)][0] == "completed"
+        }
+
     # -------------------------------------------------------------- the search
 
     def search(
