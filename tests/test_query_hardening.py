@@ -140,7 +140,7 @@ def test_a_row_whose_reading_fails_is_shown_without_it_and_logged(
             raise OverflowError("int too large to convert to float")
         return real(target, progress)
 
-    monkeypatch.setattr("bot.query.index.estimate", estimate)
+    monkeypatch.setattr("bot.status.lights.estimate", estimate)
     rows = PlanRows(
         [
             TargetRow(1, 46, "新建服务站50个", "年底", "2023-12-31"),

@@ -32,7 +32,6 @@ from bot.push.planner import (
 )
 from bot.push.text import render
 from bot.query.engine import QueryEngine
-from bot.query.parse import ParsedQuery
 from bot.report.service import lead_states, window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
@@ -40,7 +39,6 @@ from storage import pushes as repo
 from storage import reports as reviews
 from storage.db import transaction
 from storage.pushes import Push
-from storage.targets import Named
 
 PARTS_SENT, PARTS_GROUP = "parts_sent", "parts_group"  # a split push's progress, in its payload
 RETRY_AFTER = (60, 300, 1800, 7200)  # seconds before each further try of a failed push
@@ -129,13 +127,7 @@ async def world(
     states = await lead_states(conn, period.period) if period else {}
     # The query engine's index (rebuilt only when data changed) knows each assignment's latest
     # official report: no need to load the whole plan every minute.
-    await engine.refresh(conn, today)
-    index = engine.index
-    completed = {
-        a.id
-        for a in (index.assignments if index else [])
-        if a.reports and a.reports[max(a.reports)][0] == "completed"
-    }
+    completed = await engine.completed_assignments(conn, today)
     rows = await repo.lead_duties(conn, current.plan.id)
 
     def duties_with(states: dict[int, str]) -> tuple[Duty, ...]:
@@ -183,14 +175,9 @@ async def world(
     lights: dict[int, list[Light]] = {}
     last: dict[int, dict[str, str]] = {}
     if leaders:
-        for leader_id, name in leaders.items():
-            if index is None:
-                break
-            query = ParsedQuery(text=name, leaders=[Named(leader_id, name)])
-            result = index.search(query, today=today)
+        for leader_id, hits in (await engine.leader_lights(conn, leaders, today)).items():
             lights[leader_id] = [
-                Light(hit.target.number, hit.target.content, hit.light, hit.status)
-                for hit in sorted(result.hits, key=lambda h: h.target.number)
+                Light(hit.target.number, hit.target.content, hit.light, hit.status) for hit in hits
             ]
         for person in people:
             if person.role == "leader":

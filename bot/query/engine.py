@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -90,6 +91,24 @@ class QueryEngine:
     def vocabulary(self) -> Vocabulary:
         """Return the leaders, units and aliases questions can name."""
         return self._vocabulary
+
+    async def completed_assignments(self, conn: aiosqlite.Connection, today: date) -> set[int]:
+        """Return the ids of the current plan's assignments whose latest report says completed."""
+        await self.refresh(conn, today)
+        return self._index.completed_assignments() if self._index else set()
+
+    async def leader_lights(
+        self, conn: aiosqlite.Connection, leaders: Iterable[int], today: date
+    ) -> dict[int, list[Hit]]:
+        """Return each leader's targets in the current plan, by number, with their lights.
+
+        The lights are the latest known (see `TargetIndex.latest_view`); no plan, no lights.
+        """
+        await self.refresh(conn, today)
+        index = self._index
+        if index is None:
+            return {}
+        return {leader: index.leader_lights(leader, today=today) for leader in leaders}
 
     async def ask(
         self,

@@ -2,50 +2,28 @@
 
 Leader, unit and status filters work on assignments (one row of the table: a leader and units
 answer for a target together), so "曹临 水务局" finds the rows where both hold. Keywords,
-deadlines and numbers work on targets. A character-bigram index finds keywords without reading
-every text, so two-character Chinese words (医保, 就业) are found exactly and fast.
+deadlines and numbers work on targets; keywords are found by the plan's `KeywordIndex`
+(bot/query/words.py). Statuses and lights come from the light rule (bot/status/lights.py); the
+index keeps the two latest views of them and ranks by light.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
 
-from rapidfuzz import fuzz
-
 from bot.query.parse import DeadlineFilter, ParsedQuery, normalise_text
+from bot.query.words import KeywordIndex
 from bot.report.periods import period_end
-from bot.status.quantities import Estimate, elapsed_share, estimate
+from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_period, status_view
 from storage.search import PlanRows
 from storage.targets import Named
 
 log = logging.getLogger(__name__)
-CONTENT_SCORE = 3.0
-PROGRESS_SCORE = 1.0
-FUZZY_SCORE = 0.5
-FUZZY_CUTOFF = 80.0
-WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
-
-# Status words of the query → the statuses an assignment can be in for a period.
-LIGHTS = {
-    "behind": "🔴",
-    "overdue": "🔴",
-    "at_risk": "🟡",
-    "on_track": "🟢",
-    "completed": "🟢",
-    "not_submitted": "⚪",
-}
-# How a target's status is taken from its assignments': the first that any of them has.
-STATUS_ORDER = ("behind", "overdue", "at_risk", "not_submitted", "on_track", "completed")
-# The order of lists: red, yellow, white, green; by number within a light.
-LIGHT_ORDER = ("🔴", "🟡", "⚪", "🟢")
-_RANK = {status: LIGHT_ORDER.index(light) for status, light in LIGHTS.items()}
 
 
 @dataclass(frozen=True)
@@ -71,43 +49,6 @@ class IndexedTarget:
     assignments: tuple[int, ...]  # indexes into TargetIndex.assignments
 
 
-@dataclass(frozen=True)
-class Risk:
-    """What the numbers say of an assignment: how far it has come, and how much time is gone."""
-
-    estimate: Estimate
-    elapsed: float  # share of the target's time gone at the period's end
-
-    @property
-    def lag(self) -> float:
-        """Return how far completion trails time, in shares (0.39 for 36 % at 75 %)."""
-        return self.elapsed - self.estimate.share
-
-
-@dataclass(frozen=True)
-class StatusView:
-    """Every assignment's status for one period, as of one day (for overdue).
-
-    An assignment not yet reported for the period shows its latest known status, from the
-    latest earlier period it was reported for (`carried`), until the period's report comes:
-    a reporting window does not turn the lights white. `not_submitted` still finds it.
-    """
-
-    period: str | None
-    as_of: date
-    of: list[str]  # status per assignment index
-    members: dict[str, set[int]]  # status → assignment indexes
-    risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
-    carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
-    lights: tuple[frozenset[int], ...] = ()  # per light of LIGHT_ORDER: the targets with it
-    order: tuple[int, ...] = ()  # every target, by light, then by number
-
-    def status_of(self, assignments: Iterable[int]) -> str:
-        """Return a target's status from its assignments': the first in STATUS_ORDER."""
-        mine = {self.of[a] for a in assignments}
-        return next((status for status in STATUS_ORDER if status in mine), "not_submitted")
-
-
 @dataclass
 class Hit:
     """A target found, with the assignments that matched."""
@@ -131,18 +72,7 @@ class Hit:
     @property
     def carried_from(self) -> str | None:
         """Return the earlier period the target's status comes from, if not this period's."""
-        status = self.status
-        periods = {
-            self.view.carried[a]
-            for a in self.target.assignments
-            if a in self.view.carried and self.view.of[a] == status
-        }
-        if not periods or any(
-            self.view.of[a] == status and a not in self.view.carried
-            for a in self.target.assignments
-        ):
-            return None
-        return min(periods)
+        return self.view.carried_from(self.target.assignments)
 
     @property
     def period(self) -> str | None:
@@ -157,8 +87,7 @@ class Hit:
     @property
     def risk(self) -> Risk | None:
         """Return what the numbers say of the target: its assignment furthest behind."""
-        risks = [self.view.risks[a] for a in self.target.assignments if a in self.view.risks]
-        return max(risks, key=lambda r: r.lag) if risks else None
+        return self.view.risk_of(self.target.assignments)
 
 
 @dataclass
@@ -210,13 +139,9 @@ class SearchResult:
         return [self.hit(t) for t in self.ranked]
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
 @dataclass
 class TargetIndex:
-    """Everything a search needs, in memory, for one plan."""
+    """Everything a search needs, in memory, for one plan: build it, filter, rank by light."""
 
     year: int
     targets: list[IndexedTarget]
@@ -224,44 +149,17 @@ class TargetIndex:
     by_leader: dict[int, set[int]]
     by_unit: dict[int, set[int]]
     by_number: dict[int, int]
-    contents: list[str]  # normalised content per target
-    progresses: list[str]  # normalised latest progress and unit names of a target
-    postings: dict[str, array[int]]  # bigram → targets whose content or progress has it
-    content_postings: dict[str, array[int]]  # bigram → targets whose own content has it
+    words: KeywordIndex
     periods: list[str]
     assignment_target: array[int]  # assignment index → target index
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     margin: float  # how far completion may trail time before a target is at risk
     _views: dict[tuple[str | None, date, bool], StatusView] = field(default_factory=dict)
-    _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rows: PlanRows, year: int, margin: float = 0.15) -> TargetIndex:
         """Build the index of a plan from its rows."""
-        position = {row.id: i for i, row in enumerate(rows.targets)}
-        reports: dict[int, dict[str, tuple[str, str]]] = {}
-        for report in rows.reports:
-            reports.setdefault(report.assignment_id, {})[report.period] = (
-                report.status,
-                report.progress,
-            )
-        assignments: list[IndexedAssignment] = []
-        of_target: dict[int, list[int]] = {}
-        by_leader: dict[int, set[int]] = {}
-        by_unit: dict[int, set[int]] = {}
-        for row in rows.assignments:
-            if row.target_id not in position:
-                continue
-            index = len(assignments)
-            assignments.append(
-                IndexedAssignment(
-                    row.id, position[row.target_id], row.leader, row.units, reports.get(row.id, {})
-                )
-            )
-            of_target.setdefault(row.target_id, []).append(index)
-            by_leader.setdefault(row.leader.id, set()).add(index)
-            for unit in row.units:
-                by_unit.setdefault(unit.id, set()).add(index)
+        assignments, of_target = _assignments(rows)
         targets = [
             IndexedTarget(
                 row.id,
@@ -274,31 +172,12 @@ class TargetIndex:
             for row in rows.targets
         ]
         periods = sorted({report.period for report in rows.reports})
-        latest = periods[-1] if periods else None
-        contents = [normalise_text(t.content) for t in targets]
-        # What else a target is known by: its latest progress texts and its units' names
-        # (医保 finds the targets of 市医保局 too).
-        progresses = [
-            normalise_text(
-                "\n".join(
-                    [
-                        assignments[a].reports[latest][1]
-                        for a in t.assignments
-                        if latest in assignments[a].reports
-                    ]
-                    + [u.name for a in t.assignments for u in assignments[a].units]
-                )
-            )
-            for t in targets
-        ]
-        collected: dict[str, array[int]] = {}
-        in_content: dict[str, array[int]] = {}
-        for index, (content, progress) in enumerate(zip(contents, progresses, strict=True)):
-            own = _bigrams(content)
-            for gram in own:
-                in_content.setdefault(gram, array("i")).append(index)
-            for gram in own | _bigrams(progress):
-                collected.setdefault(gram, array("i")).append(index)
+        by_leader: dict[int, set[int]] = {}
+        by_unit: dict[int, set[int]] = {}
+        for index, assignment in enumerate(assignments):
+            by_leader.setdefault(assignment.leader.id, set()).add(index)
+            for unit in assignment.units:
+                by_unit.setdefault(unit.id, set()).add(index)
         by_due: dict[date | None, set[int]] = {}
         for index, target in enumerate(targets):
             by_due.setdefault(target.due_date, set()).add(index)
@@ -309,10 +188,7 @@ class TargetIndex:
             by_leader=by_leader,
             by_unit=by_unit,
             by_number={t.number: i for i, t in enumerate(targets)},
-            contents=contents,
-            progresses=progresses,
-            postings=collected,
-            content_postings=in_content,
+            words=_keywords(targets, assignments, periods[-1] if periods else None),
             periods=periods,
             assignment_target=array("i", (a.target for a in assignments)),
             by_due=by_due,
@@ -321,65 +197,27 @@ class TargetIndex:
 
     # -------------------------------------------------------------- keywords
 
-    def _exact(self, word: str) -> tuple[set[int], set[int]]:
-        """Return the targets whose text contains `word`, and those whose own content does."""
-        cached = self._words.get(word)
-        if cached is not None:
-            return cached
-        if len(word) < 2:
-            in_content = {i for i, c in enumerate(self.contents) if word in c}
-            found = in_content | {i for i, p in enumerate(self.progresses) if word in p}
-        elif len(word) == 2:  # a word of two characters is its own bigram: no reading needed
-            found = set(self.postings.get(word, ()))
-            in_content = set(self.content_postings.get(word, ()))
-        else:
-            # Read only the texts that have the word's rarest bigram.
-            rarest = min((self.postings.get(g, array("i")) for g in _bigrams(word)), key=len)
-            in_content = {i for i in rarest if word in self.contents[i]}
-            found = in_content.union(i for i in rarest if word in self.progresses[i])
-        if len(self._words) >= WORD_CACHE:
-            self._words.clear()
-        self._words[word] = (found, in_content)
-        return found, in_content
+    @property
+    def contents(self) -> list[str]:
+        """Return the normalised content of every target."""
+        return self.words.contents
 
-    def _fuzzy(self, word: str) -> set[int]:
-        """Return the targets with a near match of a longer word (typos), if it has none exact."""
-        grams = _bigrams(word)
-        if len(word) < 4 or not grams:  # shorter words with a typo could be anything
-            return set()
-        counts: Counter[int] = Counter()
-        for gram in grams:
-            counts.update(self.postings.get(gram, ()))
-        needed = math.ceil(len(grams) / 2)
-        return {
-            i
-            for i, n in counts.items()
-            if n >= needed
-            and max(
-                fuzz.partial_ratio(word, self.contents[i]),
-                fuzz.partial_ratio(word, self.progresses[i]),
-            )
-            >= FUZZY_CUTOFF
-        }
+    @property
+    def progresses(self) -> list[str]:
+        """Return the normalised latest progress and unit names of every target."""
+        return self.words.progresses
 
     def find_word(self, word: str) -> dict[int, float]:
         """Return the targets a keyword finds with their scores: own text, progress, or near."""
-        word = normalise_text(word)
-        found, in_content = self._exact(word)
-        if found:
-            scores = dict.fromkeys(found, PROGRESS_SCORE)
-            scores.update(dict.fromkeys(in_content, CONTENT_SCORE))
-            return scores
-        return dict.fromkeys(self._fuzzy(word), FUZZY_SCORE)
+        return self.words.find(word)
 
     def forget_words(self) -> None:
         """Forget remembered keyword lookups (benchmarks measure them cold)."""
-        self._words.clear()
+        self.words.forget()
 
     def knows(self, word: str, exactly: bool) -> bool:
         """Tell whether a word occurs in any target's text, exactly or (if not `exactly`) nearly."""
-        word = normalise_text(word)
-        return bool(self._exact(word)[0] if exactly else self._fuzzy(word))
+        return self.words.knows(word, exactly)
 
     # -------------------------------------------------------------- statuses
 
@@ -387,97 +225,32 @@ class TargetIndex:
         """Return every assignment's status for a period, as of a day (for overdue).
 
         With `carry`, an assignment not reported for the period shows its latest earlier status.
+        The rule is bot/status/lights.py's; the index keeps the views it was asked for.
         """
         key = (period, as_of, carry)
         if key not in self._views:
-            carried = self._carried(period) if period and carry else {}
-            risks = self._risks(period, carried) if period else {}
-            of = [
-                self._status(i, a, carried.get(i, period), as_of, risks)
-                for i, a in enumerate(self.assignments)
-            ]
-            members: dict[str, set[int]] = {status: set() for status in LIGHTS}
-            for index, status in enumerate(of):
-                members[status].add(index)
-            members["not_submitted"] |= set(carried)  # still not reported for this period
-            # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
-            place = [_RANK[status] for status in of]
-            green, white = _RANK["on_track"], _RANK["not_submitted"]
-            ranks = [green if t.assignments else white for t in self.targets]
-            for index, target in enumerate(self.assignment_target):
-                if place[index] < ranks[target]:
-                    ranks[target] = place[index]
-            lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
-            for target, rank in enumerate(ranks):
-                lights[rank].append(target)
+            view = status_view(
+                self.targets,
+                self.assignments,
+                self.assignment_target,
+                period,
+                as_of,
+                year=self.year,
+                margin=self.margin,
+                carry=carry,
+            )
             # The latest view and one asked for by its period are kept: memory stays flat.
             if len(self._views) >= 2:
                 self._views.pop(next(iter(self._views)))
-            self._views[key] = StatusView(
-                period,
-                as_of,
-                of,
-                members,
-                risks,
-                carried,
-                tuple(frozenset(group) for group in lights),
-                tuple(chain.from_iterable(lights)),
-            )
+            self._views[key] = view
         return self._views[key]
-
-    def _carried(self, period: str) -> dict[int, str]:
-        """Return the assignments not reported for `period`, each with its latest earlier one."""
-        carried: dict[int, str] = {}
-        for index, assignment in enumerate(self.assignments):
-            if period in assignment.reports:
-                continue
-            earlier = [p for p in assignment.reports if p < period]
-            if earlier:
-                carried[index] = max(earlier)
-        return carried
-
-    def _risks(self, period: str, carried: dict[int, str]) -> dict[int, Risk]:
-        """Return what the numbers in each assignment's report for a period say."""
-        ends: dict[str, date] = {}
-        risks: dict[int, Risk] = {}
-        for index, assignment in enumerate(self.assignments):
-            own = carried.get(index, period)
-            report = assignment.reports.get(own)
-            if report is None:
-                continue
-            end = ends.get(own) or ends.setdefault(own, period_end(own))
-            target = self.targets[assignment.target]
-            found = _reading(target, assignment.id, report[1])
-            elapsed = elapsed_share(end, target.due_date, self.year)
-            if found is not None and elapsed is not None:
-                risks[index] = Risk(found, elapsed)
-        return risks
-
-    def _status(
-        self,
-        index: int,
-        assignment: IndexedAssignment,
-        period: str | None,
-        as_of: date,
-        risks: dict[int, Risk],
-    ) -> str:
-        report = assignment.reports.get(period) if period else None
-        status = report[0] if report else "not_submitted"
-        due = self.targets[assignment.target].due_date
-        if status != "completed" and due is not None and due < as_of:
-            return "overdue" if status != "behind" else "behind"
-        risk = risks.get(index)
-        if status == "on_track" and risk is not None and risk.lag > self.margin:
-            return "at_risk"  # reported on track, but the numbers trail the time gone
-        return status
 
     def latest_view(self, today: date) -> StatusView:
         """Return the latest known statuses, as of today or the latest reported period's end.
 
         The period is the latest with reports; what it still lacks shows the report before.
         """
-        period = self.periods[-1] if self.periods else None
-        as_of = min(today, period_end(period)) if period else today
+        period, as_of = latest_period(self.periods, today)
         return self.status_view(period, as_of, carry=True)
 
     def warm(self, today: date) -> None:
@@ -491,6 +264,23 @@ class TargetIndex:
             return None
         view = self.latest_view(today)
         return SearchResult(ParsedQuery(text=""), view.period, [index], self, view).hit(index)
+
+    def leader_lights(self, leader_id: int, *, today: date) -> list[Hit]:
+        """Return a leader's targets as hits for the latest period, by number."""
+        view = self.latest_view(today)
+        mine = self.by_leader.get(leader_id, set())
+        owner = self.assignment_target
+        found = sorted({owner[a] for a in mine}, key=lambda t: self.targets[t].number)
+        result = SearchResult(ParsedQuery(text=""), view.period, found, self, view, set(mine))
+        return result.hits
+
+    def completed_assignments(self) -> set[int]:
+        """Return the ids of the assignments whose latest report says completed."""
+        return {
+            a.id
+            for a in self.assignments
+            if a.reports and a.reports[max(a.reports)][0] == "completed"
+        }
 
     # -------------------------------------------------------------- the search
 
@@ -511,7 +301,30 @@ class TargetIndex:
             if query.period
             else self.latest_view(today)
         )
-        period = view.period
+        assignments, before_status = self._assignment_filters(query, view, only_unit)
+        targets, scores = self._target_filters(query, today)
+        found = self._targets_of(assignments, targets)
+        # By light, then by number (indexes follow numbers).
+        if isinstance(found, range):  # every target
+            ranked = list(view.order)
+            counts = tuple(len(members) for members in view.lights)
+        else:
+            buckets = [sorted(found & members) for members in view.lights]
+            ranked = list(chain.from_iterable(buckets))
+            counts = tuple(len(bucket) for bucket in buckets)
+        result = SearchResult(query, view.period, ranked, self, view, assignments, scores)
+        result.counts = counts
+        if not ranked and query.statuses:
+            result.without_status = len(self._targets_of(before_status, targets))
+        return result
+
+    def _assignment_filters(
+        self, query: ParsedQuery, view: StatusView, only_unit: int | None
+    ) -> tuple[set[int] | None, set[int] | None]:
+        """Apply unit, leaders, units and statuses; return what is left and what was before them.
+
+        None stands for every assignment.
+        """
         assignments: set[int] | None = None
 
         def narrow(found: set[int]) -> None:
@@ -527,22 +340,7 @@ class TargetIndex:
         before_status = assignments
         if query.statuses:
             narrow(set().union(*(view.members.get(s, set()) for s in query.statuses)))
-
-        targets, scores = self._target_filters(query, today)
-        found = self._targets_of(assignments, targets)
-        # By light, then by number (indexes follow numbers).
-        if isinstance(found, range):  # every target
-            ranked = list(view.order)
-            counts = tuple(len(members) for members in view.lights)
-        else:
-            buckets = [sorted(found & members) for members in view.lights]
-            ranked = list(chain.from_iterable(buckets))
-            counts = tuple(len(bucket) for bucket in buckets)
-        result = SearchResult(query, period, ranked, self, view, assignments, scores)
-        result.counts = counts
-        if not ranked and query.statuses:
-            result.without_status = len(self._targets_of(before_status, targets))
-        return result
+        return assignments, before_status
 
     def _targets_of(
         self, assignments: set[int] | None, targets: set[int] | None
@@ -578,11 +376,62 @@ class TargetIndex:
                 for i in members
             )
         for word in query.keywords:
-            found = self.find_word(word)
+            found = self.words.find(word)
             narrow(found)
             for i, score in found.items():
                 scores[i] = scores.get(i, 0.0) + score
         return targets, scores
+
+
+def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
+    """Return a plan's assignments with their reports, and each target id's assignment indexes.
+
+    An assignment of a target not in the plan is left out.
+    """
+    position = {row.id: i for i, row in enumerate(rows.targets)}
+    reports: dict[int, dict[str, tuple[str, str]]] = {}
+    for report in rows.reports:
+        reports.setdefault(report.assignment_id, {})[report.period] = (
+            report.status,
+            report.progress,
+        )
+    assignments: list[IndexedAssignment] = []
+    of_target: dict[int, list[int]] = {}
+    for row in rows.assignments:
+        if row.target_id not in position:
+            continue
+        of_target.setdefault(row.target_id, []).append(len(assignments))
+        assignments.append(
+            IndexedAssignment(
+                row.id, position[row.target_id], row.leader, row.units, reports.get(row.id, {})
+            )
+        )
+    return assignments, of_target
+
+
+def _keywords(
+    targets: list[IndexedTarget], assignments: list[IndexedAssignment], latest: str | None
+) -> KeywordIndex:
+    """Return the keyword index of the targets' contents and what else they are known by.
+
+    That is their latest progress texts and their units' names (医保 finds the targets of
+    市医保局 too).
+    """
+    contents = [normalise_text(t.content) for t in targets]
+    progresses = [
+        normalise_text(
+            "\n".join(
+                [
+                    assignments[a].reports[latest][1]
+                    for a in t.assignments
+                    if latest in assignments[a].reports
+                ]
+                + [u.name for a in t.assignments for u in assignments[a].units]
+            )
+        )
+        for t in targets
+    ]
+    return KeywordIndex.build(contents, progresses)
 
 
 def _due_date(number: int, stored: str | None) -> date | None:
@@ -594,23 +443,6 @@ def _due_date(number: int, stored: str | None) -> date | None:
     except ValueError:
         log.warning("target #%s: unreadable due date %r, taken as none", number, stored[:40])
         return None
-
-
-def _reading(target: IndexedTarget, assignment: int, progress: str) -> Estimate | None:
-    """Return what an assignment's progress says against its target's amount, if anything.
-
-    No stored text may break the index for everyone: a text whose reading fails, or reads as
-    no finite share, is logged and shown without it.
-    """
-    try:
-        found = estimate(target.content, progress)
-    except Exception:
-        log.exception("target #%s, assignment %s: progress not read", target.number, assignment)
-        return None
-    if found is not None and not math.isfinite(found.share):
-        log.warning("target #%s, assignment %s: no finite share read", target.number, assignment)
-        return None
-    return found
 
 
 def _due_matches(due: date | None, wanted: DeadlineFilter, today: date) -> bool:

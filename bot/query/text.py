@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
 from bot.query.engine import Answer
-from bot.query.index import Hit, Risk
+from bot.query.index import Hit
 from bot.query.parse import ParsedQuery
+from bot.status.lights import Risk
 from bot.status.quantities import Estimate, format_amount
 from storage.reports import Entry
 from storage.targets import Named, Target

@@ -1,0 +1,249 @@
+"""The traffic-light rule: each assignment's status for a period, and each target's light.
+
+A status is what the latest report says, overruled by the calendar (a target past its due date
+and not completed is overdue) and by the numbers (reported on track while completion trails the
+time gone by more than a margin is at risk). A target shows its assignments' most urgent status.
+Pure functions over the plan as the search holds it; no storage, no Telegram.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import chain
+from typing import Protocol
+
+from bot.report.periods import period_end
+from bot.status.quantities import Estimate, elapsed_share, estimate
+
+log = logging.getLogger(__name__)
+
+# Status words of the query → the statuses an assignment can be in for a period.
+LIGHTS = {
+    "behind": "🔴",
+    "overdue": "🔴",
+    "at_risk": "🟡",
+    "on_track": "🟢",
+    "completed": "🟢",
+    "not_submitted": "⚪",
+}
+# How a target's status is taken from its assignments': the first that any of them has.
+STATUS_ORDER = ("behind", "overdue", "at_risk", "not_submitted", "on_track", "completed")
+# The order of lists: red, yellow, white, green; by number within a light.
+LIGHT_ORDER = ("🔴", "🟡", "⚪", "🟢")
+_RANK = {status: LIGHT_ORDER.index(light) for status, light in LIGHTS.items()}
+
+
+class Reported(Protocol):
+    """An assignment as the light rule reads it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def target(self) -> int: ...  # index of its target
+    @property
+    def reports(self) -> Mapping[str, tuple[str, str]]: ...  # period → (status, progress)
+
+
+class Dated(Protocol):
+    """A target as the light rule reads it."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def content(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def assignments(self) -> tuple[int, ...]: ...  # indexes of its assignments
+
+
+@dataclass(frozen=True)
+class Risk:
+    """What the numbers say of an assignment: how far it has come, and how much time is gone."""
+
+    estimate: Estimate
+    elapsed: float  # share of the target's time gone at the period's end
+
+    @property
+    def lag(self) -> float:
+        """Return how far completion trails time, in shares (0.39 for 36 % at 75 %)."""
+        return self.elapsed - self.estimate.share
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """Every assignment's status for one period, as of one day (for overdue).
+
+    An assignment not yet reported for the period shows its latest known status, from the
+    latest earlier period it was reported for (`carried`), until the period's report comes:
+    a reporting window does not turn the lights white. `not_submitted` still finds it.
+    """
+
+    period: str | None
+    as_of: date
+    of: list[str]  # status per assignment index
+    members: dict[str, set[int]]  # status → assignment indexes
+    risks: dict[int, Risk]  # assignment index → what its numbers say, where they say anything
+    carried: dict[int, str] = field(default_factory=dict)  # assignment → period its status is from
+    lights: tuple[frozenset[int], ...] = ()  # per light of LIGHT_ORDER: the targets with it
+    order: tuple[int, ...] = ()  # every target, by light, then by number
+
+    def status_of(self, assignments: Iterable[int]) -> str:
+        """Return a target's status from its assignments': the first in STATUS_ORDER."""
+        mine = {self.of[a] for a in assignments}
+        return next((status for status in STATUS_ORDER if status in mine), "not_submitted")
+
+    def light_of(self, assignments: Iterable[int]) -> str:
+        """Return the traffic light of a target's status, from its assignments'."""
+        return LIGHTS[self.status_of(assignments)]
+
+    def carried_from(self, assignments: Sequence[int]) -> str | None:
+        """Return the earlier period a target's status comes from, if not this period's."""
+        status = self.status_of(assignments)
+        periods = {
+            self.carried[a] for a in assignments if a in self.carried and self.of[a] == status
+        }
+        if not periods or any(self.of[a] == status and a not in self.carried for a in assignments):
+            return None
+        return min(periods)
+
+    def risk_of(self, assignments: Iterable[int]) -> Risk | None:
+        """Return what the numbers say of a target: its assignment furthest behind."""
+        risks = [self.risks[a] for a in assignments if a in self.risks]
+        return max(risks, key=lambda r: r.lag) if risks else None
+
+
+def latest_period(periods: Sequence[str], today: date) -> tuple[str | None, date]:
+    """Return the latest reported period (of sorted `periods`) and the day its lights are as of.
+
+    That day is today, or the period's end if it has ended: a finished period is not judged by
+    a later calendar.
+    """
+    period = periods[-1] if periods else None
+    return period, (min(today, period_end(period)) if period else today)
+
+
+def status_view(
+    targets: Sequence[Dated],
+    assignments: Sequence[Reported],
+    owners: array[int],
+    period: str | None,
+    as_of: date,
+    *,
+    year: int,
+    margin: float,
+    carry: bool = False,
+) -> StatusView:
+    """Return every assignment's status for a period, as of a day (for overdue).
+
+    `owners` holds each assignment's target index. With `carry`, an assignment not reported for
+    the period shows its latest earlier status. `margin` is how far completion may trail time
+    before an on-track target is at risk; `year` is the plan's.
+    """
+    carried = _carried(assignments, period) if period and carry else {}
+    risks = _risks(targets, assignments, period, carried, year) if period else {}
+    of = [
+        _status(targets, a, carried.get(i, period), as_of, risks.get(i), margin)
+        for i, a in enumerate(assignments)
+    ]
+    members: dict[str, set[int]] = {status: set() for status in LIGHTS}
+    for index, status in enumerate(of):
+        members[status].add(index)
+    members["not_submitted"] |= set(carried)  # still not reported for this period
+    # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
+    place = [_RANK[status] for status in of]
+    green, white = _RANK["on_track"], _RANK["not_submitted"]
+    ranks = [green if t.assignments else white for t in targets]
+    for index, target in enumerate(owners):
+        if place[index] < ranks[target]:
+            ranks[target] = place[index]
+    lights: list[list[int]] = [[] for _ in LIGHT_ORDER]
+    for target, rank in enumerate(ranks):
+        lights[rank].append(target)
+    return StatusView(
+        period,
+        as_of,
+        of,
+        members,
+        risks,
+        carried,
+        tuple(frozenset(group) for group in lights),
+        tuple(chain.from_iterable(lights)),
+    )
+
+
+def _carried(assignments: Sequence[Reported], period: str) -> dict[int, str]:
+    """Return the assignments not reported for `period`, each with its latest earlier one."""
+    carried: dict[int, str] = {}
+    for index, assignment in enumerate(assignments):
+        if period in assignment.reports:
+            continue
+        earlier = [p for p in assignment.reports if p < period]
+        if earlier:
+            carried[index] = max(earlier)
+    return carried
+
+
+def _risks(
+    targets: Sequence[Dated],
+    assignments: Sequence[Reported],
+    period: str,
+    carried: dict[int, str],
+    year: int,
+) -> dict[int, Risk]:
+    """Return what the numbers in each assignment's report for a period say."""
+    ends: dict[str, date] = {}
+    risks: dict[int, Risk] = {}
+    for index, assignment in enumerate(assignments):
+        own = carried.get(index, period)
+        report = assignment.reports.get(own)
+        if report is None:
+            continue
+        end = ends.get(own) or ends.setdefault(own, period_end(own))
+        target = targets[assignment.target]
+        found = reading(target, assignment.id, report[1])
+        elapsed = elapsed_share(end, target.due_date, year)
+        if found is not None and elapsed is not None:
+            risks[index] = Risk(found, elapsed)
+    return risks
+
+
+def _status(
+    targets: Sequence[Dated],
+    assignment: Reported,
+    period: str | None,
+    as_of: date,
+    risk: Risk | None,
+    margin: float,
+) -> str:
+    """Return an assignment's status: its report's, overruled by the calendar and the numbers."""
+    report = assignment.reports.get(period) if period else None
+    status = report[0] if report else "not_submitted"
+    due = targets[assignment.target].due_date
+    if status != "completed" and due is not None and due < as_of:
+        return "overdue" if status != "behind" else "behind"
+    if status == "on_track" and risk is not None and risk.lag > margin:
+        return "at_risk"  # reported on track, but the numbers trail the time gone
+    return status
+
+
+def reading(target: Dated, assignment: int, progress: str) -> Estimate | None:
+    """Return what an assignment's progress says against its target's amount, if anything.
+
+    No stored text may break the index for everyone: a text whose reading fails, or reads as
+    no finite share, is logged and shown without it.
+    """
+    try:
+        found = estimate(target.content, progress)
+    except Exception:
+        log.exception("target #%s, assignment %s: progress not read", target.number, assignment)
+        return None
+    if found is not None and not math.isfinite(found.share):
+        log.warning("target #%s, assignment %s: no finite share read", target.number, assignment)
+        return None
+    return found
