@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from bot.query.matching import MAX_CANDIDATES, match_names
@@ -18,10 +16,6 @@ UNITS = [
     Named(6, "水务"),
 ]
 LEADERS = [Named(10, "王昌华"), Named(11, "王长青"), Named(12, "曹临"), Named(13, "聂元科")]
-
-
-def squeeze(name: str) -> str:
-    return re.sub(r"\s+", "", name)
 
 
 def names(query: str, items: list[Named] = UNITS) -> list[str]:
