@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.i18n import Translator
 from handlers import callbacks
 from tests.harness import running_bot, shown
-from tests.test_access import ADMIN, LEADER, LIAISON, PEOPLE, bind_everyone
+from tests.people.test_access import ADMIN, LEADER, LIAISON, PEOPLE, bind_everyone
 
 zh = Translator("zh")
 HUGE = str(2**63)  # one past SQLite's largest integer

@@ -20,7 +20,7 @@ from handlers.reply import buttons as keyboard
 from handlers.reply import plain, split
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown, telegram_refusal
-from tests.test_report_chat import ADMIN, INDUSTRY, LIAISON, Calls, bind, buttons, keyed
+from tests.report.test_report_chat import ADMIN, INDUSTRY, LIAISON, Calls, bind, buttons, keyed
 
 THUMBS = "👍" * 1999  # 1,999 characters, 3,998 UTF-16 units: within the 2,000-character limit
 AMPERSANDS = "&" * 1999  # 1,999 characters, escaped to 9,995

@@ -17,7 +17,7 @@ from tests.harness import Person, RecordingRequest, running_bot, shown
 zh, en = Translator("zh"), Translator("en")
 ADMIN = Person(1001, "督查")
 LIAISON = Person(2002, "水务")
-LOCALES = Path(__file__).parent.parent / "locales"
+LOCALES = Path(__file__).parents[2] / "locales"
 
 
 def menus(calls: list[tuple[str, dict[str, Any]]]) -> dict[object, list[str]]:
@@ -93,7 +93,7 @@ async def test_start_up_goes_on_when_menus_cannot_be_set(tmp_path: Path) -> None
 
 def test_chat_texts_name_no_setting() -> None:
     """Texts meant for people in chat say settings in words (the CLI's texts may name them)."""
-    source = (Path(__file__).parent.parent / "bot" / "settings.py").read_text()
+    source = (Path(__file__).parents[2] / "bot" / "settings.py").read_text()
     names = set(re.findall(r'get\("([A-Z_]+)"', source))
     assert {"REPORT_DEADLINE_DAYS", "QUIET_HOURS", "ADMIN_IDS"} <= names
     chat_sections = ("admin", "account", "start", "period", "menu", "help", "bot", "access")

@@ -14,7 +14,7 @@ from bot.people.accounts import set_role
 from handlers.report import pause_idle
 from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
-from tests.test_report_chat import (
+from tests.report.test_report_chat import (
     ADMIN,
     LEADER,
     LIAISON,

@@ -23,9 +23,9 @@ from storage import targets as plans
 from storage.db import transaction
 from storage.search import AssignmentRow, PlanRows, ReportRow, TargetRow
 from storage.targets import Named
+from tests.app.test_cli import targetbot
 from tests.harness import Harness, running_bot, shown
-from tests.test_cli import targetbot
-from tests.test_report_chat import ADMIN, LEADER, LIAISON, bind, buttons, keyed
+from tests.report.test_report_chat import ADMIN, LEADER, LIAISON, bind, buttons, keyed
 
 # What a liaison sent: 已完成 and 310 numerals (a float overflows), and what an import may
 # bring: 4,400 of them (more digits than Python's int converts from text).

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from bot.i18n import Translator
 from tests.harness import Harness, running_bot, shown
-from tests.test_report_chat import ADMIN, LIAISON, Calls, bind, buttons, keyed, walk_to_preview
+from tests.report.test_report_chat import (
+    ADMIN,
+    LIAISON,
+    Calls,
+    bind,
+    buttons,
+    keyed,
+    walk_to_preview,
+)
 
 zh = Translator("zh")
 
