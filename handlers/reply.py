@@ -22,6 +22,8 @@ MESSAGE_LIMIT = limits.MESSAGE_LIMIT  # UTF-16 units of a message's text, after 
 ALERT_LIMIT = limits.ALERT_LIMIT  # UTF-16 units Telegram shows in a callback answer
 REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
 
+Buttons = InlineKeyboardMarkup  # a message's inline keyboard, made only by `buttons`
+
 _answered: OrderedDict[str, None] = OrderedDict()
 
 
