@@ -11,6 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.people import service as people
 from bot.people.accounts import (
     ROLE_WORDS,
     Account,
@@ -22,6 +23,7 @@ from bot.people.accounts import (
     names_user_exactly,
     revoke,
 )
+from bot.people.service import Named, User
 from bot.query.aliases import add_alias
 from bot.report import service as reporting
 from bot.report.announcing import announce_deadline
@@ -31,9 +33,6 @@ from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
 from handlers.reply import answer_query, buttons, show_html
-from storage import targets as plans
-from storage import users
-from storage.targets import Named
 
 MAX_MESSAGE = 4096
 MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
@@ -114,7 +113,7 @@ async def invite_chosen(update: Update, context: BotContext, account: Account) -
     pressed = callbacks.invite_choice(update.callback_query.data)
     db = context.services.db
     role = pressed[0] if pressed else ""
-    items = await (plans.list_units(db) if role == "liaison" else plans.list_leaders(db))
+    items = await people.bindable(db, role)
     chosen = next((item for item in items if pressed and item.id == pressed[1]), None)
     if chosen is None:
         await answer_query(update, context.text(account.language, "admin.stale_button"))
@@ -153,7 +152,7 @@ async def _send_invite(
     )
 
 
-def _describe_user(context: BotContext, language: str, user: users.User) -> str:
+def _describe_user(context: BotContext, language: str, user: User) -> str:
     role = context.text(language, f"role.{user.role or 'none'}")
     binding = user.unit or user.leader
     seen = user.last_seen_at and _when(context, datetime.fromisoformat(user.last_seen_at))
@@ -174,7 +173,7 @@ def _describe_user(context: BotContext, language: str, user: users.User) -> str:
 @requires("admin", private=True)
 async def list_users(update: Update, context: BotContext, account: Account) -> None:
     """List who is bound to what, when they were last seen, and whether they are reachable."""
-    everyone = await users.list_users(context.services.db)
+    everyone = await people.everyone(context.services.db)
     lines = [context.text(account.language, "admin.users_title", count=len(everyone))]
     lines += [_describe_user(context, account.language, user) for user in everyone]
     message = ""
@@ -263,7 +262,7 @@ async def revoke_chosen(update: Update, context: BotContext, account: Account) -
 
 async def _revoke(update: Update, context: BotContext, account: Account, telegram_id: int) -> None:
     services = context.services
-    user = await users.get_user(services.db, telegram_id)
+    user = await people.user(services.db, telegram_id)
     outcome = await revoke(
         services.db, services.settings, telegram_id, actor=f"user:{account.telegram_id}"
     )
@@ -333,7 +332,7 @@ async def alias_chosen(update: Update, context: BotContext, account: Account) ->
     """Add the alias the admin confirmed for the unit offered."""
     assert update.callback_query is not None
     pressed = callbacks.alias_choice(update.callback_query.data)
-    units = await plans.list_units(context.services.db)
+    units = await people.bindable(context.services.db, "liaison")
     chosen = next((unit for unit in units if pressed and unit.id == pressed[0]), None)
     name = pressed[1] if pressed else ""
     if chosen is None or not name:

@@ -13,8 +13,6 @@ from bot.settings import SettingsError
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, buttons, show
-from storage import pushes as repo
-from storage.db import transaction
 
 CHAT_WORDING = {"settings.time_in_quiet_hours": "settings.push_time_in_quiet_hours"}
 
@@ -26,7 +24,7 @@ async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
     lines = [t("settings.title", lang), t("settings.reminders_always", lang)]
     markup = None
     if account.role == "leader":
-        muted = account.telegram_id in await repo.digest_muted(services.db)
+        muted = await pushes.digest_is_muted(services.db, account.telegram_id)
         lines.append(t("settings.digest_off" if muted else "settings.digest_on", lang))
         action = "on" if muted else "off"
         markup = buttons([[(t(f"settings.button.digest_{action}", lang), f"st:digest:{action}")]])
@@ -86,8 +84,7 @@ async def digest_pressed(update: Update, context: BotContext, account: Account) 
     if account.role != "leader" or wanted not in ("on", "off"):
         await answer_query(update, context.text(account.language, "settings.no_digest"))
         return
-    async with transaction(context.services.db):
-        await repo.set_digest_muted(context.services.db, account.telegram_id, wanted == "off")
+    await pushes.mute_digest(context.services.db, account.telegram_id, wanted == "off")
     text, markup = await _overview(context, account)
     await show(update, text, markup)
 
