@@ -10,16 +10,16 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.i18n import Translator
+from bot.push import Push
 from bot.push import service as pushes
 from bot.query.engine import QueryEngine
 from bot.settings import Settings
 from handlers.context import BotContext
-from handlers.reply import split
-from storage.pushes import Push
+from handlers.reply import Buttons, buttons, split
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 60  # seconds between checks for due pushes
@@ -38,15 +38,8 @@ class Delivery:
     failed: list[Push] = field(default_factory=list)
 
 
-def _markup(push: Push) -> InlineKeyboardMarkup | None:
-    if not push.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in push.buttons
-        ]
-    )
+def _markup(push: Push) -> Buttons | None:
+    return buttons(push.buttons) if push.buttons else None
 
 
 async def _send(bot: Bot, push: Push, done_before: int = 0) -> tuple[str, str | None, int]:

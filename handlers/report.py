@@ -27,17 +27,17 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.report import flow
 from bot.report import service as reporting
 from bot.report import text as view
+from bot.report.flow import DRAFT_CONVERSATION, Draft
+from bot.report.periods import OpenPeriod
 from bot.report.service import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers import callbacks
 from handlers import query as asking
 from handlers.access import answer, requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, buttons, show
-from storage import reports as repo
-from storage.persistence import DRAFT_CONVERSATION
-from storage.reports import Draft
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
@@ -63,6 +63,14 @@ async def _window(context: BotContext) -> Window:
     if current is None:
         raise UpdateRefused("query.no_plan")
     return current
+
+
+async def _period_now(context: BotContext) -> OpenPeriod:
+    """Return the period taking reports now, or refuse (no plan, or none taking reports)."""
+    services = context.services
+    return await flow.accepting(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
 
 
 async def _refuse(
@@ -178,7 +186,7 @@ async def _current(
     A pressed button must name this very draft (its last part is the draft's key): a button
     left from another draft, or from one already submitted or thrown away, changes nothing.
     """
-    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    draft = await flow.draft_of(context.services.db, account.telegram_id)
     if update.callback_query is not None:
         pressed_key = (update.callback_query.data or "").rsplit(":", 1)[-1]
         if draft is None or draft.key != pressed_key or draft.unit_id != account.unit_id:
@@ -210,12 +218,6 @@ async def _no_unit(update: Update, context: BotContext, account: Account) -> obj
 # ---------------------------------------------------------------------------- entry
 
 
-def _number(args: list[str]) -> int | None:
-    """Return the target number of `/report 90` (also #90, 90号, 第90项); None without one."""
-    raw = "".join(args).strip().lstrip("#第").removesuffix("项").removesuffix("号")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
-
-
 @requires("liaison", private=True)
 async def report_command(update: Update, context: BotContext, account: Account) -> object:
     """Continue the draft where it stopped, or list the unit's targets (`/report 90`: open one)."""
@@ -223,32 +225,33 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         return await _no_unit(update, context, account)
     db = context.services.db
     assert account.unit_id is not None
-    number = _number(context.args or [])
+    number = flow.requested_number(context.args or [])
     if number is not None:
         period_now = await _accepting(update, context, account)
         if period_now is None:
             return END
-        tasks = await reporting.tasks(db, account.unit_id, period_now)
-        chosen = [task for task in tasks if task.number == number]
-        if not chosen:
+        task = await flow.numbered(db, account.unit_id, period_now, number)
+        if task is None:
             await show(update, _t(context, account, "report.no_such_target", number=number))
             return END
-        return await _open(update, context, account, chosen[0].assignment_id)
-    draft = await repo.get_draft(db, account.telegram_id)
-    if draft is not None and draft.unit_id == account.unit_id:
-        if draft.paused:
-            draft = draft.but(paused=False)
-            await reporting.store(db, draft)
+        return await _open(update, context, account, task.assignment_id)
+    draft = await flow.resumed(db, account.telegram_id, account.unit_id)
+    if draft is not None:
         return await _show_step(update, context, account, draft, lead_key="report.resume")
-    if draft is not None:  # a draft of a unit the user no longer belongs to
-        await reporting.discard(db, account.telegram_id)
     try:
-        current = await _window(context)
-        period = current.accepting(context.services.today())
+        period = await _period_now(context)
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return END
-    tasks = await reporting.tasks(db, account.unit_id, period.period)
+    return await _list_tasks(update, context, account, period)
+
+
+async def _list_tasks(
+    update: Update, context: BotContext, account: Account, period: OpenPeriod
+) -> object:
+    """List the unit's targets of the period as buttons, each opening its update."""
+    assert account.unit_id is not None
+    tasks = await reporting.tasks(context.services.db, account.unit_id, period.period)
     if not tasks:
         await show(update, _t(context, account, "report.no_tasks", unit=account.unit))
         return END
@@ -272,7 +275,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
 async def _accepting(update: Update, context: BotContext, account: Account) -> str | None:
     """Return the period taking reports now, or say why none does and return None."""
     try:
-        return (await _window(context)).accepting(context.services.today()).period
+        return (await _period_now(context)).period
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return None
@@ -315,20 +318,12 @@ async def _open(
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
     db = context.services.db
-    draft = await repo.get_draft(db, account.telegram_id)
-    if (
-        draft is not None
-        and draft.unit_id == account.unit_id
-        and (draft.assignment_id == assignment_id or draft.progress or draft.status)
-    ):
-        # One draft at a time: never drop words typed for another target.
-        key = "report.resume" if draft.assignment_id == assignment_id else "report.other_draft"
-        if draft.paused:
-            draft = draft.but(paused=False)
-            await reporting.store(db, draft)
+    going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
+    if going is not None:  # one draft at a time: never drop words typed for another target
+        draft, key = going
         return await _show_step(update, context, account, draft, lead_key=key, edit=False)
     try:
-        period = (await _window(context)).accepting(context.services.today())
+        period = await _period_now(context)
         task = await reporting.task_for(db, account.unit_id, assignment_id, period.period)
         if task is None:
             raise UpdateRefused("report.not_your_target")
@@ -440,7 +435,7 @@ async def _taken(
     db = context.services.db
     task = await _task(context, account, draft)
     text = view.taken(context.services.t, account.language, draft, task.number if task else 0)
-    previous = await repo.latest_before(db, draft.assignment_id, draft.period)
+    previous = await flow.previous_report(db, draft)
     if reporting.equals_previous(draft, previous):
         assert previous is not None
         text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
@@ -687,7 +682,7 @@ async def discard_pressed(update: Update, context: BotContext, account: Account)
 @requires("liaison", private=True)
 async def wrong_kind(update: Update, context: BotContext, account: Account) -> object:
     """Answer input of the wrong kind (a sticker, a photo, text where a button is expected)."""
-    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    draft = await flow.draft_of(context.services.db, account.telegram_id)
     if draft is None:
         await show(update, _t(context, account, "report.no_draft"))
         return END

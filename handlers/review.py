@@ -21,6 +21,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.report import reviewing
 from bot.report import service as reporting
 from bot.report import text as view
 from bot.report.service import UpdateRefused
@@ -28,7 +29,6 @@ from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, buttons, show
-from storage import reports as repo
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -39,13 +39,14 @@ async def _next(update: Update, context: BotContext, account: Account, *, edit: 
     """Show the oldest submission waiting for review, or say there is none."""
     services = context.services
     t, lang = services.t, account.language
-    waiting = await repo.pending_reviews(services.db)
-    if not waiting:
+    waiting = await reviewing.oldest_waiting(services.db)
+    if waiting is None:
         await show(update, t("review.none", lang), edit=edit)
         return
-    item = waiting[0]
-    previous = await repo.latest_before(services.db, item.report.assignment_id, item.report.period)
-    text = view.pending_text(t, lang, item, previous, 1, len(waiting), services.settings.timezone)
+    item = waiting.item
+    text = view.pending_text(
+        t, lang, item, waiting.previous, 1, waiting.count, services.settings.timezone
+    )
     rid = item.report.id
     markup = buttons(
         [
@@ -154,8 +155,8 @@ async def approve_pressed(update: Update, context: BotContext, account: Account)
 async def return_pressed(update: Update, context: BotContext, account: Account) -> object:
     """Ask for the comment to return a submission with."""
     report_id = _report_id(update)
-    report = await repo.report_by_id(context.services.db, report_id) if report_id else None
-    if report is None or await repo.review_of(context.services.db, report.id) is not None:
+    report = await reviewing.returnable(context.services.db, report_id)
+    if report is None:
         await answer_query(update, context.services.t("review.stale", account.language), alert=True)
         return END
     assert context.user_data is not None
