@@ -11,8 +11,7 @@ from bot.report import service as reporting
 from bot.report.periods import OpenPeriod
 from bot.report.service import Task, UpdateRefused
 from storage import reports as repo
-from storage.persistence import DRAFT_CONVERSATION
-from storage.reports import Draft
+from storage.reports import DRAFT_CONVERSATION, Draft
 from storage.targets import Report
 
 __all__ = [
