@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import limits
 from bot.people import service as people
 from bot.people.accounts import (
     ROLE_WORDS,
@@ -32,15 +31,9 @@ from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
-from handlers.reply import answer_query, buttons, show_html
+from handlers.reply import answer_query, column, send, show_html
 
-MAX_MESSAGE = 4096
-MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
 log = logging.getLogger(__name__)
-
-
-def _buttons(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return buttons([[row] for row in rows])  # one button a row
 
 
 def _when(context: BotContext, moment: datetime) -> str:
@@ -71,7 +64,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(account.language, "admin.invite_confirm", name=name, binding=what),
-            _buttons(
+            column(
                 [
                     (
                         context.text(account.language, "admin.button.invite_yes", binding=what),
@@ -85,7 +78,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(account.language, "admin.choose", name=name),
-            _buttons(
+            column(
                 [(item.name, f"invite:{role}:{item.id}") for item in found]
                 + [(context.text(account.language, "admin.button.cancel"), "admin:cancel")]
             ),
@@ -176,13 +169,7 @@ async def list_users(update: Update, context: BotContext, account: Account) -> N
     everyone = await people.everyone(context.services.db)
     lines = [context.text(account.language, "admin.users_title", count=len(everyone))]
     lines += [_describe_user(context, account.language, user) for user in everyone]
-    message = ""
-    for line in lines:
-        if len(message) + len(line) + 1 > MAX_MESSAGE:
-            await show_html(update, message)
-            message = ""
-        message = f"{message}\n{line}" if message else line
-    await show_html(update, message)
+    await show_html(update, "\n".join(lines))  # split to Telegram's limit at line ends
 
 
 @requires("admin", private=True)
@@ -210,7 +197,7 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
                 name=query,
                 user=who,
             ),
-            _buttons(
+            column(
                 [
                     (
                         context.text(
@@ -228,7 +215,7 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
         await show_html(
             update,
             context.text(lang, "admin.revoke_choose", name=query),
-            _buttons(
+            column(
                 [
                     (
                         context.text(
@@ -274,8 +261,7 @@ async def _revoke(update: Update, context: BotContext, account: Account, telegra
         )
         language = (user.language if user else None) or services.settings.default_language
         # They may have blocked the bot; the revocation stands either way.
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(telegram_id, context.text(language, "admin.revoked_you"))
+        await send(context.bot, telegram_id, context.text(language, "admin.revoked_you"))
 
 
 @requires("admin")
@@ -289,7 +275,11 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     lang = account.language
     match = await match_target(context.services.db, "liaison", unit)
     data = f"alias:{match.found[0].id}:{name}" if match.found else ""
-    if len(match.found) == 1 and not match.exact and len(data.encode()) > MAX_BUTTON_DATA:
+    if (
+        len(match.found) == 1
+        and not match.exact
+        and len(data.encode()) > limits.CALLBACK_DATA_LIMIT
+    ):
         # Too long to confirm with a button: never add it unasked; ask for the full name.
         chosen = match.found[0].name
         text = context.text(lang, "admin.alias_full_name", alias=name, unit=unit, found=chosen)
@@ -301,7 +291,7 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(lang, "admin.alias_confirm", alias=name, unit=unit, found=chosen),
-            _buttons(
+            column(
                 [
                     (context.text(lang, "admin.button.alias_yes", alias=name, unit=chosen), data),
                     (context.text(lang, "admin.button.cancel"), "admin:cancel"),
@@ -399,7 +389,7 @@ async def _ask_to_close(
     await show_html(
         update,
         context.text(lang, "period.close_confirm", period=chosen, whom=whom),
-        _buttons(
+        column(
             [
                 (
                     context.text(lang, "period.button.close_yes", period=chosen),
@@ -441,10 +431,8 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
     for user in told:
         language = user.language or services.settings.default_language
         # Someone who blocked the bot is not told; the period is closed either way.
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(
-                user.telegram_id, context.text(language, "period.closed_notice", period=chosen)
-            )
+        text = context.text(language, "period.closed_notice", period=chosen)
+        await send(context.bot, user.telegram_id, text)
 
 
 def _period_shown(context: BotContext, lang: str, open_period: OpenPeriod) -> str:

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot.people.accounts import Account
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query
+from handlers.reply import answer_query, show_html
 
 
 @requires(None)
@@ -18,7 +18,7 @@ async def not_understood(update: Update, context: BotContext, account: Account) 
     """Point a stranger to an invite, anyone else to /help."""
     if update.effective_message is not None:
         key = "access.stranger" if account.role is None else "fallback.unknown"
-        await update.effective_message.reply_text(context.text(account.language, key))
+        await show_html(update, context.text(account.language, key), edit=False)
 
 
 @requires(None)

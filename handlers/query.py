@@ -115,7 +115,7 @@ async def q_command(update: Update, context: BotContext, account: Account) -> No
     text = " ".join(context.args or []).strip()
     if not text:
         if update.effective_message is not None:
-            await update.effective_message.reply_text(context.text(account.language, "query.usage"))
+            await show_html(update, context.text(account.language, "query.usage"), edit=False)
         return
     await _show(update, context, account, text)
 

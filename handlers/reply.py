@@ -11,7 +11,7 @@ import logging
 import re
 from collections import OrderedDict
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot import limits
@@ -73,6 +73,34 @@ def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def column(items: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Return an inline keyboard of one button a row, from (label, callback data)."""
+    return buttons([[item] for item in items])
+
+
+async def notice(update: Update, text: str) -> None:
+    """Tell something short (HTML): an alert on the pressed button, else a message."""
+    if update.callback_query is not None:
+        await answer_query(update, plain(text), alert=True)
+    else:
+        await show_html(update, text, edit=False)
+
+
+async def send(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Send HTML text to a chat of the bot's choosing; return False if Telegram refused it.
+
+    For telling someone other than the user acting (a revocation, a closed period, a pause):
+    they may have blocked the bot, and what was done stands either way.
+    """
+    try:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramError:
+        return False
+    return True
 
 
 async def show(

@@ -6,7 +6,6 @@ is the draft's step (see storage/persistence.py), so a restart resumes where the
 
 from __future__ import annotations
 
-import contextlib
 import html
 import warnings
 from collections.abc import Callable
@@ -14,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -35,9 +33,9 @@ from bot.report.periods import OpenPeriod
 from bot.report.service import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers import callbacks
 from handlers import query as asking
-from handlers.access import answer, requires
+from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, show
+from handlers.reply import answer_query, buttons, notice, send, show
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
@@ -77,11 +75,7 @@ async def _refuse(
     update: Update, context: BotContext, account: Account, refusal: UpdateRefused
 ) -> None:
     """Tell the user why the step cannot go on: an alert on a button, else a message."""
-    text = _t(context, account, refusal.key, **refusal.values)
-    if update.callback_query is not None:
-        await answer_query(update, text[:200], alert=True)
-    else:
-        await show(update, text)
+    await notice(update, context.text(account.language, refusal.key, **refusal.values))
 
 
 def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboardMarkup | None:
@@ -211,7 +205,7 @@ def _liaison(account: Account) -> bool:
 
 
 async def _no_unit(update: Update, context: BotContext, account: Account) -> object:
-    await answer(update, context, context.text(account.language, "report.no_unit"))
+    await notice(update, context.text(account.language, "report.no_unit"))
     return END
 
 
@@ -713,8 +707,7 @@ async def _pause(context: BotContext, telegram_id: int) -> None:
     task = await reporting.task_for(services.db, draft.unit_id, draft.assignment_id, draft.period)
     language = await language_of(services.db, services.settings, telegram_id)
     text = services.t("report.paused", language, number=task.number if task else "—")
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(draft.chat_id, html.escape(text))
+    await send(context.bot, draft.chat_id, html.escape(text))
 
 
 async def timed_out(update: object, context: BotContext) -> None:

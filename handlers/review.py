@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import warnings
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -28,7 +26,7 @@ from bot.report.service import UpdateRefused
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, show
+from handlers.reply import answer_query, buttons, send, show
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -92,8 +90,7 @@ async def _tell_writer(
         if decision.decision == "returned"
         else None
     )
-    with contextlib.suppress(TelegramError):  # they see it in /report all the same
-        await context.bot.send_message(writer, html.escape(text), reply_markup=markup)
+    await send(context.bot, writer, html.escape(text), markup)  # /report shows it all the same
 
 
 async def _decide(
