@@ -51,7 +51,9 @@ async def lang(update: Update, context: BotContext, account: Account) -> None:
     await refresh_menu(context.bot, replace(account, language=wanted))
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("whoami", whoami),
-    CommandHandler("lang", lang),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("whoami", whoami),
+        CommandHandler("lang", lang),
+    ]

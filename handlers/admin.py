@@ -508,15 +508,17 @@ async def _change_period(context: BotContext, account: Account, verb: str, args:
     )
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("period", period),
-    CommandHandler("alias", alias),
-    CommandHandler("invite", invite),
-    CommandHandler("users", list_users),
-    CommandHandler("revoke", revoke_command),
-    CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
-    CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
-    CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
-    CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
-    CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("period", period),
+        CommandHandler("alias", alias),
+        CommandHandler("invite", invite),
+        CommandHandler("users", list_users),
+        CommandHandler("revoke", revoke_command),
+        CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
+        CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
+        CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
+        CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
+        CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
+    ]

@@ -27,8 +27,10 @@ async def unknown_button(update: Update, context: BotContext, account: Account) 
     await answer_query(update, context.text(account.language, "fallback.stale_button"))
 
 
-# Private chats only: in groups the bot stays silent unless a command of its own is addressed.
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
-    CallbackQueryHandler(unknown_button),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    # Private chats only: in groups the bot stays silent unless a command of its own is addressed.
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+        CallbackQueryHandler(unknown_button),
+    ]

@@ -212,12 +212,14 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     await show_html(update, html.escape(harmless(text)), edit=False)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("q", q_command),
-    CallbackQueryHandler(page_pressed, pattern=r"^qp:"),
-    CallbackQueryHandler(choice_pressed, pattern=r"^qa:"),
-    CallbackQueryHandler(suggestion_pressed, pattern=r"^qs:"),
-    CallbackQueryHandler(details_pressed, pattern=r"^qd:"),
-    # Free text in a private chat is a question; in groups the bot only answers /q.
-    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("q", q_command),
+        CallbackQueryHandler(page_pressed, pattern=r"^qp:"),
+        CallbackQueryHandler(choice_pressed, pattern=r"^qa:"),
+        CallbackQueryHandler(suggestion_pressed, pattern=r"^qs:"),
+        CallbackQueryHandler(details_pressed, pattern=r"^qd:"),
+        # Free text in a private chat is a question; in groups the bot only answers /q.
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text),
+    ]

@@ -89,7 +89,9 @@ async def digest_pressed(update: Update, context: BotContext, account: Account) 
     await show(update, text, markup)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("settings", settings_command),
-    CallbackQueryHandler(digest_pressed, pattern=r"^st:digest:(on|off)$"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("settings", settings_command),
+        CallbackQueryHandler(digest_pressed, pattern=r"^st:digest:(on|off)$"),
+    ]

@@ -177,8 +177,10 @@ async def help_command(update: Update, context: BotContext, account: Account) ->
         await show_html(update, help_text(context, account), edit=False)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("start", start),
-    CommandHandler("help", help_command),
-    CallbackQueryHandler(join_pressed, pattern=r"^join:"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("start", start),
+        CommandHandler("help", help_command),
+        CallbackQueryHandler(join_pressed, pattern=r"^join:"),
+    ]
