@@ -27,6 +27,11 @@ Buttons = InlineKeyboardMarkup  # a message's inline keyboard, made only by `but
 _answered: OrderedDict[str, None] = OrderedDict()
 
 
+def as_html(text: str) -> str:
+    """Return plain text (a user's, a target's, the domain's sentences) as harmless HTML."""
+    return html.escape(harmless(text))
+
+
 def plain(text: str) -> str:
     """Return HTML text as plain text fit for a callback alert (at most 200 UTF-16 units)."""
     return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), ALERT_LIMIT)
@@ -111,7 +116,7 @@ async def show(
     edit: bool = True,
 ) -> None:
     """Show plain text (escaped here): the pressed button's message edited, else new messages."""
-    await show_html(update, html.escape(harmless(text)), markup, edit=edit)
+    await show_html(update, as_html(text), markup, edit=edit)
 
 
 async def show_html(

@@ -6,7 +6,6 @@ is the draft's step (see storage/persistence.py), so a restart resumes where the
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,7 +34,7 @@ from handlers import callbacks
 from handlers import query as asking
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, notice, send, show
+from handlers.reply import answer_query, as_html, buttons, notice, send, show, show_html
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
@@ -47,9 +46,9 @@ TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 # ---------------------------------------------------------------------------- helpers
 
 
-def _t(context: BotContext, account: Account, key: str, /, **values: object) -> str:
-    """Return a plain (unescaped) message in the account's language."""
-    return context.services.t(key, account.language, **values)
+def _text(context: BotContext, account: Account, key: str, /, **values: object) -> str:
+    """Return a message (HTML) in the account's language."""
+    return context.text(account.language, key, **values)
 
 
 async def _window(context: BotContext) -> Window:
@@ -82,7 +81,7 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboa
     """Return the buttons of the draft's step; each names the draft it belongs to."""
 
     def label(key: str) -> str:
-        return _t(context, account, f"report.button.{key}")
+        return _text(context, account, f"report.button.{key}")
 
     key = draft.key
     discard = [(label("discard"), f"rp:discard:{key}")]
@@ -118,19 +117,19 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboa
 
 
 def _step_text(context: BotContext, account: Account, draft: Draft, task: reporting.Task) -> str:
-    """Return the text of the draft's step: the preview, or the prompt with the text so far."""
+    """Return the draft's step in HTML: the preview, or the prompt with the text so far."""
     t, lang = context.services.t, account.language
     returned = (
-        t("report.returned_comment", lang, comment=task.comment) + "\n\n" if task.comment else ""
+        _text(context, account, "report.returned_comment", comment=task.comment) + "\n\n"
+        if task.comment
+        else ""
     )
+    prompt = as_html(view.prompt(t, lang, draft, draft.period))
     if draft.step == PREVIEW:
-        return (
-            returned
-            + view.preview(t, lang, draft, task.number, task.content, account.unit or "", task.lead)
-            + "\n\n"
-            + view.prompt(t, lang, draft, draft.period)
-        )
-    return returned + view.prompt(t, lang, draft, draft.period)
+        unit = account.unit or ""
+        preview = view.preview(t, lang, draft, task.number, task.content, unit, task.lead)
+        return f"{returned}{as_html(preview)}\n\n{prompt}"
+    return returned + prompt
 
 
 async def _task(context: BotContext, account: Account, draft: Draft) -> reporting.Task | None:
@@ -150,20 +149,20 @@ async def _show_step(
     lead_key: str | None = None,
     edit: bool = True,
 ) -> object:
-    """Show the draft's step (with `before` above it) and return it as the conversation state.
+    """Show the draft's step (with HTML `before` above it) and return it as the conversation state.
 
     `lead_key` names a line that leads the text and names the target (resume, other draft).
     """
     task = await _task(context, account, draft)
     if task is None:
         await reporting.discard(context.services.db, account.telegram_id)
-        await show(update, _t(context, account, "report.not_your_target"), edit=edit)
+        await show_html(update, _text(context, account, "report.not_your_target"), edit=edit)
         return END
     if lead_key is not None:
-        lead = _t(context, account, lead_key, number=task.number, period=draft.period)
+        lead = _text(context, account, lead_key, number=task.number, period=draft.period)
         before = f"{lead}\n{before}" if before else lead
     text = _step_text(context, account, draft, task)
-    await show(
+    await show_html(
         update,
         f"{before}\n\n{text}" if before else text,
         _markup(context, account, draft),
@@ -187,17 +186,17 @@ async def _current(
             await _stale(update, context, account)
             return None  # the conversation stays where it is
     if draft is None or draft.unit_id != account.unit_id:
-        await show(update, _t(context, account, "report.no_draft"))
+        await show_html(update, _text(context, account, "report.no_draft"))
         return END
     if step is not None and draft.step != step:
-        hint = _t(context, account, "report.hint_step")
+        hint = _text(context, account, "report.hint_step")
         return await _show_step(update, context, account, draft, before=hint, edit=False)
     return draft
 
 
 async def _stale(update: Update, context: BotContext, account: Account) -> None:
     """Say that the pressed button belongs to a step or a draft that is gone."""
-    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
+    await answer_query(update, _text(context, account, "report.stale_button"), alert=True)
 
 
 def _liaison(account: Account) -> bool:
@@ -226,7 +225,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
             return END
         task = await flow.numbered(db, account.unit_id, period_now, number)
         if task is None:
-            await show(update, _t(context, account, "report.no_such_target", number=number))
+            await show_html(update, _text(context, account, "report.no_such_target", number=number))
             return END
         return await _open(update, context, account, task.assignment_id)
     draft = await flow.resumed(db, account.telegram_id, account.unit_id)
@@ -247,7 +246,7 @@ async def _list_tasks(
     assert account.unit_id is not None
     tasks = await reporting.tasks(context.services.db, account.unit_id, period.period)
     if not tasks:
-        await show(update, _t(context, account, "report.no_tasks", unit=account.unit))
+        await show_html(update, _text(context, account, "report.no_tasks", unit=account.unit))
         return END
     heading = view.task_list(
         context.services.t,
@@ -258,11 +257,12 @@ async def _list_tasks(
         context.services.today(),
     )
     if len(tasks) > MAX_BUTTONS:  # Telegram takes 100 buttons at most; the rest by number
-        heading += "\n" + _t(context, account, "report.more", count=len(tasks) - MAX_BUTTONS)
+        more = _text(context, account, "report.more", count=len(tasks) - MAX_BUTTONS)
     rows = [
         [(view.task_button(task), f"rp:pick:{task.assignment_id}")] for task in tasks[:MAX_BUTTONS]
     ]
-    await show(update, heading, buttons(rows))
+    heading = as_html(heading) + (f"\n{more}" if len(tasks) > MAX_BUTTONS else "")
+    await show_html(update, heading, buttons(rows))
     return END
 
 
@@ -342,7 +342,7 @@ async def _open(
         back,
         context.services.settings.timezone,
     )
-    return await _show_step(update, context, account, draft, before=card, edit=edit)
+    return await _show_step(update, context, account, draft, before=as_html(card), edit=edit)
 
 
 # ---------------------------------------------------------------------------- steps
@@ -388,32 +388,17 @@ async def _typed_draft(
     await reporting.store(services.db, held)
     task = await _task(context, account, held)
     number = task.number if task else 0
-    key = held.key
+    held_id = f"{message_id}:{held.key}"  # the held message and the draft it waits in
+    add = (_text(context, account, "report.button.hold_add"), f"rp:hold:add:{held_id}")
     if reading == "question":
         await ask_question(update, context, account, text)
-        note = _t(context, account, "report.held_answered", number=number)
-        markup = buttons(
-            [[(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{message_id}:{key}")]]
-        )
+        note = _text(context, account, "report.held_answered", number=number)
+        markup = buttons([[add]])
     else:
-        note = _t(context, account, "report.held_ask", number=number, text=text)
-        markup = buttons(
-            [
-                [
-                    (
-                        _t(context, account, "report.button.hold_add"),
-                        f"rp:hold:add:{message_id}:{key}",
-                    )
-                ],
-                [
-                    (
-                        _t(context, account, "report.button.hold_ask"),
-                        f"rp:hold:ask:{message_id}:{key}",
-                    )
-                ],
-            ]
-        )
-    await show(update, note, markup, edit=False)
+        note = _text(context, account, "report.held_ask", number=number, text=text)
+        ask = _text(context, account, "report.button.hold_ask")
+        markup = buttons([[add], [(ask, f"rp:hold:ask:{held_id}")]])
+    await show_html(update, note, markup, edit=False)
     return step
 
 
@@ -428,12 +413,14 @@ async def _taken(
     """Say the progress text was stored, how long it is, and for which target."""
     db = context.services.db
     task = await _task(context, account, draft)
-    text = view.taken(context.services.t, account.language, draft, task.number if task else 0)
+    text = as_html(
+        view.taken(context.services.t, account.language, draft, task.number if task else 0)
+    )
     previous = await flow.previous_report(db, draft)
     if reporting.equals_previous(draft, previous):
         assert previous is not None
-        text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
-    await show(update, text, _markup(context, account, draft), edit=edit)
+        text += "\n" + _text(context, account, "report.same_as_previous", period=previous.period)
+    await show_html(update, text, _markup(context, account, draft), edit=edit)
 
 
 @requires("liaison", private=True)
@@ -638,15 +625,17 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
         if current is not None and current.open is not None
         else "—"
     )
-    text = view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
+    text = as_html(
+        view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
+    )
     tasks = await reporting.tasks(services.db, account.unit_id, receipt.period)
     following = reporting.next_task(tasks, receipt.assignment_id)
     if following is None:
-        text += "\n" + _t(context, account, "report.all_done", period=receipt.period)
-        await show(update, text)
+        text += "\n" + _text(context, account, "report.all_done", period=receipt.period)
+        await show_html(update, text)
     else:
-        label = _t(context, account, "report.button.next", number=following.number)
-        await show(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
+        label = _text(context, account, "report.button.next", number=following.number)
+        await show_html(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
     return END  # admins hear of a pending review in one gathered notice (bot/pushes)
 
 
@@ -658,7 +647,7 @@ async def cancel(update: Update, context: BotContext, account: Account) -> objec
     """Stop the update and throw the draft away."""
     dropped = await reporting.discard(context.services.db, account.telegram_id)
     key = "report.cancelled" if dropped else "report.nothing_to_cancel"
-    await show(update, _t(context, account, key))
+    await show_html(update, _text(context, account, key))
     return END
 
 
@@ -669,7 +658,7 @@ async def discard_pressed(update: Update, context: BotContext, account: Account)
     if not isinstance(found, Draft):
         return found
     await reporting.discard(context.services.db, account.telegram_id)
-    await show(update, _t(context, account, "report.discarded"))
+    await show_html(update, _text(context, account, "report.discarded"))
     return END
 
 
@@ -678,24 +667,24 @@ async def wrong_kind(update: Update, context: BotContext, account: Account) -> o
     """Answer input of the wrong kind (a sticker, a photo, text where a button is expected)."""
     draft = await flow.draft_of(context.services.db, account.telegram_id)
     if draft is None:
-        await show(update, _t(context, account, "report.no_draft"))
+        await show_html(update, _text(context, account, "report.no_draft"))
         return END
     text_step = draft.step in (PROGRESS, REASON, REMEDY)
-    hint = _t(context, account, "report.hint_text" if text_step else "report.hint_buttons")
+    hint = _text(context, account, "report.hint_text" if text_step else "report.hint_buttons")
     typed = update.effective_message.text if update.effective_message else None
     if typed and not text_step and await _reading(context, account, typed) == "question":
         # A question typed where a button is expected (a status word there is a choice made
         # by typing: it gets the hint): answer it, then show the step again.
         await ask_question(update, context, account, typed)
         task = await _task(context, account, draft)
-        hint = _t(context, account, "report.answered_step", number=task.number if task else 0)
+        hint = _text(context, account, "report.answered_step", number=task.number if task else 0)
     return await _show_step(update, context, account, draft, before=hint, edit=False)
 
 
 @requires("liaison")
 async def stale_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Answer a button of a step already left, or of a flow already over."""
-    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
+    await answer_query(update, _text(context, account, "report.stale_button"), alert=True)
 
 
 async def _pause(context: BotContext, telegram_id: int) -> None:
@@ -706,8 +695,8 @@ async def _pause(context: BotContext, telegram_id: int) -> None:
         return
     task = await reporting.task_for(services.db, draft.unit_id, draft.assignment_id, draft.period)
     language = await language_of(services.db, services.settings, telegram_id)
-    text = services.t("report.paused", language, number=task.number if task else "—")
-    await send(context.bot, draft.chat_id, html.escape(text))
+    text = context.text(language, "report.paused", number=task.number if task else "—")
+    await send(context.bot, draft.chat_id, text)
 
 
 async def timed_out(update: object, context: BotContext) -> None:
@@ -742,7 +731,7 @@ async def cancel_outside(update: Update, context: BotContext, account: Account) 
 async def mine_command(update: Update, context: BotContext, account: Account) -> None:
     """List the unit's targets with this period's state and the days left."""
     if not _liaison(account):
-        await show(update, _t(context, account, "report.mine_not_liaison"))
+        await show_html(update, _text(context, account, "report.mine_not_liaison"))
         return
     assert account.unit_id is not None
     try:
@@ -751,7 +740,7 @@ async def mine_command(update: Update, context: BotContext, account: Account) ->
         await _refuse(update, context, account, refusal)
         return
     if current.open is None:
-        await show(update, _t(context, account, "report.closed"))
+        await show_html(update, _text(context, account, "report.closed"))
         return
     tasks = await reporting.tasks(context.services.db, account.unit_id, current.open.period)
     text = view.mine(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,7 @@ from bot.report.service import UpdateRefused
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, send, show
+from handlers.reply import answer_query, buttons, notice, send, show, show_html
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -39,7 +38,7 @@ async def _next(update: Update, context: BotContext, account: Account, *, edit: 
     t, lang = services.t, account.language
     waiting = await reviewing.oldest_waiting(services.db)
     if waiting is None:
-        await show(update, t("review.none", lang), edit=edit)
+        await show_html(update, context.text(lang, "review.none"), edit=edit)
         return
     item = waiting.item
     text = view.pending_text(
@@ -49,8 +48,8 @@ async def _next(update: Update, context: BotContext, account: Account, *, edit: 
     markup = buttons(
         [
             [
-                (t("review.button.approve", lang), f"rv:ok:{rid}"),
-                (t("review.button.return", lang), f"rv:ret:{rid}"),
+                (context.text(lang, "review.button.approve"), f"rv:ok:{rid}"),
+                (context.text(lang, "review.button.return"), f"rv:ret:{rid}"),
             ]
         ]
     )
@@ -84,13 +83,13 @@ async def _tell_writer(
         "revision": decision.report.revision,
         "comment": decision.comment or "",
     }
-    text = services.t(f"review.told_{decision.decision}", lang, **values)
+    text = context.text(lang, f"review.told_{decision.decision}", **values)
     markup = (
-        buttons([[(services.t("review.button.revise", lang), f"rp:open:{assignment_id}")]])
+        buttons([[(context.text(lang, "review.button.revise"), f"rp:open:{assignment_id}")]])
         if decision.decision == "returned"
         else None
     )
-    await send(context.bot, writer, html.escape(text), markup)  # /report shows it all the same
+    await send(context.bot, writer, text, markup)  # /report shows it all the same
 
 
 async def _decide(
@@ -109,24 +108,20 @@ async def _decide(
         )
     except UpdateRefused as refusal:
         values = dict(refusal.values)
-        if "decision" in values:
-            values["decision"] = services.t(
-                f"review.decision.{values['decision']}", account.language
+        if "decision" in values:  # a message put into the refusal as it is
+            values["decision"] = context.text(
+                account.language, f"review.decision.{values['decision']}"
             )
-        text = services.t(refusal.key, account.language, **values)
-        if update.callback_query is not None:
-            await answer_query(update, text, alert=True)
-        else:
-            await show(update, text)
+        await notice(update, context.text(account.language, refusal.key, **values))
         return False
-    done = services.t(
-        f"review.done_{decision}",
+    done = context.text(
         account.language,
+        f"review.done_{decision}",
         number=made.number,
         period=made.report.period,
         revision=made.report.revision,
     )
-    await show(update, done)
+    await show_html(update, done)
     await _tell_writer(context, made, made.report.assignment_id)
     return True
 
@@ -142,7 +137,7 @@ async def approve_pressed(update: Update, context: BotContext, account: Account)
     """Approve a submission: leaders see it from now on."""
     report_id = _report_id(update)
     if report_id is None:
-        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
+        await answer_query(update, context.text(account.language, "review.stale"), alert=True)
         return
     if await _decide(update, context, account, report_id, "approved", None):
         await _next(update, context, account, edit=False)
@@ -154,13 +149,11 @@ async def return_pressed(update: Update, context: BotContext, account: Account) 
     report_id = _report_id(update)
     report = await reviewing.returnable(context.services.db, report_id)
     if report is None:
-        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
+        await answer_query(update, context.text(account.language, "review.stale"), alert=True)
         return END
     assert context.user_data is not None
     context.user_data["returning"] = report.id
-    await show(
-        update, context.services.t("review.ask_comment", account.language, limit=MAX_COMMENT)
-    )
+    await show_html(update, context.text(account.language, "review.ask_comment", limit=MAX_COMMENT))
     return COMMENT
 
 
@@ -172,16 +165,16 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
     assert context.user_data is not None
     comment = (message.text or "").strip()
     if not comment or len(comment) > MAX_COMMENT:
-        await show(
+        await show_html(
             update,
-            context.services.t(
-                "review.comment_length", account.language, length=len(comment), limit=MAX_COMMENT
+            context.text(
+                account.language, "review.comment_length", length=len(comment), limit=MAX_COMMENT
             ),
         )
         return COMMENT
     report_id = context.user_data.pop("returning", None)
     if not isinstance(report_id, int):
-        await show(update, context.services.t("review.stale", account.language))
+        await show_html(update, context.text(account.language, "review.stale"))
         return END
     if await _decide(update, context, account, report_id, "returned", comment):
         await _next(update, context, account, edit=False)
@@ -193,7 +186,7 @@ async def cancel_comment(update: Update, context: BotContext, account: Account) 
     """Leave the submission undecided."""
     if context.user_data is not None:
         context.user_data.pop("returning", None)
-    await show(update, context.services.t("review.cancelled", account.language))
+    await show_html(update, context.text(account.language, "review.cancelled"))
     return END
 
 
