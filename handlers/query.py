@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from telegram import Update
@@ -11,12 +10,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.people.accounts import Account
 from bot.query import service
 from bot.query.engine import Answer
+from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
-from bot.safe_text import harmless
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import Buttons, answer_query, buttons, show_html
+from handlers.reply import Buttons, answer_query, as_html, buttons, show_html
 
 DETAIL_BUTTONS_PER_ROW = 5
 
@@ -25,6 +24,24 @@ async def _ask(context: BotContext, account: Account, text: str) -> Answer:
     """Ask the engine, as this account may see: a liaison only their unit's targets."""
     services = context.services
     return await service.ask(services.db, services.engine, account, text, services.today())
+
+
+async def _details(context: BotContext, account: Account, target: Target) -> str:
+    """Return a target's details as the account reads them."""
+    services = context.services
+    today, t, tz = services.today(), services.t, services.settings.timezone
+    return await service.details_text(
+        services.db, services.engine, account, target, today=today, t=t, tz=tz
+    )
+
+
+async def _single(context: BotContext, account: Account, answer: Answer) -> str:
+    """Return the answer of a question that found one target: its first lines, then details."""
+    services = context.services
+    today, t, tz = services.today(), services.t, services.settings.timezone
+    return await service.single_text(
+        services.db, services.engine, account, answer, today=today, t=t, tz=tz
+    )
 
 
 def _markup(answer: Answer, query_id: int, page: int) -> Buttons | None:
@@ -76,18 +93,9 @@ async def _show(
     if answer.plan is None:
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
-        single = await service.single_text(
-            services.db,
-            services.engine,
-            account,
-            answer,
-            today=services.today(),
-            t=services.t,
-            tz=services.settings.timezone,
-        )
-        body = html.escape(harmless(single))
+        body = as_html(await _single(context, account, answer))
     else:
-        body = html.escape(harmless(summary(answer, services.t, language, page)))
+        body = as_html(summary(answer, services.t, language, page))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
             if query_id is None:
                 query_id = await service.keep(services.db, account.telegram_id, text)
@@ -200,16 +208,7 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    text = await service.details_text(
-        services.db,
-        services.engine,
-        account,
-        target,
-        today=services.today(),
-        t=services.t,
-        tz=services.settings.timezone,
-    )
-    await show_html(update, html.escape(harmless(text)), edit=False)
+    await show_html(update, as_html(await _details(context, account, target)), edit=False)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,7 +34,7 @@ from handlers import callbacks
 from handlers import query as asking
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, as_html, buttons, notice, send, show, show_html
+from handlers.reply import Buttons, answer_query, as_html, buttons, notice, send, show, show_html
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
@@ -77,7 +77,7 @@ async def _refuse(
     await notice(update, context.text(account.language, refusal.key, **refusal.values))
 
 
-def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboardMarkup | None:
+def _markup(context: BotContext, account: Account, draft: Draft) -> Buttons | None:
     """Return the buttons of the draft's step; each names the draft it belongs to."""
 
     def label(key: str) -> str:

@@ -18,6 +18,19 @@ from storage import targets as plans
 from storage.db import transaction
 from storage.targets import Named, Target
 
+__all__ = [
+    "Target",
+    "ask",
+    "asker",
+    "details_text",
+    "keep",
+    "kept",
+    "may_see",
+    "only_unit",
+    "single_text",
+    "visible_target",
+]
+
 
 def only_unit(account: Account) -> int | None:
     """Return the one unit whose targets the account may see: a liaison's own, else none."""
