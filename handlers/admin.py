@@ -181,59 +181,48 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
         return
     found = await find_users(context.services.db, query)
     lang = account.language
-    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
     if not found:
         await show_html(update, context.text(lang, "admin.no_user", name=query))
     elif len(found) == 1 and names_user_exactly(query, found[0]):
         await _revoke(update, context, account, found[0].telegram_id)
     elif len(found) == 1:
-        # A name (loose or not): say whose access would go, and ask.
-        who = _describe_user(context, lang, found[0])
-        await show_html(
-            update,
-            context.text(
-                lang,
-                "admin.revoke_ask" if found[0].name == query else "admin.revoke_confirm",
-                name=query,
-                user=who,
-            ),
-            column(
-                [
-                    (
-                        context.text(
-                            lang,
-                            "admin.button.revoke_yes",
-                            name=found[0].name or found[0].telegram_id,
-                        ),
-                        f"revoke:{found[0].telegram_id}",
-                    ),
-                    cancel,
-                ]
-            ),
-        )
+        await _ask_to_revoke(update, context, lang, query, found[0])
     else:
-        await show_html(
-            update,
-            context.text(lang, "admin.revoke_choose", name=query),
-            column(
-                [
-                    (
-                        context.text(
-                            lang,
-                            "admin.button.revoke_pick",
-                            name=u.name or u.telegram_id,
-                            telegram_id=u.telegram_id,
-                            binding=_binding_words(
-                                context, lang, u.role or "none", u.unit or u.leader
-                            ),
-                        ),
-                        f"revoke:{u.telegram_id}",
-                    )
-                    for u in found
-                ]
-                + [cancel]
-            ),
+        await _choose_to_revoke(update, context, lang, query, found)
+
+
+async def _ask_to_revoke(
+    update: Update, context: BotContext, lang: str, query: str, user: User
+) -> None:
+    """Say whose access a name (loose or not) would take away, and ask."""
+    key = "admin.revoke_ask" if user.name == query else "admin.revoke_confirm"
+    text = context.text(lang, key, name=query, user=_describe_user(context, lang, user))
+    yes = context.text(lang, "admin.button.revoke_yes", name=user.name or user.telegram_id)
+    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
+    await show_html(update, text, column([(yes, f"revoke:{user.telegram_id}"), cancel]))
+
+
+async def _choose_to_revoke(
+    update: Update, context: BotContext, lang: str, query: str, found: list[User]
+) -> None:
+    """Ask which of the users a name fits loses their access."""
+
+    def label(user: User) -> str:
+        binding = _binding_words(context, lang, user.role or "none", user.unit or user.leader)
+        name = user.name or user.telegram_id
+        return context.text(
+            lang,
+            "admin.button.revoke_pick",
+            name=name,
+            telegram_id=user.telegram_id,
+            binding=binding,
         )
+
+    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
+    choices = [(label(user), f"revoke:{user.telegram_id}") for user in found]
+    await show_html(
+        update, context.text(lang, "admin.revoke_choose", name=query), column([*choices, cancel])
+    )
 
 
 @requires("admin", private=True)
