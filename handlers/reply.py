@@ -18,8 +18,6 @@ from bot import limits
 from bot.safe_text import harmless
 
 log = logging.getLogger(__name__)
-MESSAGE_LIMIT = limits.MESSAGE_LIMIT  # UTF-16 units of a message's text, after parsing
-ALERT_LIMIT = limits.ALERT_LIMIT  # UTF-16 units Telegram shows in a callback answer
 REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
 
 Buttons = InlineKeyboardMarkup  # a message's inline keyboard, made only by `buttons`
@@ -34,7 +32,7 @@ def as_html(text: str) -> str:
 
 def plain(text: str) -> str:
     """Return HTML text as plain text fit for a callback alert (at most 200 UTF-16 units)."""
-    return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), ALERT_LIMIT)
+    return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), limits.ALERT_LIMIT)
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
@@ -61,7 +59,7 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
     return True
 
 
-def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+def split(text: str, limit: int = limits.MESSAGE_LIMIT) -> list[str]:
     """Return HTML text in pieces Telegram takes: each at most `limit` UTF-16 units once parsed.
 
     Cut at line ends where possible, never inside an entity, a tag or an emoji (bot/limits).
