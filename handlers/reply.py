@@ -10,6 +10,7 @@ import html
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
@@ -65,6 +66,25 @@ def split(text: str, limit: int = limits.MESSAGE_LIMIT) -> list[str]:
     Cut at line ends where possible, never inside an entity, a tag or an emoji (bot/limits).
     """
     return limits.split(text, limit)
+
+
+def pieces(text: str) -> list[str]:
+    """Return HTML text in the messages it goes out as: split to Telegram's limit, none blank."""
+    # A piece with nothing to see (only blank lines) would be refused as an empty message.
+    return [piece for piece in split(text) if limits.visible(piece).strip()] or [text]
+
+
+async def send_pieces(
+    bot: Bot, chat_id: int, parts: list[str], markup: Buttons | None = None, *, first: int = 0
+) -> AsyncIterator[int]:
+    """Send `parts` from `first` on, the buttons on the last; yield how many went out so far.
+
+    Telegram's errors are the caller's: a push records how far it got and why it stopped.
+    """
+    for index in range(first, len(parts)):
+        last = index == len(parts) - 1
+        await bot.send_message(chat_id, parts[index], reply_markup=markup if last else None)
+        yield index + 1
 
 
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -125,14 +145,13 @@ async def show_html(
     edit: bool = True,
 ) -> None:
     """Show HTML text (escaped by the caller) as `show` does."""
-    # A piece with nothing to see (only blank lines) would be refused as an empty message.
-    pieces = [piece for piece in split(text) if limits.visible(piece).strip()] or [text]
+    parts = pieces(text)
     query = update.callback_query
     if query is not None:
         await answer_query(update)
-        if edit and len(pieces) == 1 and query.message is not None:
+        if edit and len(parts) == 1 and query.message is not None:
             try:
-                await query.edit_message_text(pieces[0], reply_markup=markup)
+                await query.edit_message_text(parts[0], reply_markup=markup)
                 return
             except BadRequest as error:
                 if "not modified" in str(error).lower():
@@ -142,6 +161,6 @@ async def show_html(
     message = update.effective_message
     if message is None:
         return
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
+    for index, piece in enumerate(parts):
+        last = index == len(parts) - 1
         await message.reply_text(piece, reply_markup=markup if last else None)
