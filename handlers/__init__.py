@@ -1,4 +1,7 @@
-"""Telegram-facing code only: one module per feature, each exporting its handlers in a list."""
+"""Telegram-facing code only: one module per feature, each exporting `handlers()`.
+
+A function, not a list: a conversation keeps state, so each Application gets its own handlers.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +20,12 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     text typed in the middle of a flow belongs to the flow; the catch-all fallback comes last.
     """
     return [
-        *start.HANDLERS,
-        *account.HANDLERS,
-        *admin.HANDLERS,
-        *settings.HANDLERS,
+        *start.handlers(),
+        *account.handlers(),
+        *admin.handlers(),
+        *settings.handlers(),
         *review.handlers(),
         *report.handlers(),
-        *query.HANDLERS,
-        *fallback.HANDLERS,
+        *query.handlers(),
+        *fallback.handlers(),
     ]

@@ -10,7 +10,7 @@ from telegram import Chat, Update
 
 from bot.people.accounts import Account, visit
 from handlers.context import BotContext
-from handlers.reply import answer_query, plain
+from handlers.reply import notice
 
 R = TypeVar("R")
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R | None]]
@@ -33,14 +33,6 @@ async def current_account(update: Update, context: BotContext) -> Account | None
     )
 
 
-async def answer(update: Update, context: BotContext, text: str) -> None:
-    """Reply to the update's message, or answer the pressed button with an alert (`text`: HTML)."""
-    if update.callback_query is not None:
-        await answer_query(update, plain(text), alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
-
-
 def requires(
     role: str | None, *, private: bool = False
 ) -> Callable[[AccountCallback[R]], Callback[R]]:
@@ -58,11 +50,11 @@ def requires(
                 return None
             if not account.has(role):
                 key = "access.stranger" if account.role is None else "access.denied"
-                await answer(update, context, context.text(account.language, key))
+                await notice(update, context.text(account.language, key))
                 return None
             chat = update.effective_chat
             if private and chat is not None and chat.type != Chat.PRIVATE:
-                await answer(update, context, context.text(account.language, "access.private_only"))
+                await notice(update, context.text(account.language, "access.private_only"))
                 return None
             return await callback(update, context, account)
 

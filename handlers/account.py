@@ -13,6 +13,7 @@ from bot.people.accounts import Account, choose_language
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu
+from handlers.reply import show_html
 from handlers.start import describe_binding
 
 
@@ -32,7 +33,7 @@ async def whoami(update: Update, context: BotContext, account: Account) -> None:
         text += "\n\n" + context.text(
             account.language, "account.whoami_stranger", telegram_id=account.telegram_id
         )
-    await update.effective_message.reply_text(text)
+    await show_html(update, text, edit=False)
 
 
 @requires("liaison")
@@ -42,16 +43,17 @@ async def lang(update: Update, context: BotContext, account: Account) -> None:
         return
     wanted = (context.args or [""])[0].lower()
     if wanted not in LANGUAGES:
-        await update.effective_message.reply_text(
-            context.text(account.language, "account.lang_usage", choices=" | ".join(LANGUAGES))
-        )
+        usage = context.text(account.language, "account.lang_usage", choices=" | ".join(LANGUAGES))
+        await show_html(update, usage, edit=False)
         return
     await choose_language(context.services.db, account.telegram_id, wanted)
-    await update.effective_message.reply_text(context.text(wanted, "account.lang_set"))
+    await show_html(update, context.text(wanted, "account.lang_set"), edit=False)
     await refresh_menu(context.bot, replace(account, language=wanted))
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("whoami", whoami),
-    CommandHandler("lang", lang),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("whoami", whoami),
+        CommandHandler("lang", lang),
+    ]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot import limits
+from bot.people import service as people
 from bot.people.accounts import (
     ROLE_WORDS,
     Account,
@@ -23,6 +23,7 @@ from bot.people.accounts import (
     names_user_exactly,
     revoke,
 )
+from bot.people.service import Named, User
 from bot.people.text import user_line
 from bot.query.aliases import add_alias
 from bot.report import service as reporting
@@ -32,18 +33,9 @@ from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext, Services
 from handlers.menus import refresh_menu
-from handlers.reply import answer_query, buttons, show_html
-from storage import targets as plans
-from storage import users
-from storage.targets import Named
+from handlers.reply import answer_query, column, send, show_html
 
-MAX_MESSAGE = 4096
-MAX_BUTTON_DATA = 64  # bytes Telegram allows in a button's callback data
 log = logging.getLogger(__name__)
-
-
-def _buttons(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    return buttons([[row] for row in rows])  # one button a row
 
 
 def _when(context: BotContext, moment: datetime) -> str:
@@ -74,7 +66,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(account.language, "admin.invite_confirm", name=name, binding=what),
-            _buttons(
+            column(
                 [
                     (
                         context.text(account.language, "admin.button.invite_yes", binding=what),
@@ -88,7 +80,7 @@ async def invite(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(account.language, "admin.choose", name=name),
-            _buttons(
+            column(
                 [(item.name, f"invite:{role}:{item.id}") for item in found]
                 + [(context.text(account.language, "admin.button.cancel"), "admin:cancel")]
             ),
@@ -116,7 +108,7 @@ async def invite_chosen(update: Update, context: BotContext, account: Account) -
     pressed = callbacks.invite_choice(update.callback_query.data)
     db = context.services.db
     role = pressed[0] if pressed else ""
-    items = await (plans.list_units(db) if role == "liaison" else plans.list_leaders(db))
+    items = await people.bindable(db, role)
     chosen = next((item for item in items if pressed and item.id == pressed[1]), None)
     if chosen is None:
         await answer_query(update, context.text(account.language, "admin.stale_button"))
@@ -155,7 +147,7 @@ async def _send_invite(
     )
 
 
-def _describe_user(context: BotContext, language: str, user: users.User) -> str:
+def _describe_user(context: BotContext, language: str, user: User) -> str:
     seen = user.last_seen_at and _when(context, datetime.fromisoformat(user.last_seen_at))
     return user_line(partial(context.text, language), "admin.user_line", user, seen=seen)
 
@@ -163,16 +155,10 @@ def _describe_user(context: BotContext, language: str, user: users.User) -> str:
 @requires("admin", private=True)
 async def list_users(update: Update, context: BotContext, account: Account) -> None:
     """List who is bound to what, when they were last seen, and whether they are reachable."""
-    everyone = await users.list_users(context.services.db)
+    everyone = await people.everyone(context.services.db)
     lines = [context.text(account.language, "admin.users_title", count=len(everyone))]
     lines += [_describe_user(context, account.language, user) for user in everyone]
-    message = ""
-    for line in lines:
-        if len(message) + len(line) + 1 > MAX_MESSAGE:
-            await show_html(update, message)
-            message = ""
-        message = f"{message}\n{line}" if message else line
-    await show_html(update, message)
+    await show_html(update, "\n".join(lines))  # split to Telegram's limit at line ends
 
 
 @requires("admin", private=True)
@@ -184,59 +170,48 @@ async def revoke_command(update: Update, context: BotContext, account: Account) 
         return
     found = await find_users(context.services.db, query)
     lang = account.language
-    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
     if not found:
         await show_html(update, context.text(lang, "admin.no_user", name=query))
     elif len(found) == 1 and names_user_exactly(query, found[0]):
         await _revoke(update, context, account, found[0].telegram_id)
     elif len(found) == 1:
-        # A name (loose or not): say whose access would go, and ask.
-        who = _describe_user(context, lang, found[0])
-        await show_html(
-            update,
-            context.text(
-                lang,
-                "admin.revoke_ask" if found[0].name == query else "admin.revoke_confirm",
-                name=query,
-                user=who,
-            ),
-            _buttons(
-                [
-                    (
-                        context.text(
-                            lang,
-                            "admin.button.revoke_yes",
-                            name=found[0].name or found[0].telegram_id,
-                        ),
-                        f"revoke:{found[0].telegram_id}",
-                    ),
-                    cancel,
-                ]
-            ),
-        )
+        await _ask_to_revoke(update, context, lang, query, found[0])
     else:
-        await show_html(
-            update,
-            context.text(lang, "admin.revoke_choose", name=query),
-            _buttons(
-                [
-                    (
-                        context.text(
-                            lang,
-                            "admin.button.revoke_pick",
-                            name=u.name or u.telegram_id,
-                            telegram_id=u.telegram_id,
-                            binding=_binding_words(
-                                context, lang, u.role or "none", u.unit or u.leader
-                            ),
-                        ),
-                        f"revoke:{u.telegram_id}",
-                    )
-                    for u in found
-                ]
-                + [cancel]
-            ),
+        await _choose_to_revoke(update, context, lang, query, found)
+
+
+async def _ask_to_revoke(
+    update: Update, context: BotContext, lang: str, query: str, user: User
+) -> None:
+    """Say whose access a name (loose or not) would take away, and ask."""
+    key = "admin.revoke_ask" if user.name == query else "admin.revoke_confirm"
+    text = context.text(lang, key, name=query, user=_describe_user(context, lang, user))
+    yes = context.text(lang, "admin.button.revoke_yes", name=user.name or user.telegram_id)
+    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
+    await show_html(update, text, column([(yes, f"revoke:{user.telegram_id}"), cancel]))
+
+
+async def _choose_to_revoke(
+    update: Update, context: BotContext, lang: str, query: str, found: list[User]
+) -> None:
+    """Ask which of the users a name fits loses their access."""
+
+    def label(user: User) -> str:
+        binding = _binding_words(context, lang, user.role or "none", user.unit or user.leader)
+        name = user.name or user.telegram_id
+        return context.text(
+            lang,
+            "admin.button.revoke_pick",
+            name=name,
+            telegram_id=user.telegram_id,
+            binding=binding,
         )
+
+    cancel = (context.text(lang, "admin.button.cancel"), "admin:cancel")
+    choices = [(label(user), f"revoke:{user.telegram_id}") for user in found]
+    await show_html(
+        update, context.text(lang, "admin.revoke_choose", name=query), column([*choices, cancel])
+    )
 
 
 @requires("admin", private=True)
@@ -252,7 +227,7 @@ async def revoke_chosen(update: Update, context: BotContext, account: Account) -
 
 async def _revoke(update: Update, context: BotContext, account: Account, telegram_id: int) -> None:
     services = context.services
-    user = await users.get_user(services.db, telegram_id)
+    user = await people.user(services.db, telegram_id)
     outcome = await revoke(
         services.db, services.settings, telegram_id, actor=f"user:{account.telegram_id}"
     )
@@ -264,8 +239,7 @@ async def _revoke(update: Update, context: BotContext, account: Account, telegra
         )
         language = (user.language if user else None) or services.settings.default_language
         # They may have blocked the bot; the revocation stands either way.
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(telegram_id, context.text(language, "admin.revoked_you"))
+        await send(context.bot, telegram_id, context.text(language, "admin.revoked_you"))
 
 
 @requires("admin")
@@ -279,7 +253,11 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
     lang = account.language
     match = await match_target(context.services.db, "liaison", unit)
     data = f"alias:{match.found[0].id}:{name}" if match.found else ""
-    if len(match.found) == 1 and not match.exact and len(data.encode()) > MAX_BUTTON_DATA:
+    if (
+        len(match.found) == 1
+        and not match.exact
+        and len(data.encode()) > limits.CALLBACK_DATA_LIMIT
+    ):
         # Too long to confirm with a button: never add it unasked; ask for the full name.
         chosen = match.found[0].name
         text = context.text(lang, "admin.alias_full_name", alias=name, unit=unit, found=chosen)
@@ -291,7 +269,7 @@ async def alias(update: Update, context: BotContext, account: Account) -> None:
         await show_html(
             update,
             context.text(lang, "admin.alias_confirm", alias=name, unit=unit, found=chosen),
-            _buttons(
+            column(
                 [
                     (context.text(lang, "admin.button.alias_yes", alias=name, unit=chosen), data),
                     (context.text(lang, "admin.button.cancel"), "admin:cancel"),
@@ -322,7 +300,7 @@ async def alias_chosen(update: Update, context: BotContext, account: Account) ->
     """Add the alias the admin confirmed for the unit offered."""
     assert update.callback_query is not None
     pressed = callbacks.alias_choice(update.callback_query.data)
-    units = await plans.list_units(context.services.db)
+    units = await people.bindable(context.services.db, "liaison")
     chosen = next((unit for unit in units if pressed and unit.id == pressed[0]), None)
     name = pressed[1] if pressed else ""
     if chosen is None or not name:
@@ -389,7 +367,7 @@ async def _ask_to_close(
     await show_html(
         update,
         context.text(lang, "period.close_confirm", period=chosen, whom=whom),
-        _buttons(
+        column(
             [
                 (
                     context.text(lang, "period.button.close_yes", period=chosen),
@@ -431,10 +409,8 @@ async def close_confirmed(update: Update, context: BotContext, account: Account)
     for user in told:
         language = user.language or services.settings.default_language
         # Someone who blocked the bot is not told; the period is closed either way.
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(
-                user.telegram_id, context.text(language, "period.closed_notice", period=chosen)
-            )
+        text = context.text(language, "period.closed_notice", period=chosen)
+        await send(context.bot, user.telegram_id, text)
 
 
 def _period_shown(context: BotContext, lang: str, open_period: OpenPeriod) -> str:
@@ -510,15 +486,17 @@ async def _change_period(context: BotContext, account: Account, verb: str, args:
     )
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("period", period),
-    CommandHandler("alias", alias),
-    CommandHandler("invite", invite),
-    CommandHandler("users", list_users),
-    CommandHandler("revoke", revoke_command),
-    CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
-    CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
-    CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
-    CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
-    CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("period", period),
+        CommandHandler("alias", alias),
+        CommandHandler("invite", invite),
+        CommandHandler("users", list_users),
+        CommandHandler("revoke", revoke_command),
+        CallbackQueryHandler(invite_chosen, pattern=r"^invite:"),
+        CallbackQueryHandler(revoke_chosen, pattern=r"^revoke:"),
+        CallbackQueryHandler(close_confirmed, pattern=r"^period:close:"),
+        CallbackQueryHandler(alias_chosen, pattern=r"^alias:\d+:"),
+        CallbackQueryHandler(cancelled, pattern=r"^admin:cancel$"),
+    ]

@@ -7,10 +7,11 @@ import logging
 import time
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden
 
 from bot.people.accounts import load_account, mark_unreachable, pick_language
 from handlers.context import BotContext
+from handlers.reply import send
 
 log = logging.getLogger(__name__)
 ADMIN_ALERT_INTERVAL = 60.0  # seconds: admins hear of errors at most once a minute
@@ -36,11 +37,8 @@ async def on_error(update: object, context: BotContext) -> None:
         except Exception:  # the error may be the database itself: fall back to Telegram's
             language = pick_language(None, user.language_code, services.settings.default_language)
     if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            await context.bot.send_message(
-                update.effective_chat.id, context.text(language, "error.generic")
-            )
-        except TelegramError:
+        chat_id = update.effective_chat.id
+        if not await send(context.bot, chat_id, context.text(language, "error.generic")):
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
     now = time.monotonic()
     if now - services.admin_alerted_at < ADMIN_ALERT_INTERVAL and services.admin_alerted_at:
@@ -48,9 +46,7 @@ async def on_error(update: object, context: BotContext) -> None:
     services.admin_alerted_at = now
     summary = html.escape(f"{type(error).__name__}: {error}")[:500]
     for admin_id in sorted(services.settings.admin_ids):
-        try:
-            await context.bot.send_message(
-                admin_id, context.text(None, "error.admin_alert", error=summary)
-            )
-        except TelegramError:
+        if not await send(
+            context.bot, admin_id, context.text(None, "error.admin_alert", error=summary)
+        ):
             log.warning("could not alert admin %s", admin_id)

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot.people.accounts import Account
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query
+from handlers.reply import answer_query, show_html
 
 
 @requires(None)
@@ -18,7 +18,7 @@ async def not_understood(update: Update, context: BotContext, account: Account) 
     """Point a stranger to an invite, anyone else to /help."""
     if update.effective_message is not None:
         key = "access.stranger" if account.role is None else "fallback.unknown"
-        await update.effective_message.reply_text(context.text(account.language, key))
+        await show_html(update, context.text(account.language, key), edit=False)
 
 
 @requires(None)
@@ -27,8 +27,10 @@ async def unknown_button(update: Update, context: BotContext, account: Account) 
     await answer_query(update, context.text(account.language, "fallback.stale_button"))
 
 
-# Private chats only: in groups the bot stays silent unless a command of its own is addressed.
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
-    CallbackQueryHandler(unknown_button),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    # Private chats only: in groups the bot stays silent unless a command of its own is addressed.
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+        CallbackQueryHandler(unknown_button),
+    ]

@@ -10,16 +10,16 @@ from datetime import datetime
 from typing import Any
 
 import aiosqlite
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.i18n import Translator
+from bot.push import Push
 from bot.push import service as pushes
 from bot.query.engine import QueryEngine
 from bot.settings import Settings
 from handlers.context import BotContext
-from handlers.reply import split
-from storage.pushes import Push
+from handlers.reply import Buttons, buttons, pieces, send_pieces
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 60  # seconds between checks for due pushes
@@ -38,15 +38,8 @@ class Delivery:
     failed: list[Push] = field(default_factory=list)
 
 
-def _markup(push: Push) -> InlineKeyboardMarkup | None:
-    if not push.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in push.buttons
-        ]
-    )
+def _markup(push: Push) -> Buttons | None:
+    return buttons(push.buttons) if push.buttons else None
 
 
 async def _send(bot: Bot, push: Push, done_before: int = 0) -> tuple[str, str | None, int]:
@@ -56,14 +49,14 @@ async def _send(bot: Bot, push: Push, done_before: int = 0) -> tuple[str, str | 
     `bad` (any other 400: sending it again would fail again) or `error` (worth another try) —
     what went wrong, and how many of its messages went out (those are skipped on a retry).
     """
-    pieces = [p for p in split(html.escape(push.text)) if p.strip()] or [html.escape(push.text)]
-    done = min(done_before, len(pieces) - 1)
+    parts = pieces(html.escape(push.text))
+    done = min(done_before, len(parts) - 1)
     try:
-        for index in range(done, len(pieces)):
-            last = index == len(pieces) - 1
-            markup = _markup(push) if last else None
-            await bot.send_message(push.recipient, pieces[index], reply_markup=markup)
-            done = index + 1
+        markup = _markup(push)
+        async for sent in send_pieces(bot, push.recipient, parts, markup, first=done):
+            done = sent
+    except ValueError as error:  # a button Telegram would refuse: sending again fails again
+        return "bad", str(error), done
     except Forbidden as error:
         return "blocked", str(error), done
     except RetryAfter as error:  # still 429 after the rate limiter's own retries

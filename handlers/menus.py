@@ -16,9 +16,9 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.i18n import LANGUAGES, Translator
+from bot.people import service as people
 from bot.people.accounts import Account, load_account
 from bot.settings import Settings
-from storage import users
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,6 @@ async def set_up_menus(bot: Bot, conn: Any, settings: Settings) -> None:
             )
     except TelegramError as error:
         log.warning("default menu or description not set: %s", error)
-    everyone = await users.list_users(conn, bound_only=False)
-    ids = {u.telegram_id for u in everyone if u.role is not None or u.bound_at is not None}
+    ids = await people.menu_holders(conn)
     for telegram_id in sorted(ids | settings.admin_ids):
         await refresh_menu(bot, await load_account(conn, settings, telegram_id, None))

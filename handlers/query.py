@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import clock
 from bot.people.accounts import Account
-from bot.query.engine import Answer, Asker
-from bot.query.text import PAGE_SIZE, details, header, summary
-from bot.safe_text import harmless
+from bot.query import service
+from bot.query.engine import Answer
+from bot.query.service import Target
+from bot.query.text import PAGE_SIZE, summary
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, show_html
-from storage import reports
-from storage import search as saved
-from storage import targets as plans
-from storage.db import transaction
-from storage.targets import Named
+from handlers.reply import Buttons, answer_query, as_html, buttons, show_html
 
 DETAIL_BUTTONS_PER_ROW = 5
 
@@ -29,61 +23,53 @@ DETAIL_BUTTONS_PER_ROW = 5
 async def _ask(context: BotContext, account: Account, text: str) -> Answer:
     """Ask the engine, as this account may see: a liaison only their unit's targets."""
     services = context.services
-    today = services.today()
-    only_unit = account.unit_id if account.role == "liaison" else None
-    return await services.engine.ask(
-        services.db, text, today=today, only_unit=only_unit, asker=_asker(account)
+    return await service.ask(services.db, services.engine, account, text, services.today())
+
+
+async def _details(context: BotContext, account: Account, target: Target) -> str:
+    """Return a target's details as the account reads them."""
+    services = context.services
+    today, t, tz = services.today(), services.t, services.settings.timezone
+    return await service.details_text(
+        services.db, services.engine, account, target, today=today, t=t, tz=tz
     )
 
 
-def _asker(account: Account) -> Asker:
-    """Return whose "my" targets the account means: its leader's, or its unit's."""
-    leader = (
-        Named(account.leader_id, account.leader)
-        if account.leader_id is not None and account.leader
-        else None
+async def _single(context: BotContext, account: Account, answer: Answer) -> str:
+    """Return the answer of a question that found one target: its first lines, then details."""
+    services = context.services
+    today, t, tz = services.today(), services.t, services.settings.timezone
+    return await service.single_text(
+        services.db, services.engine, account, answer, today=today, t=t, tz=tz
     )
-    unit = (
-        Named(account.unit_id, account.unit)
-        if account.unit_id is not None and account.unit
-        else None
-    )
-    return Asker(leader=leader, unit=unit)
 
 
-def _markup(answer: Answer, query_id: int, page: int) -> InlineKeyboardMarkup | None:
+def _markup(answer: Answer, query_id: int, page: int) -> Buttons | None:
     """Buttons: choices for an ambiguous word, suggestions, details per target, and paging."""
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[tuple[str, str]]] = []
     for k, ambiguity in enumerate(answer.parsed.ambiguous):
         rows += [
-            [InlineKeyboardButton(choice.name, callback_data=f"qa:{query_id}:{k}:{i}")]
-            for i, choice in enumerate(ambiguity.choices)
+            [(choice.name, f"qa:{query_id}:{k}:{i}")] for i, choice in enumerate(ambiguity.choices)
         ]
     if not answer.result.ranked:
-        rows += [
-            [InlineKeyboardButton(name, callback_data=f"qs:{query_id}:{i}")]
-            for i, name in enumerate(answer.suggestions)
-        ]
-        return InlineKeyboardMarkup(rows) if rows else None
+        rows += [[(name, f"qs:{query_id}:{i}")] for i, name in enumerate(answer.suggestions)]
+        return buttons(rows) if rows else None
     pages = (len(answer.result) + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
     shown = answer.result.page(page, PAGE_SIZE)
-    buttons = [
-        InlineKeyboardButton(f"#{hit.target.number}", callback_data=f"qd:{hit.target.id}")
-        for hit in shown
-    ]
+    details = [(f"#{hit.target.number}", f"qd:{hit.target.id}") for hit in shown]
     rows += [
-        buttons[i : i + DETAIL_BUTTONS_PER_ROW]
-        for i in range(0, len(buttons), DETAIL_BUTTONS_PER_ROW)
+        details[i : i + DETAIL_BUTTONS_PER_ROW]
+        for i in range(0, len(details), DETAIL_BUTTONS_PER_ROW)
     ]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"qp:{query_id}:{page - 1}"))
+        nav.append(("◀", f"qp:{query_id}:{page - 1}"))
     if page < pages - 1:
-        nav.append(InlineKeyboardButton("▶", callback_data=f"qp:{query_id}:{page + 1}"))
+        nav.append(("▶", f"qp:{query_id}:{page + 1}"))
     if nav:
         rows.append(nav)
-    return InlineKeyboardMarkup(rows)
+    return buttons(rows)
 
 
 async def _show(
@@ -101,20 +87,18 @@ async def _show(
     A single target found opens straight to its details.
     """
     answer = await _ask(context, account, text)
+    services = context.services
     language = account.language
-    markup: InlineKeyboardMarkup | None = None
+    markup: Buttons | None = None
     if answer.plan is None:
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
-        body = html.escape(harmless(await _single(context, account, answer)))
+        body = as_html(await _single(context, account, answer))
     else:
-        body = html.escape(harmless(summary(answer, context.services.t, language, page)))
+        body = as_html(summary(answer, services.t, language, page))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
             if query_id is None:
-                async with transaction(context.services.db):
-                    query_id = await saved.save_query(
-                        context.services.db, account.telegram_id, text, clock.stamp()
-                    )
+                query_id = await service.keep(services.db, account.telegram_id, text)
             markup = _markup(answer, query_id, page)
     # Split to Telegram's limits (a long text arrives in parts, the buttons on the last).
     await show_html(update, body, markup, edit=edit)
@@ -123,39 +107,6 @@ async def _show(
 async def answer_text(update: Update, context: BotContext, account: Account, text: str) -> None:
     """Answer `text` as a question, exactly as if it had been typed as free text."""
     await _show(update, context, account, text)
-
-
-async def _details_text(context: BotContext, account: Account, target: plans.Target) -> str:
-    """Return a target's details in the account's language, with its light of the latest period."""
-    db = context.services.db
-    history = await reports.history(db, target.id)
-    pending = await reports.pending_assignments(db, target.id)
-    engine = context.services.engine
-    await engine.refresh(db)
-    hit = (
-        engine.index.light_of(target.number, today=context.services.today())
-        if engine.index
-        else None
-    )
-    return details(
-        target,
-        history,
-        context.services.t,
-        account.language,
-        hit,
-        pending=pending,
-        tz=context.services.settings.timezone,
-    )
-
-
-async def _single(context: BotContext, account: Account, answer: Answer) -> str:
-    """Return the answer of a question that found one target: its first lines, then details."""
-    t = context.services.t
-    lines = header(answer, t, account.language)
-    target = await plans.target_by_id(context.services.db, answer.hits[0].target.id)
-    if target is None:  # retired between the search and now
-        return summary(answer, t, account.language)
-    return "\n".join([*lines, await _details_text(context, account, target)])
 
 
 @requires("liaison")
@@ -172,7 +123,7 @@ async def q_command(update: Update, context: BotContext, account: Account) -> No
     text = " ".join(context.args or []).strip()
     if not text:
         if update.effective_message is not None:
-            await update.effective_message.reply_text(context.text(account.language, "query.usage"))
+            await show_html(update, context.text(account.language, "query.usage"), edit=False)
         return
     await _show(update, context, account, text)
 
@@ -187,11 +138,9 @@ async def _saved_text(
     """
     assert update.callback_query is not None
     pressed = callbacks.saved_press(update.callback_query.data, verb, positions)
-    found = (
-        await saved.saved_query(context.services.db, pressed.query_id)
-        if pressed is not None
-        else None
-    )
+    found = None
+    if pressed is not None:
+        found = await service.kept(context.services.db, pressed.query_id)
     if pressed is None or found is None:
         await answer_query(update, context.text(account.language, "query.stale"))
         return None
@@ -253,23 +202,23 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     """Show a target's full text, assignments, latest reports and history."""
     callback = update.callback_query
     assert callback is not None
+    services = context.services
     target_id = callbacks.target_details(callback.data)
-    db = context.services.db
-    target = await plans.target_by_id(db, target_id) if target_id is not None else None
-    units = {u for a in target.assignments for u in a.units} if target else set()
-    if target is None or (account.role == "liaison" and account.unit not in units):
+    target = await service.visible_target(services.db, account, target_id)
+    if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    text = await _details_text(context, account, target)
-    await show_html(update, html.escape(harmless(text)), edit=False)
+    await show_html(update, as_html(await _details(context, account, target)), edit=False)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("q", q_command),
-    CallbackQueryHandler(page_pressed, pattern=r"^qp:"),
-    CallbackQueryHandler(choice_pressed, pattern=r"^qa:"),
-    CallbackQueryHandler(suggestion_pressed, pattern=r"^qs:"),
-    CallbackQueryHandler(details_pressed, pattern=r"^qd:"),
-    # Free text in a private chat is a question; in groups the bot only answers /q.
-    MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("q", q_command),
+        CallbackQueryHandler(page_pressed, pattern=r"^qp:"),
+        CallbackQueryHandler(choice_pressed, pattern=r"^qa:"),
+        CallbackQueryHandler(suggestion_pressed, pattern=r"^qs:"),
+        CallbackQueryHandler(details_pressed, pattern=r"^qd:"),
+        # Free text in a private chat is a question; in groups the bot only answers /q.
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, free_text),
+    ]

@@ -10,24 +10,30 @@ import html
 import logging
 import re
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot import limits
 from bot.safe_text import harmless
 
 log = logging.getLogger(__name__)
-MESSAGE_LIMIT = limits.MESSAGE_LIMIT  # UTF-16 units of a message's text, after parsing
-ALERT_LIMIT = limits.ALERT_LIMIT  # UTF-16 units Telegram shows in a callback answer
 REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
+
+Buttons = InlineKeyboardMarkup  # a message's inline keyboard, made only by `buttons`
 
 _answered: OrderedDict[str, None] = OrderedDict()
 
 
+def as_html(text: str) -> str:
+    """Return plain text (a user's, a target's, the domain's sentences) as harmless HTML."""
+    return html.escape(harmless(text))
+
+
 def plain(text: str) -> str:
     """Return HTML text as plain text fit for a callback alert (at most 200 UTF-16 units)."""
-    return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), ALERT_LIMIT)
+    return limits.fit(html.unescape(re.sub(r"<[^>]+>", "", text)), limits.ALERT_LIMIT)
 
 
 async def answer_query(update: Update, text: str | None = None, *, alert: bool = False) -> bool:
@@ -54,12 +60,31 @@ async def answer_query(update: Update, text: str | None = None, *, alert: bool =
     return True
 
 
-def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+def split(text: str, limit: int = limits.MESSAGE_LIMIT) -> list[str]:
     """Return HTML text in pieces Telegram takes: each at most `limit` UTF-16 units once parsed.
 
     Cut at line ends where possible, never inside an entity, a tag or an emoji (bot/limits).
     """
     return limits.split(text, limit)
+
+
+def pieces(text: str) -> list[str]:
+    """Return HTML text in the messages it goes out as: split to Telegram's limit, none blank."""
+    # A piece with nothing to see (only blank lines) would be refused as an empty message.
+    return [piece for piece in split(text) if limits.visible(piece).strip()] or [text]
+
+
+async def send_pieces(
+    bot: Bot, chat_id: int, parts: list[str], markup: Buttons | None = None, *, first: int = 0
+) -> AsyncIterator[int]:
+    """Send `parts` from `first` on, the buttons on the last; yield how many went out so far.
+
+    Telegram's errors are the caller's: a push records how far it got and why it stopped.
+    """
+    for index in range(first, len(parts)):
+        last = index == len(parts) - 1
+        await bot.send_message(chat_id, parts[index], reply_markup=markup if last else None)
+        yield index + 1
 
 
 def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -73,6 +98,34 @@ def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+def column(items: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Return an inline keyboard of one button a row, from (label, callback data)."""
+    return buttons([[item] for item in items])
+
+
+async def notice(update: Update, text: str) -> None:
+    """Tell something short (HTML): an alert on the pressed button, else a message."""
+    if update.callback_query is not None:
+        await answer_query(update, plain(text), alert=True)
+    else:
+        await show_html(update, text, edit=False)
+
+
+async def send(
+    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Send HTML text to a chat of the bot's choosing; return False if Telegram refused it.
+
+    For telling someone other than the user acting (a revocation, a closed period, a pause):
+    they may have blocked the bot, and what was done stands either way.
+    """
+    try:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramError:
+        return False
+    return True
+
+
 async def show(
     update: Update,
     text: str,
@@ -81,7 +134,7 @@ async def show(
     edit: bool = True,
 ) -> None:
     """Show plain text (escaped here): the pressed button's message edited, else new messages."""
-    await show_html(update, html.escape(harmless(text)), markup, edit=edit)
+    await show_html(update, as_html(text), markup, edit=edit)
 
 
 async def show_html(
@@ -92,14 +145,13 @@ async def show_html(
     edit: bool = True,
 ) -> None:
     """Show HTML text (escaped by the caller) as `show` does."""
-    # A piece with nothing to see (only blank lines) would be refused as an empty message.
-    pieces = [piece for piece in split(text) if limits.visible(piece).strip()] or [text]
+    parts = pieces(text)
     query = update.callback_query
     if query is not None:
         await answer_query(update)
-        if edit and len(pieces) == 1 and query.message is not None:
+        if edit and len(parts) == 1 and query.message is not None:
             try:
-                await query.edit_message_text(pieces[0], reply_markup=markup)
+                await query.edit_message_text(parts[0], reply_markup=markup)
                 return
             except BadRequest as error:
                 if "not modified" in str(error).lower():
@@ -109,6 +161,6 @@ async def show_html(
     message = update.effective_message
     if message is None:
         return
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
+    for index, piece in enumerate(parts):
+        last = index == len(parts) - 1
         await message.reply_text(piece, reply_markup=markup if last else None)

@@ -6,15 +6,12 @@ is the draft's step (see storage/persistence.py), so a restart resumes where the
 
 from __future__ import annotations
 
-import contextlib
-import html
 import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -27,17 +24,17 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.report import flow
 from bot.report import service as reporting
 from bot.report import text as view
+from bot.report.flow import DRAFT_CONVERSATION, Draft
+from bot.report.periods import OpenPeriod
 from bot.report.service import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
 from handlers import callbacks
 from handlers import query as asking
-from handlers.access import answer, requires
+from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, show
-from storage import reports as repo
-from storage.persistence import DRAFT_CONVERSATION
-from storage.reports import Draft
+from handlers.reply import Buttons, answer_query, as_html, buttons, notice, send, show, show_html
 
 END = ConversationHandler.END
 REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft is kept
@@ -49,9 +46,9 @@ TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
 # ---------------------------------------------------------------------------- helpers
 
 
-def _t(context: BotContext, account: Account, key: str, /, **values: object) -> str:
-    """Return a plain (unescaped) message in the account's language."""
-    return context.services.t(key, account.language, **values)
+def _text(context: BotContext, account: Account, key: str, /, **values: object) -> str:
+    """Return a message (HTML) in the account's language."""
+    return context.text(account.language, key, **values)
 
 
 async def _window(context: BotContext) -> Window:
@@ -65,22 +62,26 @@ async def _window(context: BotContext) -> Window:
     return current
 
 
+async def _period_now(context: BotContext) -> OpenPeriod:
+    """Return the period taking reports now, or refuse (no plan, or none taking reports)."""
+    services = context.services
+    return await flow.accepting(
+        services.db, services.today(), services.settings.report_deadline_days
+    )
+
+
 async def _refuse(
     update: Update, context: BotContext, account: Account, refusal: UpdateRefused
 ) -> None:
     """Tell the user why the step cannot go on: an alert on a button, else a message."""
-    text = _t(context, account, refusal.key, **refusal.values)
-    if update.callback_query is not None:
-        await answer_query(update, text[:200], alert=True)
-    else:
-        await show(update, text)
+    await notice(update, context.text(account.language, refusal.key, **refusal.values))
 
 
-def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboardMarkup | None:
+def _markup(context: BotContext, account: Account, draft: Draft) -> Buttons | None:
     """Return the buttons of the draft's step; each names the draft it belongs to."""
 
     def label(key: str) -> str:
-        return _t(context, account, f"report.button.{key}")
+        return _text(context, account, f"report.button.{key}")
 
     key = draft.key
     discard = [(label("discard"), f"rp:discard:{key}")]
@@ -116,19 +117,19 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> InlineKeyboa
 
 
 def _step_text(context: BotContext, account: Account, draft: Draft, task: reporting.Task) -> str:
-    """Return the text of the draft's step: the preview, or the prompt with the text so far."""
+    """Return the draft's step in HTML: the preview, or the prompt with the text so far."""
     t, lang = context.services.t, account.language
     returned = (
-        t("report.returned_comment", lang, comment=task.comment) + "\n\n" if task.comment else ""
+        _text(context, account, "report.returned_comment", comment=task.comment) + "\n\n"
+        if task.comment
+        else ""
     )
+    prompt = as_html(view.prompt(t, lang, draft, draft.period))
     if draft.step == PREVIEW:
-        return (
-            returned
-            + view.preview(t, lang, draft, task.number, task.content, account.unit or "", task.lead)
-            + "\n\n"
-            + view.prompt(t, lang, draft, draft.period)
-        )
-    return returned + view.prompt(t, lang, draft, draft.period)
+        unit = account.unit or ""
+        preview = view.preview(t, lang, draft, task.number, task.content, unit, task.lead)
+        return f"{returned}{as_html(preview)}\n\n{prompt}"
+    return returned + prompt
 
 
 async def _task(context: BotContext, account: Account, draft: Draft) -> reporting.Task | None:
@@ -148,20 +149,20 @@ async def _show_step(
     lead_key: str | None = None,
     edit: bool = True,
 ) -> object:
-    """Show the draft's step (with `before` above it) and return it as the conversation state.
+    """Show the draft's step (with HTML `before` above it) and return it as the conversation state.
 
     `lead_key` names a line that leads the text and names the target (resume, other draft).
     """
     task = await _task(context, account, draft)
     if task is None:
         await reporting.discard(context.services.db, account.telegram_id)
-        await show(update, _t(context, account, "report.not_your_target"), edit=edit)
+        await show_html(update, _text(context, account, "report.not_your_target"), edit=edit)
         return END
     if lead_key is not None:
-        lead = _t(context, account, lead_key, number=task.number, period=draft.period)
+        lead = _text(context, account, lead_key, number=task.number, period=draft.period)
         before = f"{lead}\n{before}" if before else lead
     text = _step_text(context, account, draft, task)
-    await show(
+    await show_html(
         update,
         f"{before}\n\n{text}" if before else text,
         _markup(context, account, draft),
@@ -178,24 +179,24 @@ async def _current(
     A pressed button must name this very draft (its last part is the draft's key): a button
     left from another draft, or from one already submitted or thrown away, changes nothing.
     """
-    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    draft = await flow.draft_of(context.services.db, account.telegram_id)
     if update.callback_query is not None:
         pressed_key = (update.callback_query.data or "").rsplit(":", 1)[-1]
         if draft is None or draft.key != pressed_key or draft.unit_id != account.unit_id:
             await _stale(update, context, account)
             return None  # the conversation stays where it is
     if draft is None or draft.unit_id != account.unit_id:
-        await show(update, _t(context, account, "report.no_draft"))
+        await show_html(update, _text(context, account, "report.no_draft"))
         return END
     if step is not None and draft.step != step:
-        hint = _t(context, account, "report.hint_step")
+        hint = _text(context, account, "report.hint_step")
         return await _show_step(update, context, account, draft, before=hint, edit=False)
     return draft
 
 
 async def _stale(update: Update, context: BotContext, account: Account) -> None:
     """Say that the pressed button belongs to a step or a draft that is gone."""
-    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
+    await answer_query(update, _text(context, account, "report.stale_button"), alert=True)
 
 
 def _liaison(account: Account) -> bool:
@@ -203,17 +204,11 @@ def _liaison(account: Account) -> bool:
 
 
 async def _no_unit(update: Update, context: BotContext, account: Account) -> object:
-    await answer(update, context, context.text(account.language, "report.no_unit"))
+    await notice(update, context.text(account.language, "report.no_unit"))
     return END
 
 
 # ---------------------------------------------------------------------------- entry
-
-
-def _number(args: list[str]) -> int | None:
-    """Return the target number of `/report 90` (also #90, 90号, 第90项); None without one."""
-    raw = "".join(args).strip().lstrip("#第").removesuffix("项").removesuffix("号")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 @requires("liaison", private=True)
@@ -223,34 +218,35 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         return await _no_unit(update, context, account)
     db = context.services.db
     assert account.unit_id is not None
-    number = _number(context.args or [])
+    number = flow.requested_number(context.args or [])
     if number is not None:
         period_now = await _accepting(update, context, account)
         if period_now is None:
             return END
-        tasks = await reporting.tasks(db, account.unit_id, period_now)
-        chosen = [task for task in tasks if task.number == number]
-        if not chosen:
-            await show(update, _t(context, account, "report.no_such_target", number=number))
+        task = await flow.numbered(db, account.unit_id, period_now, number)
+        if task is None:
+            await show_html(update, _text(context, account, "report.no_such_target", number=number))
             return END
-        return await _open(update, context, account, chosen[0].assignment_id)
-    draft = await repo.get_draft(db, account.telegram_id)
-    if draft is not None and draft.unit_id == account.unit_id:
-        if draft.paused:
-            draft = draft.but(paused=False)
-            await reporting.store(db, draft)
+        return await _open(update, context, account, task.assignment_id)
+    draft = await flow.resumed(db, account.telegram_id, account.unit_id)
+    if draft is not None:
         return await _show_step(update, context, account, draft, lead_key="report.resume")
-    if draft is not None:  # a draft of a unit the user no longer belongs to
-        await reporting.discard(db, account.telegram_id)
     try:
-        current = await _window(context)
-        period = current.accepting(context.services.today())
+        period = await _period_now(context)
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return END
-    tasks = await reporting.tasks(db, account.unit_id, period.period)
+    return await _list_tasks(update, context, account, period)
+
+
+async def _list_tasks(
+    update: Update, context: BotContext, account: Account, period: OpenPeriod
+) -> object:
+    """List the unit's targets of the period as buttons, each opening its update."""
+    assert account.unit_id is not None
+    tasks = await reporting.tasks(context.services.db, account.unit_id, period.period)
     if not tasks:
-        await show(update, _t(context, account, "report.no_tasks", unit=account.unit))
+        await show_html(update, _text(context, account, "report.no_tasks", unit=account.unit))
         return END
     heading = view.task_list(
         context.services.t,
@@ -261,18 +257,19 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         context.services.today(),
     )
     if len(tasks) > MAX_BUTTONS:  # Telegram takes 100 buttons at most; the rest by number
-        heading += "\n" + _t(context, account, "report.more", count=len(tasks) - MAX_BUTTONS)
+        more = _text(context, account, "report.more", count=len(tasks) - MAX_BUTTONS)
     rows = [
         [(view.task_button(task), f"rp:pick:{task.assignment_id}")] for task in tasks[:MAX_BUTTONS]
     ]
-    await show(update, heading, buttons(rows))
+    heading = as_html(heading) + (f"\n{more}" if len(tasks) > MAX_BUTTONS else "")
+    await show_html(update, heading, buttons(rows))
     return END
 
 
 async def _accepting(update: Update, context: BotContext, account: Account) -> str | None:
     """Return the period taking reports now, or say why none does and return None."""
     try:
-        return (await _window(context)).accepting(context.services.today()).period
+        return (await _period_now(context)).period
     except UpdateRefused as refusal:
         await _refuse(update, context, account, refusal)
         return None
@@ -315,20 +312,12 @@ async def _open(
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
     db = context.services.db
-    draft = await repo.get_draft(db, account.telegram_id)
-    if (
-        draft is not None
-        and draft.unit_id == account.unit_id
-        and (draft.assignment_id == assignment_id or draft.progress or draft.status)
-    ):
-        # One draft at a time: never drop words typed for another target.
-        key = "report.resume" if draft.assignment_id == assignment_id else "report.other_draft"
-        if draft.paused:
-            draft = draft.but(paused=False)
-            await reporting.store(db, draft)
+    going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
+    if going is not None:  # one draft at a time: never drop words typed for another target
+        draft, key = going
         return await _show_step(update, context, account, draft, lead_key=key, edit=False)
     try:
-        period = (await _window(context)).accepting(context.services.today())
+        period = await _period_now(context)
         task = await reporting.task_for(db, account.unit_id, assignment_id, period.period)
         if task is None:
             raise UpdateRefused("report.not_your_target")
@@ -353,7 +342,7 @@ async def _open(
         back,
         context.services.settings.timezone,
     )
-    return await _show_step(update, context, account, draft, before=card, edit=edit)
+    return await _show_step(update, context, account, draft, before=as_html(card), edit=edit)
 
 
 # ---------------------------------------------------------------------------- steps
@@ -399,32 +388,17 @@ async def _typed_draft(
     await reporting.store(services.db, held)
     task = await _task(context, account, held)
     number = task.number if task else 0
-    key = held.key
+    held_id = f"{message_id}:{held.key}"  # the held message and the draft it waits in
+    add = (_text(context, account, "report.button.hold_add"), f"rp:hold:add:{held_id}")
     if reading == "question":
         await ask_question(update, context, account, text)
-        note = _t(context, account, "report.held_answered", number=number)
-        markup = buttons(
-            [[(_t(context, account, "report.button.hold_add"), f"rp:hold:add:{message_id}:{key}")]]
-        )
+        note = _text(context, account, "report.held_answered", number=number)
+        markup = buttons([[add]])
     else:
-        note = _t(context, account, "report.held_ask", number=number, text=text)
-        markup = buttons(
-            [
-                [
-                    (
-                        _t(context, account, "report.button.hold_add"),
-                        f"rp:hold:add:{message_id}:{key}",
-                    )
-                ],
-                [
-                    (
-                        _t(context, account, "report.button.hold_ask"),
-                        f"rp:hold:ask:{message_id}:{key}",
-                    )
-                ],
-            ]
-        )
-    await show(update, note, markup, edit=False)
+        note = _text(context, account, "report.held_ask", number=number, text=text)
+        ask = _text(context, account, "report.button.hold_ask")
+        markup = buttons([[add], [(ask, f"rp:hold:ask:{held_id}")]])
+    await show_html(update, note, markup, edit=False)
     return step
 
 
@@ -439,12 +413,14 @@ async def _taken(
     """Say the progress text was stored, how long it is, and for which target."""
     db = context.services.db
     task = await _task(context, account, draft)
-    text = view.taken(context.services.t, account.language, draft, task.number if task else 0)
-    previous = await repo.latest_before(db, draft.assignment_id, draft.period)
+    text = as_html(
+        view.taken(context.services.t, account.language, draft, task.number if task else 0)
+    )
+    previous = await flow.previous_report(db, draft)
     if reporting.equals_previous(draft, previous):
         assert previous is not None
-        text += "\n" + _t(context, account, "report.same_as_previous", period=previous.period)
-    await show(update, text, _markup(context, account, draft), edit=edit)
+        text += "\n" + _text(context, account, "report.same_as_previous", period=previous.period)
+    await show_html(update, text, _markup(context, account, draft), edit=edit)
 
 
 @requires("liaison", private=True)
@@ -649,15 +625,17 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
         if current is not None and current.open is not None
         else "—"
     )
-    text = view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
+    text = as_html(
+        view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
+    )
     tasks = await reporting.tasks(services.db, account.unit_id, receipt.period)
     following = reporting.next_task(tasks, receipt.assignment_id)
     if following is None:
-        text += "\n" + _t(context, account, "report.all_done", period=receipt.period)
-        await show(update, text)
+        text += "\n" + _text(context, account, "report.all_done", period=receipt.period)
+        await show_html(update, text)
     else:
-        label = _t(context, account, "report.button.next", number=following.number)
-        await show(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
+        label = _text(context, account, "report.button.next", number=following.number)
+        await show_html(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
     return END  # admins hear of a pending review in one gathered notice (bot/pushes)
 
 
@@ -669,7 +647,7 @@ async def cancel(update: Update, context: BotContext, account: Account) -> objec
     """Stop the update and throw the draft away."""
     dropped = await reporting.discard(context.services.db, account.telegram_id)
     key = "report.cancelled" if dropped else "report.nothing_to_cancel"
-    await show(update, _t(context, account, key))
+    await show_html(update, _text(context, account, key))
     return END
 
 
@@ -680,33 +658,33 @@ async def discard_pressed(update: Update, context: BotContext, account: Account)
     if not isinstance(found, Draft):
         return found
     await reporting.discard(context.services.db, account.telegram_id)
-    await show(update, _t(context, account, "report.discarded"))
+    await show_html(update, _text(context, account, "report.discarded"))
     return END
 
 
 @requires("liaison", private=True)
 async def wrong_kind(update: Update, context: BotContext, account: Account) -> object:
     """Answer input of the wrong kind (a sticker, a photo, text where a button is expected)."""
-    draft = await repo.get_draft(context.services.db, account.telegram_id)
+    draft = await flow.draft_of(context.services.db, account.telegram_id)
     if draft is None:
-        await show(update, _t(context, account, "report.no_draft"))
+        await show_html(update, _text(context, account, "report.no_draft"))
         return END
     text_step = draft.step in (PROGRESS, REASON, REMEDY)
-    hint = _t(context, account, "report.hint_text" if text_step else "report.hint_buttons")
+    hint = _text(context, account, "report.hint_text" if text_step else "report.hint_buttons")
     typed = update.effective_message.text if update.effective_message else None
     if typed and not text_step and await _reading(context, account, typed) == "question":
         # A question typed where a button is expected (a status word there is a choice made
         # by typing: it gets the hint): answer it, then show the step again.
         await ask_question(update, context, account, typed)
         task = await _task(context, account, draft)
-        hint = _t(context, account, "report.answered_step", number=task.number if task else 0)
+        hint = _text(context, account, "report.answered_step", number=task.number if task else 0)
     return await _show_step(update, context, account, draft, before=hint, edit=False)
 
 
 @requires("liaison")
 async def stale_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Answer a button of a step already left, or of a flow already over."""
-    await answer_query(update, _t(context, account, "report.stale_button"), alert=True)
+    await answer_query(update, _text(context, account, "report.stale_button"), alert=True)
 
 
 async def _pause(context: BotContext, telegram_id: int) -> None:
@@ -717,9 +695,8 @@ async def _pause(context: BotContext, telegram_id: int) -> None:
         return
     task = await reporting.task_for(services.db, draft.unit_id, draft.assignment_id, draft.period)
     language = await language_of(services.db, services.settings, telegram_id)
-    text = services.t("report.paused", language, number=task.number if task else "—")
-    with contextlib.suppress(TelegramError):
-        await context.bot.send_message(draft.chat_id, html.escape(text))
+    text = context.text(language, "report.paused", number=task.number if task else "—")
+    await send(context.bot, draft.chat_id, text)
 
 
 async def timed_out(update: object, context: BotContext) -> None:
@@ -754,7 +731,7 @@ async def cancel_outside(update: Update, context: BotContext, account: Account) 
 async def mine_command(update: Update, context: BotContext, account: Account) -> None:
     """List the unit's targets with this period's state and the days left."""
     if not _liaison(account):
-        await show(update, _t(context, account, "report.mine_not_liaison"))
+        await show_html(update, _text(context, account, "report.mine_not_liaison"))
         return
     assert account.unit_id is not None
     try:
@@ -763,7 +740,7 @@ async def mine_command(update: Update, context: BotContext, account: Account) ->
         await _refuse(update, context, account, refusal)
         return
     if current.open is None:
-        await show(update, _t(context, account, "report.closed"))
+        await show_html(update, _text(context, account, "report.closed"))
         return
     tasks = await reporting.tasks(context.services.db, account.unit_id, current.open.period)
     text = view.mine(

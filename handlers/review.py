@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import html
 import warnings
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -21,14 +18,14 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.report import reviewing
 from bot.report import service as reporting
 from bot.report import text as view
 from bot.report.service import UpdateRefused
 from handlers import callbacks
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, show
-from storage import reports as repo
+from handlers.reply import answer_query, buttons, notice, send, show, show_html
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -39,19 +36,20 @@ async def _next(update: Update, context: BotContext, account: Account, *, edit: 
     """Show the oldest submission waiting for review, or say there is none."""
     services = context.services
     t, lang = services.t, account.language
-    waiting = await repo.pending_reviews(services.db)
-    if not waiting:
-        await show(update, t("review.none", lang), edit=edit)
+    waiting = await reviewing.oldest_waiting(services.db)
+    if waiting is None:
+        await show_html(update, context.text(lang, "review.none"), edit=edit)
         return
-    item = waiting[0]
-    previous = await repo.latest_before(services.db, item.report.assignment_id, item.report.period)
-    text = view.pending_text(t, lang, item, previous, 1, len(waiting), services.settings.timezone)
+    item = waiting.item
+    text = view.pending_text(
+        t, lang, item, waiting.previous, 1, waiting.count, services.settings.timezone
+    )
     rid = item.report.id
     markup = buttons(
         [
             [
-                (t("review.button.approve", lang), f"rv:ok:{rid}"),
-                (t("review.button.return", lang), f"rv:ret:{rid}"),
+                (context.text(lang, "review.button.approve"), f"rv:ok:{rid}"),
+                (context.text(lang, "review.button.return"), f"rv:ret:{rid}"),
             ]
         ]
     )
@@ -85,14 +83,13 @@ async def _tell_writer(
         "revision": decision.report.revision,
         "comment": decision.comment or "",
     }
-    text = services.t(f"review.told_{decision.decision}", lang, **values)
+    text = context.text(lang, f"review.told_{decision.decision}", **values)
     markup = (
-        buttons([[(services.t("review.button.revise", lang), f"rp:open:{assignment_id}")]])
+        buttons([[(context.text(lang, "review.button.revise"), f"rp:open:{assignment_id}")]])
         if decision.decision == "returned"
         else None
     )
-    with contextlib.suppress(TelegramError):  # they see it in /report all the same
-        await context.bot.send_message(writer, html.escape(text), reply_markup=markup)
+    await send(context.bot, writer, text, markup)  # /report shows it all the same
 
 
 async def _decide(
@@ -111,24 +108,20 @@ async def _decide(
         )
     except UpdateRefused as refusal:
         values = dict(refusal.values)
-        if "decision" in values:
-            values["decision"] = services.t(
-                f"review.decision.{values['decision']}", account.language
+        if "decision" in values:  # a message put into the refusal as it is
+            values["decision"] = context.text(
+                account.language, f"review.decision.{values['decision']}"
             )
-        text = services.t(refusal.key, account.language, **values)
-        if update.callback_query is not None:
-            await answer_query(update, text, alert=True)
-        else:
-            await show(update, text)
+        await notice(update, context.text(account.language, refusal.key, **values))
         return False
-    done = services.t(
-        f"review.done_{decision}",
+    done = context.text(
         account.language,
+        f"review.done_{decision}",
         number=made.number,
         period=made.report.period,
         revision=made.report.revision,
     )
-    await show(update, done)
+    await show_html(update, done)
     await _tell_writer(context, made, made.report.assignment_id)
     return True
 
@@ -144,7 +137,7 @@ async def approve_pressed(update: Update, context: BotContext, account: Account)
     """Approve a submission: leaders see it from now on."""
     report_id = _report_id(update)
     if report_id is None:
-        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
+        await answer_query(update, context.text(account.language, "review.stale"), alert=True)
         return
     if await _decide(update, context, account, report_id, "approved", None):
         await _next(update, context, account, edit=False)
@@ -154,15 +147,13 @@ async def approve_pressed(update: Update, context: BotContext, account: Account)
 async def return_pressed(update: Update, context: BotContext, account: Account) -> object:
     """Ask for the comment to return a submission with."""
     report_id = _report_id(update)
-    report = await repo.report_by_id(context.services.db, report_id) if report_id else None
-    if report is None or await repo.review_of(context.services.db, report.id) is not None:
-        await answer_query(update, context.services.t("review.stale", account.language), alert=True)
+    report = await reviewing.returnable(context.services.db, report_id)
+    if report is None:
+        await answer_query(update, context.text(account.language, "review.stale"), alert=True)
         return END
     assert context.user_data is not None
     context.user_data["returning"] = report.id
-    await show(
-        update, context.services.t("review.ask_comment", account.language, limit=MAX_COMMENT)
-    )
+    await show_html(update, context.text(account.language, "review.ask_comment", limit=MAX_COMMENT))
     return COMMENT
 
 
@@ -174,16 +165,16 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
     assert context.user_data is not None
     comment = (message.text or "").strip()
     if not comment or len(comment) > MAX_COMMENT:
-        await show(
+        await show_html(
             update,
-            context.services.t(
-                "review.comment_length", account.language, length=len(comment), limit=MAX_COMMENT
+            context.text(
+                account.language, "review.comment_length", length=len(comment), limit=MAX_COMMENT
             ),
         )
         return COMMENT
     report_id = context.user_data.pop("returning", None)
     if not isinstance(report_id, int):
-        await show(update, context.services.t("review.stale", account.language))
+        await show_html(update, context.text(account.language, "review.stale"))
         return END
     if await _decide(update, context, account, report_id, "returned", comment):
         await _next(update, context, account, edit=False)
@@ -195,7 +186,7 @@ async def cancel_comment(update: Update, context: BotContext, account: Account) 
     """Leave the submission undecided."""
     if context.user_data is not None:
         context.user_data.pop("returning", None)
-    await show(update, context.services.t("review.cancelled", account.language))
+    await show_html(update, context.text(account.language, "review.cancelled"))
     return END
 
 

@@ -12,9 +12,7 @@ from bot.push import service as pushes
 from bot.settings import SettingsError
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, show
-from storage import pushes as repo
-from storage.db import transaction
+from handlers.reply import answer_query, buttons, show_html
 
 CHAT_WORDING = {"settings.time_in_quiet_hours": "settings.push_time_in_quiet_hours"}
 
@@ -22,33 +20,36 @@ CHAT_WORDING = {"settings.time_in_quiet_hours": "settings.push_time_in_quiet_hou
 async def _overview(context: BotContext, account: Account) -> tuple[str, Any]:
     """Return the user's settings in words, with the digest button for leaders."""
     services = context.services
-    t, lang = services.t, account.language
-    lines = [t("settings.title", lang), t("settings.reminders_always", lang)]
+    lang = account.language
+    text = context.text
+    lines = [text(lang, "settings.title"), text(lang, "settings.reminders_always")]
     markup = None
     if account.role == "leader":
-        muted = account.telegram_id in await repo.digest_muted(services.db)
-        lines.append(t("settings.digest_off" if muted else "settings.digest_on", lang))
+        muted = await pushes.digest_is_muted(services.db, account.telegram_id)
+        lines.append(text(lang, "settings.digest_off" if muted else "settings.digest_on"))
         action = "on" if muted else "off"
-        markup = buttons([[(t(f"settings.button.digest_{action}", lang), f"st:digest:{action}")]])
+        markup = buttons(
+            [[(text(lang, f"settings.button.digest_{action}"), f"st:digest:{action}")]]
+        )
     if account.role == "admin":
         current = await pushes.schedule(services.db, services.settings)
         quiet = (
             f"{current.quiet[0]:%H:%M}-{current.quiet[1]:%H:%M}"
             if current.quiet
-            else t("settings.none", lang)
+            else text(lang, "settings.none")
         )
         lines.append(
-            t(
-                "settings.schedule",
+            text(
                 lang,
+                "settings.schedule",
                 remind=",".join(map(str, current.report_days)),
                 due=",".join(map(str, current.due_days)),
                 time=current.at.strftime("%H:%M"),
                 quiet=quiet,
-                digest=t("settings.weekdays", lang).split()[current.digest_weekday - 1],
+                digest=text(lang, "settings.weekdays").split()[current.digest_weekday - 1],
             )
         )
-        lines.append(t("settings.admin_usage", lang))
+        lines.append(text(lang, "settings.admin_usage"))
     return "\n".join(lines), markup
 
 
@@ -69,13 +70,13 @@ async def settings_command(update: Update, context: BotContext, account: Account
         except SettingsError as error:
             # In chat, the schedule is said in words, never by the settings' names.
             key = CHAT_WORDING.get(error.key, error.key)
-            await show(update, context.services.t(key, account.language, **error.values))
+            await show_html(update, context.text(account.language, key, **error.values))
             return
     elif args:
-        await show(update, context.services.t("settings.not_admin", account.language))
+        await show_html(update, context.text(account.language, "settings.not_admin"))
         return
     text, markup = await _overview(context, account)
-    await show(update, text, markup)
+    await show_html(update, text, markup)
 
 
 @requires("leader", private=True)
@@ -86,13 +87,14 @@ async def digest_pressed(update: Update, context: BotContext, account: Account) 
     if account.role != "leader" or wanted not in ("on", "off"):
         await answer_query(update, context.text(account.language, "settings.no_digest"))
         return
-    async with transaction(context.services.db):
-        await repo.set_digest_muted(context.services.db, account.telegram_id, wanted == "off")
+    await pushes.mute_digest(context.services.db, account.telegram_id, wanted == "off")
     text, markup = await _overview(context, account)
-    await show(update, text, markup)
+    await show_html(update, text, markup)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("settings", settings_command),
-    CallbackQueryHandler(digest_pressed, pattern=r"^st:digest:(on|off)$"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("settings", settings_command),
+        CallbackQueryHandler(digest_pressed, pattern=r"^st:digest:(on|off)$"),
+    ]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from typing import Any
 
 from telegram import Chat, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.people.accounts import Account, admin_ids, language_of, redeem_invite
@@ -15,7 +13,7 @@ from handlers import callbacks
 from handlers.access import current_account, requires
 from handlers.context import BotContext
 from handlers.menus import refresh_menu
-from handlers.reply import buttons, show_html
+from handlers.reply import buttons, send, show_html
 
 
 def describe_binding(context: BotContext, account: Account) -> str:
@@ -41,7 +39,7 @@ async def start(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     if context.args and update.effective_chat and update.effective_chat.type != Chat.PRIVATE:
-        await message.reply_text(context.text(None, "start.private_only"))
+        await show_html(update, context.text(None, "start.private_only"), edit=False)
         return
     if context.args:
         await _redeem(update, context, context.args[0], replace=False)
@@ -50,7 +48,7 @@ async def start(update: Update, context: BotContext) -> None:
     if account is None:
         return
     if account.role is None:
-        await message.reply_text(context.text(account.language, "access.stranger"))
+        await show_html(update, context.text(account.language, "access.stranger"), edit=False)
         return
     await _greet(update, context, account, "start.welcome_back")
 
@@ -157,8 +155,7 @@ async def _tell_admins(
                 language, "start.replaced", person=person, before=before, binding=binding
             )
         # An admin who blocked the bot is not told; the binding stands either way.
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_message(admin, text)
+        await send(context.bot, admin, text)
 
 
 async def _greet(update: Update, context: BotContext, account: Account, key: str) -> None:
@@ -177,11 +174,13 @@ async def _greet(update: Update, context: BotContext, account: Account, key: str
 async def help_command(update: Update, context: BotContext, account: Account) -> None:
     """Say what the bot does and what this user can do."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(help_text(context, account))
+        await show_html(update, help_text(context, account), edit=False)
 
 
-HANDLERS: list[BaseHandler[Any, Any, Any]] = [
-    CommandHandler("start", start),
-    CommandHandler("help", help_command),
-    CallbackQueryHandler(join_pressed, pattern=r"^join:"),
-]
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return this feature's handlers, in the order they are tried."""
+    return [
+        CommandHandler("start", start),
+        CommandHandler("help", help_command),
+        CallbackQueryHandler(join_pressed, pattern=r"^join:"),
+    ]

@@ -22,10 +22,9 @@ from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.db import connect
-from storage.reports import active_drafts
+from storage.reports import DRAFT_CONVERSATION, active_drafts
 
 JSONDict = dict[Any, Any]
-DRAFT_CONVERSATION = "report"  # the conversation whose states are the drafts' steps
 
 
 class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):

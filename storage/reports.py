@@ -9,6 +9,8 @@ import aiosqlite
 
 from storage.targets import Named, Report, official, report_from_row
 
+DRAFT_CONVERSATION = "report"  # the conversation whose states are the drafts' steps
+
 
 @dataclass(frozen=True)
 class Draft:

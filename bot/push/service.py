@@ -400,3 +400,14 @@ async def record_check(conn: aiosqlite.Connection) -> None:
     """Remember when pushes were last checked, by the real clock (awaited by tests)."""
     async with transaction(conn):
         await users.set_meta(conn, "last_push_check", datetime.now(UTC).isoformat())
+
+
+async def digest_is_muted(conn: aiosqlite.Connection, telegram_id: int) -> bool:
+    """Return whether this leader muted the weekly digest."""
+    return telegram_id in await repo.digest_muted(conn)
+
+
+async def mute_digest(conn: aiosqlite.Connection, telegram_id: int, muted: bool) -> None:
+    """Mute or resume the weekly digest of this leader."""
+    async with transaction(conn):
+        await repo.set_digest_muted(conn, telegram_id, muted)

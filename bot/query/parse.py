@@ -557,6 +557,14 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
     return None
 
 
+def number_alone(text: str) -> int | None:
+    """Return the target number a text names and nothing else: 90, #90, 90号, 第90项; else None."""
+    text = text.strip()
+    found = _NUMBER.fullmatch(text)
+    digits = next(g for g in found.groups() if g) if found else text
+    return int(digits) if digits.isascii() and digits.isdigit() else None
+
+
 def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:
     """Take a target number; one too long to be any target's is an unplaced word."""
     digits = next(g for g in m.groups() if g)

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.limits import MESSAGE_LIMIT
 from bot.query.engine import Answer
 from bot.query.index import Hit
 from bot.query.parse import ParsedQuery
@@ -19,7 +20,6 @@ from storage.targets import Named, Target
 
 PAGE_SIZE = 10
 LINE_CONTENT = 36  # characters of a target's text on a result line
-MESSAGE_LIMIT = 4096
 # What the understanding line echoes of a question, per kind of word: the first ECHO_WORDS
 # words, each cut to ECHO_CHARS, then "…" (a 4,000-character question is not repeated back).
 ECHO_WORDS = 10
