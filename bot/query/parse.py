@@ -164,6 +164,7 @@ UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
+_NUMBER_ALONE = re.compile(r"[#＃]?\s*第?\s*([0-9]+)\s*[项号条]?", re.ASCII)
 MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
 MAX_AMBIGUOUS = 3  # words naming several leaders or units asked about at once (buttons each)
 _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
@@ -558,11 +559,12 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
 
 
 def number_alone(text: str) -> int | None:
-    """Return the target number a text names and nothing else: 90, #90, 90号, 第90项; else None."""
-    text = text.strip()
-    found = _NUMBER.fullmatch(text)
-    digits = next(g for g in found.groups() if g) if found else text
-    return int(digits) if digits.isascii() and digits.isdigit() else None
+    """Return the target number a text names and nothing else (90, #90, 90号, #90号, 第90,
+    第90项, 第90条); None otherwise, or when it is too long to be any target's number."""
+    found = _NUMBER_ALONE.fullmatch(text.strip())
+    if found is None or len(found.group(1)) > MAX_NUMBER_DIGITS:
+        return None
+    return int(found.group(1))
 
 
 def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:

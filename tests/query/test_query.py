@@ -12,6 +12,7 @@ import pytest
 from bot.i18n import Translator
 from bot.plan.importer import import_file
 from bot.query.engine import Answer, Asker, QueryEngine
+from bot.query.parse import number_alone
 from bot.query.text import answer_json
 from storage import search as rows
 from storage import targets as plans
@@ -266,3 +267,25 @@ async def test_in_a_reporting_window_each_target_keeps_its_latest_known_status(
     assert results[90]["progress"].startswith("推进现代水网建设")
     assert (results[93]["status"], results[93]["period"]) == ("completed", "2023Q4")
     assert set(results[90]) == set(results[93])
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("90", 90),
+        ("#90", 90),
+        ("# 90", 90),
+        ("90号", 90),
+        ("#90号", 90),
+        ("第90", 90),
+        ("第90项", 90),
+        ("第90条", 90),
+        ("＃90", 90),
+        ("90项目", None),
+        ("九十", None),
+        ("1234567", None),
+        ("", None),
+    ],
+)
+def test_a_number_alone_as_report_takes_it(text: str, number: int | None) -> None:
+    assert number_alone(text) == number
