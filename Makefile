@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -25,7 +25,22 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The browser test drives Debian's chromium through Playwright (it never downloads a browser);
+# Chinese fonts make its screenshots readable.
+CHROMIUM ?= /usr/bin/chromium
+CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+browser:
+	@test -x $(CHROMIUM) -a -e $(CJK_FONT) || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get install -y chromium fonts-noto-cjk \
+			|| { apt-get update && apt-get install -y chromium fonts-noto-cjk; }; \
+		else \
+			echo "The browser test needs Debian's chromium and fonts-noto-cjk:" \
+				"run 'sudo apt-get install chromium fonts-noto-cjk' (skipped until chromium is there)."; \
+		fi; \
+	}
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: setup
