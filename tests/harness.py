@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +16,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application, close_services, open_services
 from bot.plan.importer import DEMO_TABLE, import_file
+from bot.playground.botapi import telegram_refusal
 from bot.settings import Settings
 from handlers.context import BotApplication
 
@@ -115,40 +114,6 @@ class RecordingRequest(BaseRequest):
                 message["reply_markup"] = params["reply_markup"]
             return message
         return True
-
-
-def utf16_units(text: str) -> int:
-    """Return a text's length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def telegram_refusal(method: str, params: dict[str, Any]) -> str | None:
-    """Return Telegram's 400 description for a call past its limits, or None.
-
-    Telegram measures a message's text after parsing its HTML (tags dropped, entities decoded)
-    in UTF-16 code units: 4,096 for a message, 1,024 for a caption; a button's callback data is
-    64 bytes at most.
-    """
-    if method in ("sendMessage", "editMessageText"):
-        text = str(params.get("text", ""))
-        parsed = html.unescape(re.sub(r"<[^<>]*>", "", text))
-        if not parsed.strip():
-            return "Bad Request: message text is empty"
-        if utf16_units(parsed) > 4096:
-            return "Bad Request: message is too long"
-    if "caption" in params:
-        caption = html.unescape(re.sub(r"<[^<>]*>", "", str(params["caption"])))
-        if utf16_units(caption) > 1024:
-            return "Bad Request: message caption is too long"
-    markup = params.get("reply_markup")
-    if isinstance(markup, str):
-        markup = json.loads(markup)
-    if isinstance(markup, dict):
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                if len(str(button.get("callback_data", "")).encode()) > 64:
-                    return "Bad Request: BUTTON_DATA_INVALID"
-    return None
 
 
 def _error(code: int, description: str) -> bytes:
