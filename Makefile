@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Without a BOT_TOKEN (.env or the environment): the real bot in the browser playground.
 run: setup
-	$(BIN)/targetbot run
+	$(BIN)/targetbot run --playground-if-no-token
 
 lint: setup
 	$(BIN)/ruff check .

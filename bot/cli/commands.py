@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot import clock
 from bot.cli import accounts as cli_accounts
+from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
 from bot.cli import remind as cli_remind
 from bot.cli.common import (
@@ -37,16 +38,19 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="targetbot", description=t("cli.help.description"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str) -> argparse.ArgumentParser:
+    def command(name: str, db_help: str = "cli.help.db") -> argparse.ArgumentParser:
         text = t(f"cli.help.{name}")
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--db", type=Path, help=t("cli.help.db"))
+        sub.add_argument("--db", type=Path, help=t(db_help))
         return sub
 
     running = command("run")
     running.add_argument("--webhook", metavar="URL", help=t("cli.help.webhook"))
     running.add_argument("--listen", default="127.0.0.1", help=t("cli.help.listen"))
     running.add_argument("--port", type=int, default=8443, help=t("cli.help.port"))
+    running.add_argument(
+        "--playground-if-no-token", action="store_true", help=t("cli.help.playground_if_no_token")
+    )
     importing = command("import")
     importing.add_argument("file", type=Path, help=t("cli.help.file"))
     importing.add_argument("--dry-run", action="store_true", help=t("cli.help.dry_run"))
@@ -57,6 +61,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_accounts.add_commands(command, t)
     cli_query.add_commands(command, t)
     cli_remind.add_commands(command, t)
+    cli_playground.add_commands(command, t)
     return parser
 
 
@@ -78,7 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.db is not None:
             settings = replace(settings, database_path=args.db)
         if args.command == "run":
+            if args.playground_if_no_token and settings.bot_token is None:
+                print(t("cli.no_token_playground"), flush=True)
+                return cli_playground.main(settings, t)  # never the --db of run
             return _run(args, settings, t)
+        if args.command in cli_playground.COMMANDS:
+            return cli_playground.from_args(args, settings, t)
         if args.command in cli_accounts.COMMANDS:
             return asyncio.run(cli_accounts.main(args, settings, t))
         if args.command in cli_query.COMMANDS:
