@@ -475,8 +475,10 @@ class BotAPIServer:
         old = self._old(params)
         if isinstance(old, web.Response):
             return old
-        markup = _json(params.get("reply_markup")) or {}
-        message = {**old.message, "reply_markup": markup}
+        message = {k: v for k, v in old.message.items() if k != "reply_markup"}
+        markup = _json(params.get("reply_markup"))
+        if markup and markup.get("inline_keyboard"):  # none or an empty one: no buttons
+            message["reply_markup"] = markup
         sent = Sent(
             "editMessageReplyMarkup",
             old.chat_id,
