@@ -10,6 +10,8 @@ tests/playground/screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -165,6 +167,28 @@ async def a_reminder_day(page: Page) -> None:
     await shoot(page, "4-reminder")
 
 
+def chart_png(width: int = 120, height: int = 60) -> bytes:
+    """Return a small PNG: three bars, like a chart."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    def pixel(x: int, y: int) -> bytes:
+        bar, within = divmod(x, width // 3)
+        tall = y >= height - (bar + 1) * height // 4
+        return b"\x40\x80\xd0" if tall and 6 <= within <= width // 3 - 6 else b"\xff\xff\xff"
+
+    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 async def files_both_ways(page: Page, playground: Playground) -> None:
     """The admin uploads a file; the bot's answer and a document from the bot, to download."""
     await be(page, "管理员")
@@ -197,6 +221,12 @@ async def files_both_ways(page: Page, playground: Playground) -> None:
     assert download.suggested_filename == "导出.xlsx"
     saved = await download.path()
     assert saved.read_bytes() == TABLE
+
+    # Nor a chart yet: the running bot sends one the same way, and the page shows it inline.
+    await playground.application.bot.send_photo(1001, chart_png(), caption="图表")
+    photo = from_bot(page, "图表").get_by_test_id("photo")
+    await expect(photo).to_be_visible(timeout=WAIT)
+    assert await photo.evaluate("img => img.complete && img.naturalWidth") == 120
     await shoot(page, "5-files")
 
 

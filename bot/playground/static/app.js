@@ -138,11 +138,15 @@
         for (const b of row) {
           const btn = document.createElement("button");
           btn.type = "button";
-          btn.textContent = b.text;
-          btn.title = b.text;
+          btn.textContent = b.url ? `${b.text} ↗` : b.text;
+          btn.title = b.url || b.text;
           btn.dataset.testid = "inline-button";
-          btn.dataset.data = b.data;
-          btn.addEventListener("click", () => press(ev.message_id, b.data, btn));
+          btn.dataset.data = b.data || "";
+          if (b.url && /^https?:/i.test(b.url)) {
+            btn.addEventListener("click", () => window.open(b.url, "_blank", "noopener"));
+          } else {
+            btn.addEventListener("click", () => press(ev.message_id, b.data, btn));
+          }
           r.appendChild(btn);
         }
         kb.appendChild(r);
@@ -230,6 +234,7 @@
     document.body.dataset.chat = String(id);
     try { localStorage.setItem("playground.who", String(id)); } catch (e) { /* private mode */ }
     menuEl.hidden = true;
+    toastEl.hidden = true;
     showReplyKeyboard();
     renderMenu();
     scrollDown();
