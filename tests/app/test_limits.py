@@ -14,12 +14,13 @@ import pytest
 from bot import limits
 from bot.people.accounts import set_role
 from bot.plan.importer import import_file
+from bot.playground.botapi import telegram_refusal
 from bot.report import service as reporting
 from handlers.jobs import Delivery, deliver
 from handlers.reply import buttons as keyboard
 from handlers.reply import plain, split
 from storage import targets as plans
-from tests.harness import Harness, Person, running_bot, shown, telegram_refusal
+from tests.harness import Harness, Person, running_bot, shown
 from tests.report.test_report_chat import ADMIN, INDUSTRY, LIAISON, Calls, bind, buttons, keyed
 
 THUMBS = "👍" * 1999  # 1,999 characters, 3,998 UTF-16 units: within the 2,000-character limit

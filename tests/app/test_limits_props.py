@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.limits import fit, parsed_units, split, units
-from tests.harness import telegram_refusal
+from bot.playground.botapi import telegram_refusal
 
 # What must never be cut: an entity Telegram decodes, or a tag.
 WHOLE = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});|<[^<>]*>")
