@@ -7,7 +7,9 @@ polling it, the page's side API — on a database under tmp_path, and plays the 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -18,6 +20,7 @@ import aiohttp
 import pytest
 
 from bot import clock
+from bot.i18n import Translator
 from bot.playground.server import Playground, running
 from bot.settings import Settings
 
@@ -26,6 +29,7 @@ LEADER, LIAISON, OTHER_LIAISON, ADMIN, STRANGER = 4004, 2002, 2003, 1001, 3003
 START = datetime(2026, 11, 25, 23, 0)
 LINE = re.compile(r"^(?:[🔴🟡⚪🟢](?: \(\d{4}Q\d\))? )?#(\d+) ", re.MULTILINE)
 WAIT = 15.0  # seconds a reply may take
+zh = Translator("zh")
 
 
 class Page:
@@ -232,3 +236,38 @@ async def test_the_command_line_refuses_a_public_host_without_public(tmp_path: P
     _, err = await process.communicate()
     assert process.returncode == 1
     assert "--public" in err.decode()
+
+
+async def test_the_command_prints_one_line_with_the_address_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "SYSTEMROOT", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(FAKE_TIME="2026-11-25 23:00", PYTHONUNBUFFERED="1")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "playground",
+        "--port",
+        "0",
+        cwd=tmp_path,  # no .env here; the database goes to data/playground.db below it
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert url is not None, line
+        assert line == zh("cli.playground_ready", url=url.group()) + "\n"
+        async with aiohttp.ClientSession() as session, session.get(url.group() + "/api/state") as r:
+            assert (await r.json())["now"].startswith("2026-11-25 23:0")
+        assert (tmp_path / "data" / "playground.db").exists()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
