@@ -522,7 +522,11 @@ class BotAPIServer:
             upload = uploads.get(key) or uploads.get(field_name)
             if upload is None:
                 return error(400, f"Bad Request: there is no {field_name} in the request")
-            stored = self._store(upload.name or field_name, upload.data, upload.mime)
+            name, mime = upload.name or field_name, upload.mime
+            if method == "sendPhoto":  # Telegram takes any picture and makes it a JPEG
+                mime = _picture_type(upload.data) or mime
+                name = f"photo{mimetypes.guess_extension(mime) or ''}"
+            stored = self._store(name, upload.data, mime)
         message = self._message(chat_id, None, params)
         caption = str(params.get("caption", ""))
         if caption:
@@ -612,6 +616,19 @@ async def _read_params(request: web.Request) -> tuple[JSON, dict[str, Upload]]:
             else:
                 params[name] = value
     return params, uploads
+
+
+def _picture_type(data: bytes) -> str | None:
+    """Return a picture's media type from its first bytes (PNG, JPEG, GIF or WebP), if any."""
+    if data[:8] == PNG:
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

@@ -43,6 +43,7 @@ STATIC = Path(__file__).parent / "static"
 TOKEN = "1000000001:playground-local-token"  # the local server's; no Telegram token is needed
 MAX_FILE = 20 * 2**20  # bytes a person may upload (what a bot may download from Telegram)
 LONGEST_WAIT = 25.0  # seconds a page's long poll may wait
+PICTURES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})  # shown inline
 
 
 @dataclass(frozen=True)
@@ -267,12 +268,16 @@ class Playground:
         stored = self.api.files.get(request.match_info["id"])
         if stored is None:
             return _refuse(404, "no such file")
-        disposition = "inline" if stored.mime.startswith("image/") else "attachment"
+        # Pictures show in the page; anything else (an uploaded page or SVG too) downloads.
+        disposition = "inline" if stored.mime in PICTURES else "attachment"
         quoted = urllib.parse.quote(stored.name)
         return web.Response(
             body=stored.data,
             content_type=stored.mime,
-            headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}"},
+            headers={
+                "Content-Disposition": f"{disposition}; filename*=UTF-8''{quoted}",
+                "X-Content-Type-Options": "nosniff",
+            },
         )
 
     async def _clock(self, request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from bot import clock
 from bot.i18n import Translator
 from bot.playground.server import Playground, running
 from bot.settings import Settings
+from tests.playground.test_botapi import png
 
 LEADER, LIAISON, OTHER_LIAISON, ADMIN, STRANGER = 4004, 2002, 2003, 1001, 3003
 # In quiet hours: no reminder comes between a test's messages unless the test moves the clock.
@@ -192,6 +193,13 @@ async def test_files_go_up_and_come_down(page: Page, playground: Playground) -> 
     assert (document["document"]["name"], document["html"]) == ("一览表.xlsx", "<b>导出</b>")
     async with page.session.get(page.url + document["document"]["url"]) as response:
         assert await response.read() == b"xlsx bytes"
+
+    await playground.application.bot.send_photo(ADMIN, png(4, 3))  # a chart
+    chart = await page.from_bot(ADMIN)
+    assert chart["document"] is None
+    async with page.session.get(page.url + chart["photo"]["url"]) as response:
+        assert await response.read() == png(4, 3)
+        assert response.headers["Content-Disposition"].startswith("inline")
 
 
 async def test_reset_starts_over_on_the_demo_data(page: Page, playground: Playground) -> None:
