@@ -164,6 +164,10 @@ async def a_reminder_day(page: Page) -> None:
     await expect(reminder).to_have_count(1, timeout=WAIT)
     # #90 was submitted above: the report reminder names the other two.
     await expect(reminder).to_contain_text("（还有 7 天），以下 2 个目标尚未提交：\n⬜ #93")
+    # Others got their pushes too: the switcher counts their new messages.
+    other = page.get_by_test_id("who").locator("option[value='2003']")
+    await expect(other).to_have_attribute("data-unread", re.compile(r"^[1-9]"), timeout=WAIT)
+    await expect(other).to_contain_text("联络员 · 市工业和信息化局 (")
     await shoot(page, "4-reminder")
 
 

@@ -69,12 +69,13 @@
       el.className = "history";
       el.dataset.testid = "history";
       el.dataset.chat = String(id);
+      el.hidden = true; // select() shows the chosen one
       const empty = document.createElement("div");
       empty.className = "empty";
       empty.textContent = "还没有消息。点 ☰ 菜单 或发送 /start 开始。\nNo messages yet: try /start.";
       el.appendChild(empty);
       chatEl.appendChild(el);
-      c = { id, el, last: 0, replyKeyboard: null, byId: new Map() };
+      c = { id, el, last: 0, replyKeyboard: null, byId: new Map(), unread: 0 };
       chats.set(id, c);
     }
     return c;
@@ -156,7 +157,12 @@
   }
 
   function addEvent(c, ev) {
+    if (ev.seq && ev.seq <= c.last) return; // seen already (a catch-up and a poll may overlap)
     c.last = Math.max(c.last, ev.seq || 0);
+    if (c !== current && ev.from === "bot" && !ev.edited && ev.message_id != null) {
+      c.unread += 1;
+      markUnread(c);
+    }
     if (ev.alert) {
       if (c === current) toast(ev.alert);
       if (ev.message_id == null) return;
@@ -226,9 +232,31 @@
     }
   }
 
+  // The switcher shows how many new messages the others have (a push reaches several people).
+  function markUnread(c) {
+    const opt = whoEl.querySelector(`option[value="${c.id}"]`);
+    if (!opt) return;
+    const person = state.people.find((p) => p.id === c.id);
+    const label = person ? person.label || person.name : String(c.id);
+    opt.textContent = c.unread ? `${label} (${c.unread})` : label;
+    opt.dataset.unread = String(c.unread);
+  }
+  async function catchUp() {
+    for (const p of state.people) {
+      if (current && p.id === current.id) continue;
+      const c = chatFor(p.id);
+      try {
+        const data = await api(`/api/messages?chat=${c.id}&after=${c.last}&wait=0`);
+        for (const ev of data.events || []) addEvent(c, ev);
+      } catch (err) { /* the long poll reports trouble */ }
+    }
+  }
+
   function select(id) {
     if (poller) poller.controller.abort();
     current = chatFor(id);
+    current.unread = 0;
+    markUnread(current);
     for (const c of chats.values()) c.el.hidden = c !== current;
     whoEl.value = String(id);
     document.body.dataset.chat = String(id);
@@ -357,6 +385,7 @@
     try {
       const res = await api("/api/push", {});
       toast(`推送检查完成，发出 ${res.sent ?? 0} 条 / push check: ${res.sent ?? 0} sent`);
+      setTimeout(catchUp, 300);
     } catch (err) {
       toast(`推送检查失败 / push check failed: ${err.message}`);
     }
@@ -393,6 +422,7 @@
     const ids = state.people.map((p) => p.id);
     select(ids.includes(saved) ? saved : ids[0]);
     setInterval(refreshState, 30000);
+    setInterval(catchUp, 3000);
     document.body.dataset.ready = "true";
   }
   start();
