@@ -52,7 +52,7 @@ def main(
     try:
         lock = lock_for_running(settings.database_path)
     except DatabaseInUse as busy:
-        message = t("cli.already_running", path=settings.database_path, pid=busy.pid or "?")
+        message = t("cli.playground_running", path=settings.database_path, pid=busy.pid or "?")
         raise CliError(message, EXIT_BAD_SETTINGS) from None
     except OSError as error:
         message = t("cli.db_error", path=settings.database_path, error=error)
