@@ -33,8 +33,8 @@ CJK_FONT ?= /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 browser:
 	@test -x $(CHROMIUM) -a -e $(CJK_FONT) || { \
 		if [ "$$(id -u)" = 0 ]; then \
-			apt-get install -y chromium fonts-noto-cjk \
-			|| { apt-get update && apt-get install -y chromium fonts-noto-cjk; }; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk \
+			|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-noto-cjk; }; \
 		else \
 			echo "The browser test needs Debian's chromium and fonts-noto-cjk:" \
 				"run 'sudo apt-get install chromium fonts-noto-cjk' (skipped until chromium is there)."; \
