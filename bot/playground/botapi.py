@@ -449,7 +449,7 @@ class BotAPIServer:
         chat_id = int(params["chat_id"])
         message = self._message(chat_id, params["text"], params)
         self._show(Sent("sendMessage", chat_id, message, params["text"]))
-        return message
+        return _as_telegram_returns(message)
 
     def _old(self, params: JSON) -> Sent | web.Response:
         """Return the message an edit is of, or Telegram's refusal when there is none."""
@@ -660,3 +660,15 @@ def error(status: int, description: str, parameters: JSON | None = None) -> web.
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
+
+
+def _as_telegram_returns(message: JSON) -> JSON:
+    """Return a sent message as Telegram hands it back: a reply keyboard is not in it.
+
+    Telegram returns only an inline keyboard in the Message of a send; the page still shows the
+    reply keyboard from what was stored.
+    """
+    markup = message.get("reply_markup")
+    if isinstance(markup, dict) and "inline_keyboard" not in markup:
+        return {key: value for key, value in message.items() if key != "reply_markup"}
+    return message

@@ -8,7 +8,13 @@ import zlib
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from telegram import InlineKeyboardMarkup as Keyboard
 from telegram.error import BadRequest, InvalidToken
 
@@ -192,3 +198,14 @@ async def test_clear_forgets_everything_but_numbers_go_on(server: BotAPIServer, 
     assert (server.outbox, server.events, server.files, server.last_seq) == ([], [], {}, 0)
     await bot.send_message(ANNA.id, "二")
     assert server.events[0].seq > last
+
+
+async def test_a_reply_keyboard_is_shown_but_not_handed_back_to_the_bot(
+    server: BotAPIServer, bot: Bot
+) -> None:
+    """Telegram returns only inline keyboards in a sent Message; PTB fails on any other."""
+    keyboard = ReplyKeyboardMarkup([["按计划", "滞后"]], resize_keyboard=True)
+    sent = await bot.send_message(4004, "请选择", reply_markup=keyboard)
+    assert sent.reply_markup is None
+    (shown,) = [s for s in server.outbox if s.chat_id == 4004]
+    assert shown.message["reply_markup"]["keyboard"][0][0]["text"] == "按计划"
