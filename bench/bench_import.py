@@ -102,24 +102,26 @@ def hostile_peaks(workdir: Path) -> None:
             text=True,
         )
         elapsed = time.perf_counter() - start
-        peak = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "?"
-        print(f"  {name:32} exit {result.returncode}  {elapsed:5.2f} s  peak {peak} MB")
+        lines = result.stdout.strip().splitlines()
+        outcome, peak = (lines[-2], lines[-1]) if len(lines) >= 2 else ("crashed", "?")
+        print(f"  {name:32} {outcome:8}  {elapsed:5.2f} s  peak {peak} MB")
 
 
 def import_one(path: Path, db: Path) -> None:
-    """Import one file (refusals expected) and print this process's peak memory in MB."""
+    """Import one file (refusals expected); print whether it was refused, then the peak in MB."""
     from bot.plan.tables import TableError
 
-    async def run() -> None:
+    async def run() -> str:
         conn = await connect(db)
         try:
             await import_file(conn, path, actor="bench")
         except TableError:
-            pass
+            return "refused"
         finally:
             await conn.close()
+        return "ACCEPTED"
 
-    asyncio.run(run())
+    print(asyncio.run(run()))
     # VmHWM: this process's own peak (ru_maxrss would keep the parent's across exec)
     status = Path("/proc/self/status").read_text()
     print(
