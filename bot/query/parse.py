@@ -11,6 +11,7 @@ from functools import cached_property
 
 from bot.plan.deadlines import parse_deadline
 from bot.plan.names import normalise_name
+from bot.query.bodies import BodyNames, body_names
 from bot.query.matching import clear_best, is_subsequence
 from storage.targets import Named
 
@@ -265,7 +266,19 @@ class Vocabulary:
                 names.add(county.group(1))
             for name in names:
                 forms.setdefault(normalise_text(name), []).append(unit)
+        # The other names of the unit's body (环保局 → 市生态环境局); a plan's own names win,
+        # admin aliases win over them, and a body not in the plan names no unit at all.
+        from_bodies: set[str] = set()
+        for name, unit in self.bodies.chinese.items():
+            if normalise_text(name) not in forms:
+                forms[normalise_text(name)] = [unit]
+                from_bodies.add(normalise_text(name))
+        for name in self.bodies.elsewhere:
+            if _CJK.match(name):
+                forms.setdefault(normalise_text(name), [])
         for alias, unit in self.aliases.items():
+            if normalise_text(alias) in from_bodies or forms.get(normalise_text(alias)) == []:
+                forms[normalise_text(alias)] = []
             forms.setdefault(normalise_text(alias), [])
             if unit not in forms[normalise_text(alias)]:
                 forms[normalise_text(alias)].append(unit)
@@ -285,6 +298,26 @@ class Vocabulary:
             if core[0] == word[0] and core[-1] == word[-1] and is_subsequence(word, core):
                 found.append(unit)
         return found
+
+    @cached_property
+    def bodies(self) -> BodyNames:
+        """Return the other names of the units' bodies (bodies.toml), made once."""
+        return body_names(self.units)
+
+    @cached_property
+    def english_units(self) -> list[tuple[re.Pattern[str], list[Named]]]:
+        """Return the English names of bodies as whole-word patterns, longest first.
+
+        A body that is not in the plan names no unit (an empty list): never another unit.
+        """
+        names: dict[str, list[Named]] = {n: [u] for n, u in self.bodies.english.items()}
+        for name in self.bodies.elsewhere:
+            if not _CJK.search(name):
+                names.setdefault(name, [])
+        return [
+            (re.compile(rf"(?<![a-z]){re.escape(name)}(?![a-z])"), names[name])
+            for name in sorted(names, key=len, reverse=True)
+        ]
 
     @cached_property
     def spaced_leaders(self) -> list[tuple[re.Pattern[str], str]]:
@@ -340,7 +373,12 @@ class _Segmenter:
 
     def _ends_like_a_unit(self, word: str) -> bool:
         # 医保 is a word of many targets, 医保局 is the unit: a bare stem stays a keyword.
-        return word[-1] in UNIT_END_CHARS or word in self.vocabulary.aliases or len(word) >= 5
+        return (
+            word[-1] in UNIT_END_CHARS
+            or word in self.vocabulary.aliases
+            or word in self.vocabulary.bodies.chinese
+            or len(word) >= 5
+        )
 
 
 def parse_query(
@@ -391,6 +429,13 @@ def parse_query(
         pattern = re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
         if pattern.search(rest):
             query.statuses.append(STATUS_WORDS[phrase])
+            rest = pattern.sub(" ", rest)
+
+    # English names of bodies by whole words (water bureau → 市水务局), longest first.
+    for pattern, found in vocabulary.english_units:
+        m = pattern.search(rest)
+        if m:
+            _place(query, m.group(0), ("unit", list(found)))
             rest = pattern.sub(" ", rest)
 
     segmenter = vocabulary.segmenter
