@@ -348,15 +348,31 @@ class _Segmenter:
         self.vocabulary = vocabulary
         self.leaders = {normalise_text(p.name): p for p in vocabulary.leaders}
         self.units = vocabulary.unit_forms()
+        # Two-character names known only from bodies.toml count only where a word starts:
+        # 卫建委 is a typo of 卫健委, not 卫 and 建委 (the former 住建局).
+        own = {normalise_text(a) for a in vocabulary.aliases} | {
+            normalise_text(n) for u in vocabulary.units for n in (u.name, u.name[1:])
+        }
+        bodies = vocabulary.bodies
+        self.body_only = {
+            normalise_text(n) for n in (*bodies.chinese, *bodies.elsewhere) if _CJK.match(n)
+        } - own
         # Names longer than MAX_SEGMENT are found only as a whole word: looking for them at
         # every position of a long question would take time that grows with both.
         words = [*self.leaders, *self.units, *STATUS_WORDS]
         self.longest = min(MAX_SEGMENT, max([len(w) for w in words] + [4]))
 
-    def match_at(self, text: str, start: int) -> tuple[int, str, object] | None:
-        """Return (length, kind, value) of the longest known word starting at `start`."""
+    def match_at(
+        self, text: str, start: int, *, inside: bool = False
+    ) -> tuple[int, str, object] | None:
+        """Return (length, kind, value) of the longest known word starting at `start`.
+
+        `inside`: the position is within a word (after characters that named nothing).
+        """
         for length in range(min(self.longest, len(text) - start), 1, -1):
             word = text[start : start + length]
+            if inside and len(word) <= 2 and word in self.body_only:
+                continue
             if word in self.leaders:
                 return length, "leader", [self.leaders[word]]
             by_title = self.vocabulary.leaders_by_title(word)
@@ -432,7 +448,7 @@ def parse_query(
             rest = pattern.sub(" ", rest)
 
     # English names of bodies by whole words (water bureau → 市水务局), longest first.
-    for pattern, found in vocabulary.english_units:
+    for pattern, found in vocabulary.english_units if re.search("[a-z]", rest) else ():
         m = pattern.search(rest)
         if m:
             _place(query, m.group(0), ("unit", list(found)))
@@ -479,7 +495,11 @@ def _read_token(
     leftover = ""
     position = 0
     while position < len(token):
-        found = segmenter.match_at(token, position) if _CJK.match(token[position]) else None
+        found = (
+            segmenter.match_at(token, position, inside=bool(leftover))
+            if _CJK.match(token[position])
+            else None
+        )
         if found is None:
             leftover += token[position]
             position += 1
