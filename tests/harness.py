@@ -183,6 +183,12 @@ class Harness:
         }
         return await self._process({"message": message})
 
+    def stop_push_job(self) -> None:
+        """Stop the minute's push check: the test runs each check itself, when it chooses."""
+        assert self.app.job_queue is not None
+        for job in self.app.job_queue.get_jobs_by_name("pushes"):
+            job.schedule_removal()
+
     async def send(self, person: Person, text: str) -> list[tuple[str, dict[str, Any]]]:
         """Send a private message; return the Bot API calls it caused."""
         message: dict[str, Any] = {

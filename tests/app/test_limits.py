@@ -144,9 +144,7 @@ def many_units_table(path: Path, count: int) -> Path:
 
 
 async def quiet_jobs(harness: Harness) -> None:
-    assert harness.app.job_queue is not None
-    for job in harness.app.job_queue.get_jobs_by_name("pushes"):
-        job.schedule_removal()
+    harness.stop_push_job()
 
 
 async def check(harness: Harness, now: datetime) -> tuple[Delivery, Calls]:

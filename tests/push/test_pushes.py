@@ -28,9 +28,7 @@ DEADLINE = date(2026, 12, 2)
 
 async def prepare(harness: Harness) -> None:
     # The tests run each check themselves, at the moment they choose: no job checks meanwhile.
-    assert harness.app.job_queue is not None
-    for job in harness.app.job_queue.get_jobs_by_name("pushes"):
-        job.schedule_removal()
+    harness.stop_push_job()
     db = harness.app.bot_data.db
     unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
     await set_role(
@@ -329,9 +327,7 @@ async def test_two_pushes_due_at_once_reach_a_liaison_as_one_message(tmp_path: P
 async def test_a_quarter_that_ended_mid_year_still_gets_its_overdue_notice(tmp_path: Path) -> None:
     """Q2's announced deadline 2023-07-05 passes and Q3 opens; Q2's overdue notice still comes."""
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
-        assert harness.app.job_queue is not None
-        for job in harness.app.job_queue.get_jobs_by_name("pushes"):
-            job.schedule_removal()
+        harness.stop_push_job()
         db = harness.app.bot_data.db
         unit = next(u for u in await plans.list_units(db) if u.name == "市水务局")
         await set_role(db, telegram_id=LIAISON.id, role="liaison", binding_id=unit.id, actor="t")

@@ -64,9 +64,7 @@ async def import_row(harness: Harness, number: int, text: str) -> None:
 
 async def test_endless_numerals_break_no_question_details_or_push(tmp_path: Path) -> None:
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
-        assert harness.app.job_queue is not None
-        for job in harness.app.job_queue.get_jobs_by_name("pushes"):
-            job.schedule_removal()  # the test runs the push check itself
+        harness.stop_push_job()
         await bind(harness)
         receipt = await submit(harness, ENDLESS)
         assert receipt.startswith("✅ 已保存：#90 持续推进")
