@@ -202,6 +202,15 @@ class Ambiguity:
     choices: tuple[Named, ...]
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A word of the question and what it was taken as: `环保局` → unit 市生态环境局."""
+
+    word: str  # as typed (normalised: NFKC, lower case)
+    kind: str  # leader, unit, status, deadline, period, number, keyword
+    meaning: str  # the leader's or unit's name, the status code, the period, the keyword…
+
+
 @dataclass
 class ParsedQuery:
     """What a question asks for; filters of one kind are OR-ed, different kinds AND-ed."""
@@ -218,6 +227,17 @@ class ParsedQuery:
     ambiguous: list[Ambiguity] = field(default_factory=list)
     mine: bool = False  # "我的", "my": the asker's own targets
     courtesy: str | None = None  # "thanks", "greeting" or "ack" when the text had such words
+    taken: list[Taken] = field(default_factory=list)  # each word placed, and what as
+
+    def took(self, word: str, kind: str, meaning: str) -> None:
+        """Record that `word` was taken as `meaning` of `kind` (once)."""
+        item = Taken(" ".join(word.split()), kind, meaning)
+        if item.word and item not in self.taken:
+            self.taken.append(item)
+
+    def words_for(self, kind: str, meaning: str) -> list[str]:
+        """Return the words that were taken as this meaning, as typed."""
+        return [t.word for t in self.taken if t.kind == kind and t.meaning == meaning]
 
     @property
     def is_empty(self) -> bool:
@@ -445,6 +465,7 @@ def parse_query(
         pattern = re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
         if pattern.search(rest):
             query.statuses.append(STATUS_WORDS[phrase])
+            query.took(phrase, "status", STATUS_WORDS[phrase])
             rest = pattern.sub(" ", rest)
 
     # English names of bodies by whole words (water bureau → 市水务局), longest first.
@@ -466,6 +487,7 @@ def parse_query(
             continue
         if token in STATUS_TOKENS:
             query.statuses.append(STATUS_TOKENS[token])
+            query.took(token, "status", STATUS_TOKENS[token])
             continue
         _read_token(token, query, segmenter, vocabulary, is_known_word)
     # A word asked twice is one filter (and is echoed once).
@@ -527,10 +549,12 @@ def _place(query: ParsedQuery, word: str, found: tuple[str, object]) -> None:
     if kind == "status":
         assert isinstance(value, str)
         query.statuses.append(value)
+        query.took(word, "status", value)
         return
     assert isinstance(value, list)
     if len(value) == 1:
         _add(query.leaders if kind == "leader" else query.units, value)
+        query.took(word, kind, value[0].name)
     elif value:
         query.ambiguous.append(Ambiguity(kind, word, tuple(value)))
     else:
@@ -553,18 +577,24 @@ def _word(
         _place(query, word, ("unit", units))
         return
     if is_known_word(word, True):
-        query.keywords.append(word)
+        _keyword(query, word)
         return
     typo = _typo_of_name(word, vocabulary)
     if typo is not None:
         _place(query, word, typo)
     elif is_known_word(word, False):
-        query.keywords.append(word)  # near a word of some target: a typo of a keyword
+        _keyword(query, word)  # near a word of some target: a typo of a keyword
     elif len(word) >= 2:
         query.unplaced.append(word)
 
 
 _CJK_FILLERS = sorted((w for w in STOP_WORDS if _CJK.match(w)), key=len, reverse=True)
+
+
+def _keyword(query: ParsedQuery, word: str, typed: str | None = None) -> None:
+    """Add a keyword, recording the word typed for it (an English word for a Chinese one)."""
+    query.keywords.append(word)
+    query.took(typed or word, "keyword", word)
 
 
 def _strip_fillers(word: str) -> str:
@@ -639,12 +669,14 @@ def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:
         query.unplaced.append(m.group(0).strip())
     else:
         query.numbers.append(int(digits))
+        query.took(m.group(0), "number", f"#{int(digits)}")
 
 
 def _set_period(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:
     year = int(m.group(1)) if m.group(1) else plan_year
     quarter = m.group(2) or m.group(3) or str("一二三四".index(m.group(4)) + 1)
     query.period = f"{year}Q{quarter}"
+    query.took(m.group(0), "period", query.period)
 
 
 def _set_deadline(query: ParsedQuery, text: str, plan_year: int) -> None:

@@ -57,13 +57,24 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
         if values:
             parts.append(t(f"query.part.{key}", language, value=echo(values, t, language)))
 
-    add("leader", [p.name for p in parsed.leaders])
-    add("unit", [u.name for u in parsed.units])
-    add("status", [status_word(t, language, s) for s in parsed.statuses])
+    def said(kind: str, meaning: str, shown: str) -> str:
+        # What the words typed were taken as: 市生态环境局（环保局）, 就业 (employment).
+        words = [w for w in parsed.words_for(kind, meaning) if w.lower() not in shown.lower()]
+        if not words:
+            return shown
+        typed = t.join((shorten(w, ECHO_CHARS) for w in words[:2]), language)
+        return t("query.taken_as", language, value=shown, words=typed)
+
+    add("leader", [said("leader", p.name, p.name) for p in parsed.leaders])
+    add("unit", [said("unit", u.name, u.name) for u in parsed.units])
+    add(
+        "status",
+        [said("status", s, status_word(t, language, s)) for s in parsed.statuses],
+    )
     add("deadline", [parsed.deadline.text] if parsed.deadline else [])
-    add("period", [parsed.period] if parsed.period else [])
+    add("period", [said("period", parsed.period, parsed.period)] if parsed.period else [])
     add("number", [f"#{n}" for n in parsed.numbers])
-    add("keywords", parsed.keywords)
+    add("keywords", [said("keyword", k, k) for k in parsed.keywords])
     if parts:
         line = t("query.understood", language, parts=" · ".join(parts))
     elif parsed.ambiguous:
@@ -346,6 +357,7 @@ def understood_json(parsed: ParsedQuery) -> dict[str, object]:
             {"kind": a.kind, "word": a.word, "choices": _names(list(a.choices))}
             for a in parsed.ambiguous
         ],
+        "taken": [{"word": t.word, "kind": t.kind, "as": t.meaning} for t in parsed.taken],
     }
 
 

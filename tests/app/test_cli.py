@@ -164,7 +164,7 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
     text = targetbot(tmp_path, "query", "工信局5g进展怎么样", "--db", str(db))
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines() == [
-        "🔎 理解为：单位 市工业和信息化局 · 关键词 5g",
+        "🔎 理解为：单位 市工业和信息化局（工信局） · 关键词 5g",
         "找到 2 个目标（2023Q3）：",
         "🟢 2",
         "🟢 #60 深入实施“云行齐鲁工赋山东”行动,加快5G、千兆光网等建设应用,搭建一… · "
@@ -203,8 +203,14 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "number",
         "keywords",
         "ambiguous",
+        "taken",
     ]
     assert (found["understood"]["keywords"], found["unplaced"], found["count"]) == (["5g"], [], 2)
+    # What each word was taken as: 工信局 is the unit's short name, 5g a word of its targets.
+    assert found["understood"]["taken"] == [
+        {"word": "工信局", "kind": "unit", "as": "市工业和信息化局"},
+        {"word": "5g", "kind": "keyword", "as": "5g"},
+    ]
     assert list(found["results"][0]) == [
         "number",
         "content",

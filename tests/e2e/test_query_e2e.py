@@ -82,7 +82,9 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
         assert numbers(await ask(api, LEADER, text)) == expected, text
 
     behind = await ask(api, LEADER, "王昌华 behind schedule")
-    assert behind.text == "🔎 理解为：领导 王昌华 · 状态 滞后\n王昌华 的 42 个目标中，没有滞后的。"
+    assert behind.text == (
+        "🔎 理解为：领导 王昌华 · 状态 滞后（behind schedule）\n王昌华 的 42 个目标中，没有滞后的。"
+    )
 
     risky = await ask(api, LEADER, "预警")
     assert numbers(risky) == [46, 90]
@@ -166,7 +168,7 @@ async def test_lists_one_hit_a_liaisons_own_unit_my_targets_and_courtesies(
     # A liaison asking about another unit is told what they can see, with no button.
     other = await ask(api, LIAISON, "卫健委")
     assert other.text == (
-        "🔎 理解为：单位 市卫生健康委\n" + zh("query.outside_unit", unit="市水务局")
+        "🔎 理解为：单位 市卫生健康委（卫健委）\n" + zh("query.outside_unit", unit="市水务局")
     )
     assert other.buttons == []
     own = await ask(api, LIAISON, "我的")
@@ -174,7 +176,9 @@ async def test_lists_one_hit_a_liaisons_own_unit_my_targets_and_courtesies(
 
     # Question words and thanks are neither keywords nor errors.
     five_g = await ask(api, LEADER, "工信局5g进展怎么样")
-    assert five_g.text.startswith("🔎 理解为：单位 市工业和信息化局 · 关键词 5g\n找到 2 个目标")
+    assert five_g.text.startswith(
+        "🔎 理解为：单位 市工业和信息化局（工信局） · 关键词 5g\n找到 2 个目标"
+    )
     assert numbers(five_g) == [60, 86]
     thanks = await ask(api, LEADER, "谢谢")
     assert (thanks.text, thanks.buttons) == ("不客气！有问题随时发给我。", [])

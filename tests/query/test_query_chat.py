@@ -220,7 +220,7 @@ async def test_a_liaison_asking_about_another_unit_is_told_what_they_can_see(
         await bind(harness)
         other = await harness.send(LIAISON, "卫健委")
         assert shown(other) == [
-            "🔎 理解为：单位 市卫生健康委\n"
+            "🔎 理解为：单位 市卫生健康委（卫健委）\n"
             "您只能查看本单位（市水务局）的目标，其中没有符合条件的。"
             "可以发送 “我的”、“滞后” 或目标编号查询。"
         ]
@@ -244,7 +244,8 @@ async def test_fillers_and_courtesies_are_neither_keywords_nor_errors(tmp_path: 
         await bind(harness)
         five_g = shown(await harness.send(LEADER, "工信局5g进展怎么样"))[0]
         assert five_g.startswith(
-            "🔎 理解为：单位 市工业和信息化局 · 关键词 5g\n找到 2 个目标（2023Q3）：\n🟢 2\n"
+            "🔎 理解为：单位 市工业和信息化局（工信局） · 关键词 5g\n"
+            "找到 2 个目标（2023Q3）：\n🟢 2\n"
         )
         assert "未能识别" not in five_g
         polite = shown(await harness.send(LEADER, "请问曹临的目标有哪些滞后呢？谢谢"))[0]
