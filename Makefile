@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_query
 	$(BIN)/python -m bench.bench_fanout
 	$(BIN)/python -m bench.bench_import
+	$(BIN)/python -m bench.bench_understanding
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info
