@@ -23,6 +23,11 @@ from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_peri
 from storage.search import PlanRows
 from storage.targets import Named
 
+# A keyword found in this share of the targets (and at least COMMON_MIN) is a common word:
+# it is left out when no target has all the words asked (5G基站建设: 建设).
+COMMON_SHARE = 0.1
+COMMON_MIN = 3
+
 log = logging.getLogger(__name__)
 
 
@@ -106,6 +111,7 @@ class SearchResult:
     scores: dict[int, float] = field(default_factory=dict)
     without_status: int | None = None  # how many matched the other filters, when status did not
     counts: tuple[int, ...] = ()  # how many targets found have each light of LIGHT_ORDER
+    dropped: list[str] = field(default_factory=list)  # common keywords no target had with the rest
 
     def __len__(self) -> int:
         return len(self.ranked)
@@ -302,7 +308,7 @@ class TargetIndex:
             else self.latest_view(today)
         )
         assignments, before_status = self._assignment_filters(query, view, only_unit)
-        targets, scores = self._target_filters(query, today)
+        targets, scores, dropped = self._target_filters(query, today)
         found = self._targets_of(assignments, targets)
         # By light, then by number (indexes follow numbers).
         if isinstance(found, range):  # every target
@@ -314,6 +320,7 @@ class TargetIndex:
             counts = tuple(len(bucket) for bucket in buckets)
         result = SearchResult(query, view.period, ranked, self, view, assignments, scores)
         result.counts = counts
+        result.dropped = dropped
         if not ranked and query.statuses:
             result.without_status = len(self._targets_of(before_status, targets))
         return result
@@ -355,8 +362,9 @@ class TargetIndex:
 
     def _target_filters(
         self, query: ParsedQuery, today: date
-    ) -> tuple[set[int] | None, dict[int, float]]:
-        """Apply numbers, deadline and keywords; return the targets left and keyword scores."""
+    ) -> tuple[set[int] | None, dict[int, float], list[str]]:
+        """Apply numbers, deadline and keywords; return the targets left, keyword scores, and
+        the common keywords left out because no target had every word."""
         targets: set[int] | None = None
         scores: dict[int, float] = {}
 
@@ -375,12 +383,28 @@ class TargetIndex:
                 if _due_matches(due, wanted, today)
                 for i in members
             )
-        for word in query.keywords:
-            found = self.words.find(word)
-            narrow(found)
-            for i, score in found.items():
+        found_by_word = {word: self.words.find(word) for word in query.keywords}
+        kept = self._telling(found_by_word)
+        for word in kept:
+            narrow(found_by_word[word])
+            for i, score in found_by_word[word].items():
                 scores[i] = scores.get(i, 0.0) + score
-        return targets, scores
+        return targets, scores, [w for w in found_by_word if w not in kept]
+
+    def _telling(self, found_by_word: dict[str, dict[int, float]]) -> list[str]:
+        """Return the keywords to filter by: all of them, unless no target has them all.
+
+        Then common words go first (an official writes `5G基站建设`: 建设 is in many targets,
+        5G基站 in one), most common first, while they are common; rare words always stay.
+        """
+        kept = list(found_by_word)
+        common = max(COMMON_MIN, COMMON_SHARE * len(self.targets))
+        while len(kept) > 1 and not set.intersection(*(set(found_by_word[w]) for w in kept)):
+            commonest = max(kept, key=lambda w: len(found_by_word[w]))
+            if len(found_by_word[commonest]) < common:
+                break
+            kept.remove(commonest)
+        return kept
 
 
 def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:

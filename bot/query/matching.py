@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
+from pypinyin import Style, pinyin
 from rapidfuzz import fuzz, process
 
 from bot.plan.names import normalise_name
@@ -68,3 +70,22 @@ def is_subsequence(short: str, long: str) -> bool:
     """Tell whether the characters of `short` stand in `long` in the same order."""
     remaining = iter(long)
     return all(char in remaining for char in short)
+
+
+def sounds_alike(typed: str, name: str) -> bool:
+    """Tell whether two names sound the same (tones aside): 公信局 and 工信局, 王长华 and 王昌华.
+
+    A typo that sounds like the name is the name, typed by pinyin input; one that sounds
+    different (环保局, 医保局) may be another body or person, and is never taken for it.
+    """
+    if len(typed) != len(name):
+        return False
+    return all(
+        set(a) & set(b)  # 长 is chang or zhang: any reading of each character may match
+        for a, b in zip(_readings(typed), _readings(name), strict=True)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _readings(text: str) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(r) for r in pinyin(text, style=Style.NORMAL, heteronym=True))

@@ -12,7 +12,15 @@ from functools import cached_property
 from bot.plan.deadlines import parse_deadline
 from bot.plan.names import normalise_name
 from bot.query.bodies import BodyNames, body_names
-from bot.query.matching import clear_best, is_subsequence
+from bot.query.matching import clear_best, is_subsequence, sounds_alike
+from bot.query.sentences import (
+    ASKING,
+    FILLERS,
+    NEGATED_STATUSES,
+    STATUS_QUESTIONS,
+    is_filler,
+    words_of,
+)
 from storage.targets import Named
 
 # Status words of the query language, zh and en (matched longest first).
@@ -53,6 +61,26 @@ STATUS_WORDS: dict[str, str] = {
     "risky": "at_risk",
     "预警": "at_risk",
     "风险": "at_risk",
+    # Negations: "not on track" is behind; "not completed" is behind or overdue.
+    "not on track": "behind",
+    "off track": "behind",
+    "not on schedule": "behind",
+    "not completed": "unfinished",
+    "not complete": "unfinished",
+    "not done": "unfinished",
+    "not finished": "unfinished",
+    "unfinished": "unfinished",
+    "incomplete": "unfinished",
+    "not behind": "fine",
+    "not late": "fine",
+    "not delayed": "fine",
+    **NEGATED_STATUSES,  # 没按计划, 没有完成, 还没报, 不滞后, 按时完成 …
+}
+# Status words that stand for several statuses: not finished is behind or overdue; not behind
+# is on track or completed.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "unfinished": ("behind", "overdue"),
+    "fine": ("on_track", "completed"),
 }
 # One-character answers of the 是否 column count only as a whole word: "否", not 是否 in a text.
 STATUS_TOKENS = {"否": "behind", "是": "on_track"}
@@ -157,16 +185,33 @@ ACK_WORDS = {
 }  # whole words
 # "My" targets: the asker's own (a leader's, or a liaison's unit's). 我市/我省 are not "my".
 _MINE = re.compile(
-    r"我们单位的?|本单位的?|我(?:们)?(?:分管|负责)的?|我们?的|^\s*我(?![市省国区县])"
+    r"我们单位的?|本单位的?|我(?:们)?(?:分管|负责)的?|我们?的|^\s*我(?![市省国区县想要看问查来])"
     r"|(?<![a-z])(?:my|mine|our|ours)(?![a-z])"
 )
-LEADER_TITLES = ("常务副市长", "副市长", "市长", "秘书长", "书记")
+# Titles after a surname (王副市长, 孙县长): of a city's, a county's, a district's leaders.
+LEADER_TITLES = tuple(
+    sorted(
+        {
+            *(
+                f"{rank}{head}"
+                for rank in ("常务副", "副", "")
+                for head in ("市长", "县长", "区长")
+            ),
+            *("镇长", "副镇长", "秘书长", "副秘书长", "书记", "副书记", "主任", "副主任"),
+            *("局长", "副局长", "部长", "副部长", "省长", "副省长", "州长", "副州长", "旗长"),
+        },
+        key=len,
+        reverse=True,
+    )
+)
+TITLE_CHARS = "常务副市县区镇秘"  # characters that start a title, never a surname before one
 UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
 _NUMBER_ALONE = re.compile(r"[#＃]?\s*第?\s*([0-9]+)\s*[项号条]?", re.ASCII)
 MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
+MAX_SENTENCE_WORDS = 12  # more words than this, unspaced, are not a question but a paste
 MAX_AMBIGUOUS = 3  # words naming several leaders or units asked about at once (buttons each)
 _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
 _MONTH_END = re.compile(
@@ -379,7 +424,7 @@ class _Segmenter:
         } - own
         # Names longer than MAX_SEGMENT are found only as a whole word: looking for them at
         # every position of a long question would take time that grows with both.
-        words = [*self.leaders, *self.units, *STATUS_WORDS]
+        words = [*self.leaders, *self.units, *STATUS_WORDS, *STATUS_QUESTIONS]
         self.longest = min(MAX_SEGMENT, max([len(w) for w in words] + [4]))
 
     def match_at(
@@ -396,8 +441,11 @@ class _Segmenter:
             if word in self.leaders:
                 return length, "leader", [self.leaders[word]]
             by_title = self.vocabulary.leaders_by_title(word)
-            if by_title is not None:
+            # 李市长 with no leader 李 is said back as unplaced; 副市长 after a name is a title.
+            if by_title or (by_title == [] and not inside and word[0] not in TITLE_CHARS):
                 return length, "leader", by_title
+            if word in STATUS_QUESTIONS or word in ASKING:  # 是否按计划完成, 有没有: no filter
+                return length, "filler", word
             if word in STATUS_WORDS and _CJK.match(word):
                 return length, "status", STATUS_WORDS[word]
             if word in self.units and self._ends_like_a_unit(word):
@@ -464,8 +512,7 @@ def parse_query(
     for phrase in sorted((w for w in STATUS_WORDS if not _CJK.search(w)), key=len, reverse=True):
         pattern = re.compile(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])")
         if pattern.search(rest):
-            query.statuses.append(STATUS_WORDS[phrase])
-            query.took(phrase, "status", STATUS_WORDS[phrase])
+            _status(query, phrase, STATUS_WORDS[phrase])
             rest = pattern.sub(" ", rest)
 
     # English names of bodies by whole words (water bureau → 市水务局), longest first.
@@ -477,7 +524,7 @@ def parse_query(
 
     segmenter = vocabulary.segmenter
     for token in _SPLIT.split(rest):
-        if not token or token in STOP_WORDS:
+        if not token or token in STOP_WORDS or (_CJK.match(token) and is_filler(token)):
             continue
         if token in ("我", "我们"):
             query.mine = True
@@ -486,8 +533,7 @@ def parse_query(
             query.courtesy = query.courtesy or "ack"
             continue
         if token in STATUS_TOKENS:
-            query.statuses.append(STATUS_TOKENS[token])
-            query.took(token, "status", STATUS_TOKENS[token])
+            _status(query, token, STATUS_TOKENS[token])
             continue
         _read_token(token, query, segmenter, vocabulary, is_known_word)
     # A word asked twice is one filter (and is echoed once).
@@ -544,15 +590,17 @@ def _known_name(token: str, segmenter: _Segmenter) -> tuple[str, object] | None:
     return None
 
 
-def _place(query: ParsedQuery, word: str, found: tuple[str, object]) -> None:
+def _place(query: ParsedQuery, word: str, found: tuple[str, object], sure: bool = True) -> None:
+    """Take what a word names; one that is not sure, or names several, is offered to choose."""
     kind, value = found
+    if kind == "filler":
+        return
     if kind == "status":
         assert isinstance(value, str)
-        query.statuses.append(value)
-        query.took(word, "status", value)
+        _status(query, word, value)
         return
     assert isinstance(value, list)
-    if len(value) == 1:
+    if len(value) == 1 and sure:
         _add(query.leaders if kind == "leader" else query.units, value)
         query.took(word, kind, value[0].name)
     elif value:
@@ -568,9 +616,10 @@ def _word(
     vocabulary: Vocabulary,
     is_known_word: Callable[[str, bool], bool],
 ) -> None:
-    """Decide what a leftover word is: a keyword, a typo of a name, or unplaced."""
+    """Decide what a leftover word is: a keyword, a typo of a name, words of a sentence
+    (分管的医保工作 → 医保), or unplaced."""
     word = _strip_fillers(word.strip())
-    if not word:
+    if not word or is_filler(word):
         return
     units = [u for u in vocabulary.units if word[-1] in UNIT_END_CHARS and word in u.name]
     if units:  # 县人民政府: part of unit names, not a word of the targets' texts
@@ -579,22 +628,86 @@ def _word(
     if is_known_word(word, True):
         _keyword(query, word)
         return
-    typo = _typo_of_name(word, vocabulary)
-    if typo is not None:
-        _place(query, word, typo)
-    elif is_known_word(word, False):
+    pieces = words_of(word) if _CJK.search(word) and len(word) > 2 else [word]
+    sentence = "".join(pieces) != word  # the dictionary found fillers inside: 分管的医保
+    if not sentence:
+        typo = _typo_of_name(word, vocabulary)
+        if typo is not None:
+            _place(query, word, typo[:2], sure=typo[2])
+            return
+    if (len(pieces) == 1 and not sentence) or len(pieces) > MAX_SENTENCE_WORDS:
+        _single(word, query, is_known_word)
+        return
+    # The words of a sentence: each a keyword, a name, or unknown. A split that finds nothing
+    # (苹果000桃桃桃) is no sentence: the word is taken whole, as typed.
+    found: list[tuple[str, tuple[str, object] | None, bool]] = []
+    unknown: list[str] = []
+    for group in _groups(pieces, is_known_word):
+        if len(group) < 2 and _CJK.match(group):
+            continue  # one character the dictionary split off (局, 做) asks for nothing
+        if _CJK.search(group) and is_known_word(group, True):  # 教育: a word of targets
+            found.append((group, None, True))
+            continue
+        named = _known_name(group, segmenter)
+        typo = None if named else _typo_of_name(group, vocabulary)
+        if named is not None:
+            found.append((group, named, True))
+        elif typo is not None:
+            found.append((group, typo[:2], typo[2]))
+        else:
+            unknown.append(group)
+    if not found:
+        _single(word, query, is_known_word)
+        return
+    for group, named, sure in found:
+        if named is None:
+            _keyword(query, group)
+        else:
+            _place(query, group, named, sure=sure)
+    query.unplaced.extend(unknown)
+
+
+def _groups(pieces: list[str], is_known_word: Callable[[str, bool], bool]) -> list[str]:
+    """Join neighbouring words back where the plan has them together (空气/质量 → 空气质量)."""
+    groups: list[str] = []
+    start = 0
+    while start < len(pieces):
+        end = len(pieces)
+        while end > start + 1 and not is_known_word("".join(pieces[start:end]), True):
+            end -= 1
+        groups.append("".join(pieces[start:end]))
+        start = end
+    return groups
+
+
+def _single(word: str, query: ParsedQuery, is_known_word: Callable[[str, bool], bool]) -> None:
+    """Take one word that names nothing: a keyword (exactly or nearly), or unplaced."""
+    if is_known_word(word, True) or is_known_word(word, False):
         _keyword(query, word)  # near a word of some target: a typo of a keyword
     elif len(word) >= 2:
         query.unplaced.append(word)
 
 
-_CJK_FILLERS = sorted((w for w in STOP_WORDS if _CJK.match(w)), key=len, reverse=True)
+def _status(query: ParsedQuery, word: str, status: str) -> None:
+    """Add a status, or the statuses a word stands for (没有完成: behind or overdue)."""
+    for each in STATUS_GROUPS.get(status, (status,)):
+        query.statuses.append(each)
+        query.took(word, "status", each)
 
 
 def _keyword(query: ParsedQuery, word: str, typed: str | None = None) -> None:
     """Add a keyword, recording the word typed for it (an English word for a Chinese one)."""
     query.keywords.append(word)
     query.took(typed or word, "keyword", word)
+
+
+# Fillers taken off the ends of a leftover word; one character only if the parser always
+# dropped it (的, 了): 中, 上, 有 end many real words.
+_CJK_FILLERS = sorted(
+    {w for w in STOP_WORDS if _CJK.match(w)} | {w for w in FILLERS if len(w) >= 2},
+    key=len,
+    reverse=True,
+)
 
 
 def _strip_fillers(word: str) -> str:
@@ -612,16 +725,21 @@ def _strip_fillers(word: str) -> str:
     return word
 
 
-def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | None:
-    """Return the leader or units a mistyped or partial word means (王长华 → 王昌华), if any.
+def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, list[Named], bool] | None:
+    """Return the leader or units a mistyped or partial word means, and whether for sure.
 
-    A unit word that fits several units (县人民政府) comes back with all of them, to choose.
+    Sure: a typo that sounds like the name (王长华 → 王昌华, 公信局 → 工信局, 卫建委 → 卫健委),
+    or part of unit names (县人民政府: all of them, to choose). A word only near a name
+    (王昌明, 林业局 for 农业局) may be another person or body: it is offered, never taken.
     """
     if not _CJK.search(word):
         return None
     if 2 <= len(word) <= 4:
+        alike = [p for p in vocabulary.leaders if sounds_alike(word, p.name)]
+        if alike:
+            return "leader", alike, True
         leader = clear_best(normalise_name(word), list(vocabulary.leaders), 60)
-        # Same surname, same length, one character off: 曹林 → 曹临.
+        # Same surname, same length, one character off: 曹磊 → 曹临?
         near = [
             person
             for person in vocabulary.leaders
@@ -632,25 +750,39 @@ def _typo_of_name(word: str, vocabulary: Vocabulary) -> tuple[str, object] | Non
         if leader is None and len(near) == 1:
             leader = near[0]
         if leader is not None:
-            return "leader", [leader]
+            return "leader", [leader], False
+    forms = vocabulary.segmenter.units
+    # A body's name without its 局 or 委, where no target says it: 教育工作 is the 教育局's.
+    for end in ("局", "委", "办"):
+        if forms.get(word + end):
+            return "unit", forms[word + end], True
     if word[-1] in UNIT_END_CHARS:
         containing = [unit for unit in vocabulary.units if word in unit.name]
         if containing:
-            return "unit", containing
+            return "unit", containing, True
         # One wrong character inside an abbreviation: 卫建委 → 卫健委 → 市卫生健康委.
         found: list[Named] = []
         for i in range(1, len(word) - 1):
             _add(found, vocabulary.abbreviated_units(word[:i] + word[i + 1 :], minimum=2))
         if len(found) == 1:
-            return "unit", found
-    forms = [
-        Named(unit.id, form) for form, units in vocabulary.segmenter.units.items() for unit in units
-    ]
-    best = clear_best(normalise_name(word), forms, 60)
+            return "unit", found, _sounds_like_a_form(word, found[0], forms)
+    alike_units: list[Named] = []
+    for form, units in forms.items():
+        if sounds_alike(word, form):
+            _add(alike_units, units)
+    if len(alike_units) == 1:
+        return "unit", alike_units, True
+    named = [Named(unit.id, form) for form, units in forms.items() for unit in units]
+    best = clear_best(normalise_name(word), named, 60)
     if best is not None:
         unit = next(u for u in vocabulary.units if u.id == best.id)
-        return "unit", [unit]
+        return "unit", [unit], False
     return None
+
+
+def _sounds_like_a_form(word: str, unit: Named, forms: dict[str, list[Named]]) -> bool:
+    """Tell whether a word sounds like one of the names of a unit (卫建委 like 卫健委)."""
+    return any(unit in units and sounds_alike(word, form) for form, units in forms.items())
 
 
 def number_alone(text: str) -> int | None:

@@ -151,6 +151,15 @@ def header(answer: Answer, t: Translator, language: str | None, page: int | None
     """Return the answer's first lines: how it was understood, the count, and the lights."""
     lines = [line for line in [understood(answer.parsed, t, language)] if line]
     result = answer.result
+    if result.dropped:  # 5G基站建设: no target says 建设 with 5G基站
+        lines.append(
+            t(
+                "query.dropped",
+                language,
+                words=echo(result.dropped, t, language),
+                all=echo(answer.parsed.keywords, t, language),
+            )
+        )
     pages = (len(result) + PAGE_SIZE - 1) // PAGE_SIZE if page is not None else 1
     page = max(0, min(page or 0, pages - 1))
     count_key = "query.count_paged" if pages > 1 else "query.count"
@@ -181,7 +190,11 @@ def summary(answer: Answer, t: Translator, language: str | None, page: int | Non
     if parsed.ambiguous:
         for ambiguity in parsed.ambiguous:
             word = shorten(ambiguity.word, ECHO_CHARS)
-            lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=word))
+            if len(ambiguity.choices) == 1:  # near a name, not surely it: asked, not taken
+                name = ambiguity.choices[0].name
+                lines.append(t(f"query.maybe_{ambiguity.kind}", language, word=word, name=name))
+            else:
+                lines.append(t(f"query.ambiguous_{ambiguity.kind}", language, word=word))
         return "\n".join(lines)
     if not result.ranked:
         if result.without_status:
@@ -425,4 +438,5 @@ def answer_json(answer: Answer, t: Translator, language: str | None = None) -> d
         "count": len(answer.result),
         "results": [hit_json(hit, t, language) for hit in answer.hits],
         "suggestions": answer.suggestions,
+        "left_out": list(answer.result.dropped),
     }

@@ -193,6 +193,7 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "count",
         "results",
         "suggestions",
+        "left_out",
     ]
     assert list(found["understood"]) == [
         "leader",

@@ -191,7 +191,7 @@ async def test_after_a_receipt_the_next_target_is_one_tap_away(tmp_path: Path) -
         for number in (93, 96):
             if number == 96:
                 await pick(harness, LIAISON, 96)
-            await harness.send(LIAISON, "按计划推进")
+            await harness.send(LIAISON, "按计划推进，累计完成投资12亿元")
             await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ready"))
             last = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:status:on_track"))
             receipt = await harness.press(LIAISON, buttons(last)["✅ 确认提交"])
