@@ -43,9 +43,9 @@ def status_word(t: Translator, language: str | None, status: str) -> str:
     return t(f"status.{status}", language)
 
 
-def echo(words: list[str], t: Translator, language: str | None) -> str:
+def echo(words: list[str], t: Translator, language: str | None, limit: int = ECHO_CHARS) -> str:
     """Return words of a question as a list, capped: the first ECHO_WORDS, each shortened."""
-    shown = t.join((shorten(word, ECHO_CHARS) for word in words[:ECHO_WORDS]), language)
+    shown = t.join((shorten(word, limit) for word in words[:ECHO_WORDS]), language)
     return shown + "…" if len(words) > ECHO_WORDS else shown
 
 
@@ -55,11 +55,14 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
 
     def add(key: str, values: list[str]) -> None:
         if values:
-            parts.append(t(f"query.part.{key}", language, value=echo(values, t, language)))
+            # Each value is a name and the words typed for it, each already ECHO_CHARS at most.
+            value = echo(values, t, language, limit=4 * ECHO_CHARS)
+            parts.append(t(f"query.part.{key}", language, value=value))
 
     def said(kind: str, meaning: str, shown: str) -> str:
         # What the words typed were taken as: 市生态环境局（环保局）, 就业 (employment).
         words = [w for w in parsed.words_for(kind, meaning) if w.lower() not in shown.lower()]
+        shown = shorten(shown, ECHO_CHARS)
         if not words:
             return shown
         typed = t.join((shorten(w, ECHO_CHARS) for w in words[:2]), language)
@@ -67,9 +70,16 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
 
     add("leader", [said("leader", p.name, p.name) for p in parsed.leaders])
     add("unit", [said("unit", u.name, u.name) for u in parsed.units])
+    # One word may stand for several statuses: 滞后、逾期（没有完成）.
+    by_word: dict[tuple[str, ...], list[str]] = {}
+    for status in parsed.statuses:
+        by_word.setdefault(tuple(parsed.words_for("status", status)), []).append(status)
     add(
         "status",
-        [said("status", s, status_word(t, language, s)) for s in parsed.statuses],
+        [
+            said("status", group[0], t.join((status_word(t, language, s) for s in group), language))
+            for group in by_word.values()
+        ],
     )
     add("deadline", [parsed.deadline.text] if parsed.deadline else [])
     add("period", [said("period", parsed.period, parsed.period)] if parsed.period else [])
