@@ -143,7 +143,9 @@ class QueryEngine:
                 parsed.units = [asker.unit, *(u for u in parsed.units if u != asker.unit)]
             else:  # say what "my" means rather than answer with the whole plan
                 return Answer(parsed, SearchResult(parsed, None, []), self._plan, mine_unbound=True)
-        if parsed.ambiguous or (parsed.is_empty and parsed.unplaced):
+        # 公安局 滞后 where the plan has no 公安局: none of its targets, not every unit's.
+        asked_elsewhere = bool(parsed.not_in_plan) and not parsed.units
+        if parsed.ambiguous or (parsed.is_empty and parsed.unplaced) or asked_elsewhere:
             # Ask which was meant, or say nothing was understood: never "everything".
             answer = Answer(parsed, SearchResult(parsed, None, []), self._plan)
             answer.suggestions = [] if parsed.ambiguous else self.suggest(parsed, only_unit)

@@ -273,6 +273,7 @@ class ParsedQuery:
     mine: bool = False  # "我的", "my": the asker's own targets
     courtesy: str | None = None  # "thanks", "greeting" or "ack" when the text had such words
     taken: list[Taken] = field(default_factory=list)  # each word placed, and what as
+    not_in_plan: list[str] = field(default_factory=list)  # bodies named that have no targets here
 
     def took(self, word: str, kind: str, meaning: str) -> None:
         """Record that `word` was taken as `meaning` of `kind` (once)."""
@@ -607,6 +608,8 @@ def _place(query: ParsedQuery, word: str, found: tuple[str, object], sure: bool 
         query.ambiguous.append(Ambiguity(kind, word, tuple(value)))
     else:
         query.unplaced.append(word)
+        if kind == "unit":  # 自规局 where the plan has no 自然资源和规划局: said so plainly
+            query.not_in_plan.append(word)
 
 
 def _word(

@@ -89,12 +89,20 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
         line = t("query.understood", language, parts=" · ".join(parts))
     elif parsed.ambiguous:
         line = ""  # the next line asks which was meant
-    elif parsed.unplaced:
+    elif set(parsed.unplaced) - set(parsed.not_in_plan):
         line = t("query.understood_nothing", language)
+    elif parsed.unplaced:
+        line = ""  # the next line says the plan has no such unit
     else:
         line = t("query.understood_all", language)
     if parsed.unplaced:
-        line += "\n" + t("query.unplaced", language, words=echo(parsed.unplaced, t, language))
+        elsewhere = [w for w in parsed.unplaced if w in parsed.not_in_plan]
+        unknown = [w for w in parsed.unplaced if w not in parsed.not_in_plan]
+        if unknown:
+            line += "\n" + t("query.unplaced", language, words=echo(unknown, t, language))
+        if elsewhere:
+            words = echo(elsewhere, t, language)
+            line += "\n" + t("query.not_in_plan", language, words=words)
     return line.strip("\n")
 
 
