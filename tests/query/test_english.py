@@ -10,6 +10,7 @@ import aiosqlite
 import pytest
 
 from bot.i18n import Translator
+from bot.plan.importer import import_file
 from bot.query.engine import Answer, QueryEngine
 from bot.query.english import FILLERS, TITLES, glossary, plural
 from bot.query.parse import STATUS_WORDS
@@ -264,8 +265,6 @@ COUNTY = """某县人民政府2024年责任目标推进情况一览表
 
 @pytest.fixture
 async def county(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    from bot.plan.importer import import_file
-
     path = tmp_path / "county.tsv"
     path.write_text(COUNTY, encoding="utf-8")
     conn = await connect(tmp_path / "county.db")
@@ -321,7 +320,8 @@ async def test_a_county_question_in_english(county: aiosqlite.Connection) -> Non
     answer = await ask(county, "Wang Qiang's water conservancy targets behind")
     assert numbers(answer) == [3]
     assert line(answer, "en") == (
-        "🔎 Understood: leader 王强 (wang qiang) · status behind · keywords 水利 (water conservancy)"
+        "🔎 Understood: leader 王强 (wang qiang) · status behind"
+        " · keywords 水利 (water conservancy)"
     )
 
 
