@@ -93,14 +93,18 @@ FILLERS = frozenset(
     situation progress update updates
     """.split()  # noqa: SIM905 (a list of words reads better as text)
 )
-_SEP = r"[\s\-]*"  # between syllables of a name: wang changhua, wangchanghua, chang-hua
-_TONE = "[1-5]?"  # wang2 chang1 hua2
 _LATIN = re.compile("[a-z]")
 _ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
 _POSSESSIVE = re.compile(r"['’]s(?![a-z])|['’]")
-_WORD = re.compile(r"(?<![a-z0-9])[a-z]+(?![a-z0-9])")
+_TOKEN = re.compile("[a-z0-9]+")
+_GAP = re.compile(r"[\s\-]+")  # between the words of a name or phrase: spaces or a hyphen
+_TITLE_GAP = re.compile(r"\.?[\s\-]+")  # Mr. Cao
+_SYLLABLES = re.compile("(?:[a-z]+[1-5]?)+")  # wang2 chang1hua2: tone numbers are read past
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,6}")
+MIN_JOINED = 5  # letters of a name written as one word (caolin), at least
 MAX_FORMS = 32  # spellings of one name (ü as v, u or yu; a surname's readings) at most
+_TITLE_WORDS = sorted((tuple(_t.replace("-", " ").split()) for _t in TITLES), key=len, reverse=True)
+_TITLE_STARTS = frozenset(title[0] for title in _TITLE_WORDS)
 
 
 @dataclass
@@ -112,6 +116,43 @@ class EnglishReading:
     keywords: list[tuple[str, str]] = field(default_factory=list)  # word → Chinese keyword
 
 
+@dataclass
+class _Words:
+    """The Latin words of a text (tone marks taken off) and where each is."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    words: list[str]
+    used: list[bool]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        plain = _without_tones(text)  # as long as text: places in it are places in text
+        spans = [m.span() for m in _TOKEN.finditer(plain)]
+        return cls(text, spans, [plain[a:b] for a, b in spans], [False] * len(spans))
+
+    def joined(self, i: int, j: int, gap: re.Pattern[str] = _GAP) -> bool:
+        """Tell whether words i..j-1 are free and stand apart only by spaces or hyphens."""
+        return not any(self.used[i:j]) and all(
+            gap.fullmatch(self.text, self.spans[k][1], self.spans[k + 1][0])
+            for k in range(i, j - 1)
+        )
+
+    def take(self, i: int, j: int) -> str:
+        """Mark words i..j-1 as read; return them as typed."""
+        self.used[i:j] = [True] * (j - i)
+        return self.text[self.spans[i][0] : self.spans[j - 1][1]]
+
+    def rest(self) -> str:
+        """Return the text without the words read."""
+        kept, end = [], 0
+        for (start, stop), used in zip(self.spans, self.used, strict=True):
+            if used:
+                kept += [self.text[end:start], " "]
+                end = stop
+        return "".join(kept) + self.text[end:]
+
+
 def _spellings(syllable: str) -> list[str]:
     """Return the ways a syllable is typed: ü is v in pypinyin, u or yu on a keyboard."""
     if "v" not in syllable:
@@ -119,88 +160,85 @@ def _spellings(syllable: str) -> list[str]:
     return [syllable, syllable.replace("v", "u"), syllable.replace("v", "yu")]
 
 
-def _letters(text: str) -> str:
-    return re.sub("[^a-z]", "", text)
-
-
-def _syllable_pattern(syllables: Sequence[str]) -> str:
-    return _SEP.join(re.escape(s) + _TONE for s in syllables)
-
-
 class PinyinNames:
     """The leaders of a table by their names in pinyin: full names, and surnames for titles."""
 
     def __init__(self, leaders: Iterable[Named], reserved: Iterable[str] = ()) -> None:
         reserved = set(reserved)
-        self.by_name: dict[str, list[Named]] = {}  # wangchanghua, changhuawang → leaders
-        self.by_surname: dict[str, list[Named]] = {}  # wang → leaders
-        patterns: dict[str, int] = {}  # regex of a spelling → its letters (longest first)
+        self.one_word: dict[str, list[Named]] = {}  # wangchanghua, caolin → leaders
+        self.words: dict[str, list[Named]] = {}  # wang changhua, changhua wang, lin cao → …
+        self.surnames: dict[str, list[Named]] = {}  # wang → leaders (Mayor Wang)
+        self.longest = 1  # syllables of the longest name
         for leader in leaders:
-            name = re.sub(r"\s+", "", leader.name)
-            if not _CJK_NAME.fullmatch(name):
-                continue
-            surname_length = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
-            syllables = lazy_pinyin(name)
-            if len(syllables) != len(name):
-                continue
-            surnames = [syllables[:surname_length]]
-            if surname_length == 1:
-                surnames += [[r] for r in SURNAME_READINGS.get(name[0], ()) if [r] != surnames[0]]
-            given = syllables[surname_length:]
+            surnames, given = _readings(leader.name)
             for surname in surnames:
+                self.longest = max(self.longest, len(surname) + len(given))
                 for spelling in _spelled(surname):
-                    _add(self.by_surname, "".join(spelling), leader)
+                    _add(self.surnames, "".join(spelling), leader)
                 for s, g in itertools.islice(
                     itertools.product(_spelled(surname), _spelled(given)), MAX_FORMS
                 ):
-                    surname_first = _letters("".join(s + g))
-                    given_first = _letters("".join(g + s))
-                    _add(self.by_name, surname_first, leader)
-                    _add(self.by_name, given_first, leader)
-                    # Wang Changhua, wangchanghua; Changhua Wang (never changhuawang).
-                    joined = _SEP if surname_first not in reserved else r"[\s\-]+"
-                    patterns[_syllable_pattern(s) + joined + _syllable_pattern(g)] = len(
-                        surname_first
-                    )
-                    patterns[_syllable_pattern(g) + r"[\s\-]+" + _syllable_pattern(s)] = len(
-                        given_first
-                    )
-        titles = "|".join(re.escape(t).replace(r"\-", r"[\s\-]?") for t in TITLES)
-        title = rf"(?:(?:{titles})\.?\s+)"
-        ordered = sorted(patterns, key=lambda p: (-patterns[p], p))
-        self.names = (
-            re.compile(rf"(?<![a-z]){title}?(?P<name>{'|'.join(ordered)})(?![a-z0-9])")
-            if ordered
-            else None
-        )
-        spelled = sorted(self.by_surname, key=lambda s: (-len(s), s))
-        self.titled = (
-            re.compile(
-                rf"(?<![a-z]){title}(?P<name>{'|'.join(re.escape(s) for s in spelled)})"
-                rf"{_TONE}(?![a-z0-9])"
-            )
-            if spelled
-            else None
-        )
+                    # Wang Changhua, wangchanghua; Changhua Wang (never changhuawang). Written
+                    # as one word, a short name could be an English word (马可: make): not so.
+                    surname_first, given_first = "".join(s + g), "".join(g + s)
+                    _add(self.words, surname_first, leader)
+                    _add(self.words, given_first, leader)
+                    if len(surname_first) >= MIN_JOINED and surname_first not in reserved:
+                        _add(self.one_word, surname_first, leader)
 
-    def take(self, text: str, found: list[tuple[str, list[Named]]]) -> str:
-        """Append the leaders named in `text` to `found`; return the text without them.
-
-        Tone marks are read past (Wáng Chānghuá); the words are recorded as typed.
-        """
-        for pattern, table in ((self.names, self.by_name), (self.titled, self.by_surname)):
-            if pattern is None:
+    def match(self, words: _Words, i: int) -> tuple[int, list[Named]] | None:
+        """Return where the leader's name starting at word i ends, and the leaders it names."""
+        title = _title_at(words, i)
+        start = i + title
+        if title and not (
+            start < len(words.words)
+            and not words.used[start]
+            and _TITLE_GAP.fullmatch(words.text, words.spans[start - 1][1], words.spans[start][0])
+        ):
+            return None  # a title not followed by a name: not a leader
+        for end in range(min(len(words.words), start + self.longest), start, -1):
+            if not words.joined(start, end):
                 continue
-            kept = []
-            end = 0
-            for m in pattern.finditer(_without_tones(text)):
-                leaders = table.get(_letters(m.group("name")), [])
-                if leaders:
-                    found.append((text[m.start() : m.end()], leaders))
-                kept += [text[end : m.start()], " "]
-                end = m.end()
-            text = "".join(kept) + text[end:]
-        return text
+            parts = words.words[start:end]
+            if not all(_SYLLABLES.fullmatch(p) for p in parts):
+                continue
+            key = re.sub("[1-5]", "", "".join(parts))
+            found = self.one_word.get(key) if end - start == 1 else self.words.get(key)
+            if found:
+                return end, found
+        if title and start < len(words.words):
+            found = self.surnames.get(re.sub("[1-5]", "", words.words[start]))
+            if found:
+                return start + 1, found
+        return None
+
+
+def _title_at(words: _Words, i: int) -> int:
+    """Return how many words of a title (vice mayor) start at word i: 0 if none."""
+    if words.words[i] not in _TITLE_STARTS:
+        return 0
+    for title in _TITLE_WORDS:
+        end = i + len(title)
+        if tuple(words.words[i:end]) == title and words.joined(i, end):
+            return len(title)
+    return 0
+
+
+def _readings(name: str) -> tuple[list[list[str]], list[str]]:
+    """Return the readings of a name's surname, and its given name, in syllables.
+
+    曾华 → ([["ceng"], ["zeng"]], ["hua"]); 欧阳明 → ([["ou", "yang"]], ["ming"]). A name that
+    is not all Chinese characters has none.
+    """
+    name = re.sub(r"\s+", "", name)
+    syllables = lazy_pinyin(name)
+    if not _CJK_NAME.fullmatch(name) or len(syllables) != len(name):
+        return [], []
+    length = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+    surnames = [syllables[:length]]
+    if length == 1:
+        surnames += [[r] for r in SURNAME_READINGS.get(name[0], ()) if r != syllables[0]]
+    return surnames, syllables[length:]
 
 
 def _spelled(syllables: Sequence[str]) -> list[list[str]]:
@@ -218,8 +256,8 @@ def _add(table: dict[str, list[Named]], key: str, leader: Named) -> None:
 class Glossary:
     """English words and phrases of the plan (glossary.toml) and the Chinese keyword of each."""
 
-    keywords: dict[str, str]  # english (spaces single, lower case) → Chinese keyword
-    pattern: re.Pattern[str]  # every English form, longest first, as whole words
+    keywords: dict[str, str]  # english (words apart by one space) → Chinese keyword
+    longest: int  # words of the longest phrase
 
 
 def plural(word: str) -> str:
@@ -253,10 +291,7 @@ def glossary() -> Glossary:
             keywords[form] = chinese
     for form, chinese in list(keywords.items()):
         keywords.setdefault(_form(plural(form)), chinese)  # a listed word wins over a plural
-    forms = sorted(keywords, key=lambda f: (-len(f), f))
-    alternatives = "|".join(r"[\s\-]*".join(map(re.escape, f.split(" "))) for f in forms)
-    pattern = re.compile(rf"(?<![a-z0-9])(?:{alternatives})(?![a-z0-9])")
-    return Glossary(keywords, pattern)
+    return Glossary(keywords, max(len(f.split(" ")) for f in keywords))
 
 
 def reserved_words() -> frozenset[str]:
@@ -282,16 +317,28 @@ def _base_letter(ch: str) -> str:
 def read_english(text: str, names: PinyinNames) -> EnglishReading:
     """Take leaders by pinyin and the glossary's words out of a normalised question.
 
-    Fillers and possessives (`'s`) are dropped; other English words stay in the text for the
-    parser (a word of the targets' own texts such as `upc`, or "could not place").
+    Words are whole words, longest first. Fillers and possessives (`'s`) are dropped; other
+    English words stay in the text for the parser (a word of the targets' own texts such as
+    `upc`, or "could not place").
     """
     if not _LATIN.search(text):
         return EnglishReading(text)
-    reading = EnglishReading(_POSSESSIVE.sub(" ", text))
-    reading.rest = names.take(reading.rest, reading.leaders)
-    words = glossary()
-    for m in words.pattern.finditer(reading.rest):
-        reading.keywords.append((m.group(0), words.keywords[_form(m.group(0))]))
-    reading.rest = words.pattern.sub(" ", reading.rest)
-    reading.rest = _WORD.sub(lambda m: " " if m.group(0) in FILLERS else m.group(0), reading.rest)
+    words = _Words.of(_POSSESSIVE.sub(" ", text))
+    reading = EnglishReading(text)
+    count = len(words.words)
+    for i in range(count):
+        found = None if words.used[i] else names.match(words, i)
+        if found is not None:
+            reading.leaders.append((words.take(i, found[0]), found[1]))
+    table = glossary()
+    for i in range(count):
+        for end in range(min(count, i + table.longest), i, -1):
+            keyword = table.keywords.get(" ".join(words.words[i:end]))
+            if keyword is not None and words.joined(i, end):
+                reading.keywords.append((words.take(i, end), keyword))
+                break
+    for i, word in enumerate(words.words):
+        if word in FILLERS and not words.used[i]:
+            words.take(i, i + 1)
+    reading.rest = words.rest()
     return reading
