@@ -90,13 +90,13 @@ FILLERS = frozenset(
     why will with would yet you your
     target targets task tasks goal goals item items work works
     lead leads led leading handle handles handled handling charge responsible responsibility
-    situation progress update updates
+    situation progress update updates leader leaders official officials
     """.split()  # noqa: SIM905 (a list of words reads better as text)
 )
 _LATIN = re.compile("[a-z]")
 _ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff]")
-_POSSESSIVE = re.compile(r"['’]s(?![a-z])|['’]")
-_TOKEN = re.compile("[a-z0-9]+")
+_TOKEN = re.compile("['’]s(?![a-z0-9])|['’]|[a-z0-9]+")  # a word, or 's, or an apostrophe
+_APOSTROPHES = frozenset({"'s", "’s", "'", "’"})  # the water bureau's targets
 _GAP = re.compile(r"[\s\-]+")  # between the words of a name or phrase: spaces or a hyphen
 _TITLE_GAP = re.compile(r"\.?[\s\-]+")  # Mr. Cao
 _SYLLABLES = re.compile("(?:[a-z]+[1-5]?)+")  # wang2 chang1hua2: tone numbers are read past
@@ -323,7 +323,7 @@ def read_english(text: str, names: PinyinNames) -> EnglishReading:
     """
     if not _LATIN.search(text):
         return EnglishReading(text)
-    words = _Words.of(_POSSESSIVE.sub(" ", text))
+    words = _Words.of(text)
     reading = EnglishReading(text)
     count = len(words.words)
     for i in range(count):
@@ -338,7 +338,7 @@ def read_english(text: str, names: PinyinNames) -> EnglishReading:
                 reading.keywords.append((words.take(i, end), keyword))
                 break
     for i, word in enumerate(words.words):
-        if word in FILLERS and not words.used[i]:
+        if (word in FILLERS or word in _APOSTROPHES) and not words.used[i]:
             words.take(i, i + 1)
     reading.rest = words.rest()
     return reading
