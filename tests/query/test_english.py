@@ -98,7 +98,7 @@ DEMO = [
     ("pollution", [94, 95], "🔎 理解为：关键词 污染（pollution）", None),
     ("sewage", [95, 96], "🔎 理解为：关键词 污水（sewage）", None),
     ("5G", [60, 86], "🔎 理解为：关键词 5g", None),
-    ("5G base stations", [86], "🔎 理解为：关键词 5g、基站（base stations）", None),
+    ("5G base stations", [86], "🔎 理解为：关键词 基站（base stations）、5g", None),
     ("elderly care", [45], "🔎 理解为：关键词 养老（elderly care）", None),
     ("what about hospitals?", [78, 81, 82], "🔎 理解为：关键词 医院（hospitals）", None),
     (
@@ -116,7 +116,7 @@ DEMO = [
     (
         "what about Mayor Wang's 5G base stations?",
         [86],
-        "🔎 理解为：领导 王昌华（mayor wang） · 关键词 5g、基站（base stations）",
+        "🔎 理解为：领导 王昌华（mayor wang） · 关键词 基站（base stations）、5g",
         None,
     ),
     (
