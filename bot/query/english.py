@@ -99,7 +99,8 @@ _TOKEN = re.compile("['’]s(?![a-z0-9])|['’]|[a-z0-9]+")  # a word, or 's, or
 _APOSTROPHES = frozenset({"'s", "’s", "'", "’"})  # the water bureau's targets
 _GAP = re.compile(r"[\s\-]+")  # between the words of a name or phrase: spaces or a hyphen
 _TITLE_GAP = re.compile(r"\.?[\s\-]+")  # Mr. Cao
-_SYLLABLES = re.compile("(?:[a-z]+[1-5]?)+")  # wang2 chang1hua2: tone numbers are read past
+# wang2 chang1hua2: tone numbers are read past (written so that no word makes it backtrack).
+_SYLLABLES = re.compile("[a-z]+(?:[1-5][a-z]+)*[1-5]?")
 _CJK_NAME = re.compile(r"[\u3400-\u9fff]{2,6}")
 MIN_JOINED = 5  # letters of a name written as one word (caolin), at least
 MAX_FORMS = 32  # spellings of one name (ü as v, u or yu; a surname's readings) at most
@@ -131,10 +132,10 @@ class _Words:
         spans = [m.span() for m in _TOKEN.finditer(plain)]
         return cls(text, spans, [plain[a:b] for a, b in spans], [False] * len(spans))
 
-    def joined(self, i: int, j: int, gap: re.Pattern[str] = _GAP) -> bool:
+    def joined(self, i: int, j: int) -> bool:
         """Tell whether words i..j-1 are free and stand apart only by spaces or hyphens."""
         return not any(self.used[i:j]) and all(
-            gap.fullmatch(self.text, self.spans[k][1], self.spans[k + 1][0])
+            _GAP.fullmatch(self.text, self.spans[k][1], self.spans[k + 1][0])
             for k in range(i, j - 1)
         )
 
