@@ -12,6 +12,7 @@ from functools import cached_property
 from bot.plan.deadlines import parse_deadline
 from bot.plan.names import normalise_name
 from bot.query.bodies import BodyNames, body_names
+from bot.query.english import PinyinNames, read_english, reserved_words
 from bot.query.matching import clear_best, is_subsequence, sounds_alike
 from bot.query.sentences import (
     ASKING,
@@ -386,6 +387,11 @@ class Vocabulary:
         ]
 
     @cached_property
+    def pinyin(self) -> PinyinNames:
+        """Return the leaders by their names in pinyin (Wang Changhua, Mayor Cao), made once."""
+        return PinyinNames(self.leaders, reserved_words())
+
+    @cached_property
     def spaced_leaders(self) -> list[tuple[re.Pattern[str], str]]:
         """Return each leader's name as a pattern allowing spaces inside it (曹 临), made once."""
         found = []
@@ -522,6 +528,14 @@ def parse_query(
         if m:
             _place(query, m.group(0), ("unit", list(found)))
             rest = pattern.sub(" ", rest)
+    # English leaders by pinyin, the plan's words in English (glossary.toml), fillers.
+    if re.search("[a-z]", rest):
+        english = read_english(rest, vocabulary.pinyin)
+        for word, leaders in english.leaders:
+            _place(query, word, ("leader", leaders))
+        for word, keyword in english.keywords:
+            _keyword(query, keyword, word)
+        rest = english.rest
 
     segmenter = vocabulary.segmenter
     for token in _SPLIT.split(rest):

@@ -43,9 +43,12 @@ def status_word(t: Translator, language: str | None, status: str) -> str:
     return t(f"status.{status}", language)
 
 
-def echo(words: list[str], t: Translator, language: str | None, limit: int = ECHO_CHARS) -> str:
+def echo(
+    words: list[str], t: Translator, language: str | None, limit: int | None = ECHO_CHARS
+) -> str:
     """Return words of a question as a list, capped: the first ECHO_WORDS, each shortened."""
-    shown = t.join((shorten(word, limit) for word in words[:ECHO_WORDS]), language)
+    each = (shorten(word, limit) if limit else word for word in words[:ECHO_WORDS])
+    shown = t.join(each, language)
     return shown + "…" if len(words) > ECHO_WORDS else shown
 
 
@@ -54,19 +57,16 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
     parts: list[str] = []
 
     def add(key: str, values: list[str]) -> None:
-        if values:
-            # Each value is a name and the words typed for it, each already ECHO_CHARS at most.
-            value = echo(values, t, language, limit=4 * ECHO_CHARS)
-            parts.append(t(f"query.part.{key}", language, value=value))
+        if values:  # each value is shortened already (`said`): 医保（medical insurance）
+            parts.append(t(f"query.part.{key}", language, value=echo(values, t, language, None)))
 
     def said(kind: str, meaning: str, shown: str) -> str:
         # What the words typed were taken as: 市生态环境局（环保局）, 就业 (employment).
         words = [w for w in parsed.words_for(kind, meaning) if w.lower() not in shown.lower()]
-        shown = shorten(shown, ECHO_CHARS)
         if not words:
-            return shown
+            return shorten(shown, ECHO_CHARS)
         typed = t.join((shorten(w, ECHO_CHARS) for w in words[:2]), language)
-        return t("query.taken_as", language, value=shown, words=typed)
+        return t("query.taken_as", language, value=shorten(shown, ECHO_CHARS), words=typed)
 
     add("leader", [said("leader", p.name, p.name) for p in parsed.leaders])
     add("unit", [said("unit", u.name, u.name) for u in parsed.units])
@@ -81,7 +81,7 @@ def understood(parsed: ParsedQuery, t: Translator, language: str | None) -> str:
             for group in by_word.values()
         ],
     )
-    add("deadline", [parsed.deadline.text] if parsed.deadline else [])
+    add("deadline", [shorten(parsed.deadline.text, ECHO_CHARS)] if parsed.deadline else [])
     add("period", [said("period", parsed.period, parsed.period)] if parsed.period else [])
     add("number", [f"#{n}" for n in parsed.numbers])
     add("keywords", [said("keyword", k, k) for k in parsed.keywords])

@@ -290,7 +290,8 @@ def test_a_question_parses_deterministically_into_bounded_filters(text: str) -> 
     assert {p.id for p in parsed.leaders} <= {p.id for p in VOCABULARY.leaders}
     assert {u.id for u in parsed.units} <= {u.id for u in VOCABULARY.units}
     whole = squeezed(text)
-    for word in (*parsed.keywords, *parsed.unplaced):
+    typed = [t.word for t in parsed.taken if t.kind == "keyword"]  # employment for 就业
+    for word in (*typed, *parsed.unplaced):
         assert squeezed(word) in whole  # every word echoed back is the asker's own
     if parsed.deadline is not None and parsed.deadline.due_date is not None:
         assert 2000 <= parsed.deadline.due_date.year <= 2099
