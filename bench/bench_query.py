@@ -56,6 +56,12 @@ QUERIES = [
     "人社局 就业 behind",
     "#48",
     "10月底",  # combinations
+    "王市长分管的医保工作",
+    "有哪些工作没按计划完成",
+    "5G基站建设进展",  # sentences
+    "Wang Changhua behind",
+    "water bureau",
+    "employment",  # English
 ]
 TODAY = date(2023, 11, 1)
 ROUNDS = 5

@@ -81,6 +81,9 @@ class QueryEngine:
         self._signature = signature
         if self._index is not None and today is not None:
             self._index.warm(today)
+            # The names' segmenter and pinyin are made now, not on the first question.
+            self._vocabulary.segmenter  # noqa: B018
+            self._vocabulary.pinyin  # noqa: B018
 
     @property
     def index(self) -> TargetIndex | None:
