@@ -11,6 +11,7 @@ from functools import cached_property
 
 from bot.plan.deadlines import parse_deadline
 from bot.plan.names import normalise_name
+from bot.plan.numerals import CHARACTERS, chinese_number
 from bot.query.bodies import BodyNames, body_names
 from bot.query.english import PinyinNames, read_english, reserved_words
 from bot.query.matching import clear_best, is_subsequence, sounds_alike
@@ -75,12 +76,29 @@ STATUS_WORDS: dict[str, str] = {
     "not behind": "fine",
     "not late": "fine",
     "not delayed": "fine",
+    # The traffic lights, as the replies show them (红黄绿灯).
+    "红灯": "red",
+    "🔴": "red",
+    "red light": "red",
+    "red lights": "red",
+    "黄灯": "at_risk",
+    "🟡": "at_risk",
+    "yellow light": "at_risk",
+    "yellow lights": "at_risk",
+    "amber": "at_risk",
+    "绿灯": "fine",
+    "🟢": "fine",
+    "green light": "fine",
+    "green lights": "fine",
+    "白灯": "not_submitted",
+    "⚪": "not_submitted",
     **NEGATED_STATUSES,  # 没按计划, 没有完成, 还没报, 不滞后, 按时完成 …
 }
 # Status words that stand for several statuses: not finished is behind or overdue; not behind
 # is on track or completed.
 STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "unfinished": ("behind", "overdue"),
+    "red": ("behind", "overdue"),
     "fine": ("on_track", "completed"),
 }
 # One-character answers of the 是否 column count only as a whole word: "否", not 是否 in a text.
@@ -207,8 +225,11 @@ LEADER_TITLES = tuple(
 )
 TITLE_CHARS = "常务副市县区镇秘"  # characters that start a title, never a surname before one
 UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
+UNIT_ENDINGS = (*UNIT_END_CHARS, "镇", "乡", "街道", "中心", "政府", "分局", "社区", "村")
+PLACE_CHARS = ("市", "县", "区", "省")
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
+_CN_NUMBER = re.compile(rf"第([{CHARACTERS}]{{1,6}})[项号条]")
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
 _NUMBER_ALONE = re.compile(r"[#＃]?\s*第?\s*([0-9]+)\s*[项号条]?", re.ASCII)
 MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
@@ -217,6 +238,15 @@ MAX_AMBIGUOUS = 3  # words naming several leaders or units asked about at once (
 _PERIOD = re.compile(r"(20\d\d)\s*[qQ]\s*([1-4])|\b[qQ]([1-4])\b|(?:前|第)?([一二三四])季度")
 _MONTH_END = re.compile(
     rf"(?:(20\d\d)年)?(\d{{1,2}}|(?<![{_CN_NUM}])[{_CN_NUM}]{{1,3}})月(?:底|末)(?:前)?"
+)
+_MONTHS = [
+    *("january", "february", "march", "april", "may", "june"),
+    *("july", "august", "september", "october", "november", "december"),
+]
+# English deadlines: "due end of October", "by the end of the year", "year-end".
+_EN_MONTH_END = re.compile(
+    r"(?<![a-z])(?:(?:due|by)\s+)?(?:the\s+)?(?:end\s+of\s+(?:the\s+)?"
+    rf"({'|'.join(_MONTHS)}|year)|(year)[\s-]?end)(?![a-z])"
 )
 _YEAR_END = re.compile(r"(?:(20\d\d)年)?(?:年底|年末)(?:前)?")
 _ONGOING = re.compile(r"长期坚持|持续推进")
@@ -326,8 +356,11 @@ class Vocabulary:
         forms: dict[str, list[Named]] = {}
         for unit in self.units:
             names = {unit.name}
-            if unit.name.startswith("市") and len(unit.name) > 2:
+            if unit.name[0] in "市县区" and len(unit.name) > 2:
                 names.add(unit.name[1:])
+            street = re.fullmatch(r"(.+?)街道办事处", unit.name)
+            if street:  # 东湖街道办事处: 东湖街道, 东湖街办, 东湖办事处
+                names |= {street.group(1) + end for end in ("街道", "街办", "办事处")}
             county = re.fullmatch(r"(.+?[县区市])人民政府", unit.name)
             if county:
                 names.add(county.group(1))
@@ -335,14 +368,17 @@ class Vocabulary:
                 forms.setdefault(normalise_text(name), []).append(unit)
         # The other names of the unit's body (环保局 → 市生态环境局); a plan's own names win,
         # admin aliases win over them, and a body not in the plan names no unit at all.
+        # With the place in front as people write it too: 区环保局, 市卫健委, 县人社局.
         from_bodies: set[str] = set()
         for name, unit in self.bodies.chinese.items():
-            if normalise_text(name) not in forms:
-                forms[normalise_text(name)] = [unit]
-                from_bodies.add(normalise_text(name))
+            for placed in (name, *(place + name for place in "市县区")):
+                if normalise_text(placed) not in forms:
+                    forms[normalise_text(placed)] = [unit]
+                    from_bodies.add(normalise_text(placed))
         for name in self.bodies.elsewhere:
             if _CJK.match(name):
-                forms.setdefault(normalise_text(name), [])
+                for placed in (name, *(place + name for place in "市县区")):
+                    forms.setdefault(normalise_text(placed), [])
         for alias, unit in self.aliases.items():
             if normalise_text(alias) in from_bodies or forms.get(normalise_text(alias)) == []:
                 forms[normalise_text(alias)] = []
@@ -406,10 +442,16 @@ class Vocabulary:
         return _Segmenter(self)
 
     def leaders_by_title(self, word: str) -> list[Named] | None:
-        """Return the leaders a surname with a title names (王副市长), or None if not such."""
+        """Return the leaders a surname or a given name with a title names (王副市长, 昌华市长),
+        or None if the word is not such."""
         for title in LEADER_TITLES:
             if len(word) == 1 + len(title) and word.endswith(title):
                 return [leader for leader in self.leaders if leader.name.startswith(word[0])]
+            given = word[: -len(title)]
+            if word.endswith(title) and len(given) == 2:
+                found = [p for p in self.leaders if len(p.name) == 3 and p.name[1:] == given]
+                if found:
+                    return found
         return None
 
 
@@ -486,7 +528,7 @@ def parse_query(
     as unplaced.
     """
     query = ParsedQuery(text=text)
-    rest = normalise_text(text)
+    rest = normalise_text(text).replace("\ufe0f", "")  # ⚪️ is ⚪
     if re.search(r"\s", rest):  # 曹 临 → 曹临: tables and people put spaces in short names
         for spaced, name in vocabulary.spaced_leaders:
             rest = spaced.sub(name, rest)
@@ -507,7 +549,9 @@ def parse_query(
         query.mine = True
         rest = _MINE.sub(" ", rest)
     take(_NUMBER, lambda m: _set_number(query, m))
+    take(_CN_NUMBER, lambda m: _set_cn_number(query, m))
     take(_PERIOD, lambda m: _set_period(query, m, plan_year))
+    take(_EN_MONTH_END, lambda m: _set_english_deadline(query, m, plan_year))
     take(_MONTH_END, lambda m: _set_deadline(query, m.group(0), plan_year))
     take(_YEAR_END, lambda m: _set_deadline(query, m.group(0), plan_year))
     take(_ONGOING, lambda m: _set_deadline(query, m.group(0), plan_year))
@@ -636,16 +680,22 @@ def _word(
     """Decide what a leftover word is: a keyword, a typo of a name, words of a sentence
     (分管的医保工作 → 医保), or unplaced."""
     word = _strip_fillers(word.strip())
-    if not word or is_filler(word):
+    if not word or is_filler(word) or word in PLACE_CHARS:  # 市 of 市教育局: no keyword
         return
-    units = [u for u in vocabulary.units if word[-1] in UNIT_END_CHARS and word in u.name]
+    units = [
+        u
+        for u in vocabulary.units
+        if len(word) >= 2 and word[-1] in UNIT_END_CHARS and word in u.name
+    ]
     if units:  # 县人民政府: part of unit names, not a word of the targets' texts
         _place(query, word, ("unit", units))
         return
     if is_known_word(word, True):
         _keyword(query, word)
         return
-    pieces = words_of(word) if _CJK.search(word) and len(word) > 2 else [word]
+    # 新华镇, 新民街道: a name of a place or body the plan lacks, not the keyword 新华.
+    unit_like = word.endswith(UNIT_ENDINGS)
+    pieces = words_of(word) if _CJK.search(word) and len(word) > 2 and not unit_like else [word]
     sentence = "".join(pieces) != word  # the dictionary found fillers inside: 分管的医保
     if not sentence:
         typo = _typo_of_name(word, vocabulary)
@@ -821,6 +871,16 @@ def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:
         query.took(m.group(0), "number", f"#{int(digits)}")
 
 
+def _set_cn_number(query: ParsedQuery, m: re.Match[str]) -> None:
+    """Take a target number in Chinese numerals: 第十六项, 第三条."""
+    number = chinese_number(m.group(1))
+    if number is None:
+        query.unplaced.append(m.group(0).strip())
+    else:
+        query.numbers.append(number)
+        query.took(m.group(0), "number", f"#{number}")
+
+
 def _set_period(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:
     year = int(m.group(1)) if m.group(1) else plan_year
     quarter = m.group(2) or m.group(3) or str("一二三四".index(m.group(4)) + 1)
@@ -828,6 +888,13 @@ def _set_period(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:
     query.took(m.group(0), "period", query.period)
 
 
-def _set_deadline(query: ParsedQuery, text: str, plan_year: int) -> None:
+def _set_deadline(query: ParsedQuery, text: str, plan_year: int, said: str | None = None) -> None:
     deadline = parse_deadline(text, plan_year)
-    query.deadline = DeadlineFilter(text, deadline.due_date, deadline.ongoing)
+    query.deadline = DeadlineFilter(said or text, deadline.due_date, deadline.ongoing)
+
+
+def _set_english_deadline(query: ParsedQuery, m: re.Match[str], plan_year: int) -> None:
+    """Take an English deadline as its Chinese form says it: end of October is 10月底."""
+    month = m.group(1) or m.group(2)
+    chinese = "年底" if month == "year" else f"{_MONTHS.index(month) + 1}月底"
+    _set_deadline(query, chinese, plan_year, said=" ".join(m.group(0).split()))

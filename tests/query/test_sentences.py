@@ -162,3 +162,31 @@ async def test_in_chat_a_near_name_asks_and_one_tap_answers(tmp_path: Path) -> N
         assert label == "王昌华"
         chosen = shown(await harness.press(LEADER, data))
         assert chosen[-1].startswith("🔎 理解为：领导 王昌华 · 状态 滞后\n")
+
+
+async def test_lights_chinese_numerals_given_names_and_english_deadlines(
+    demo: aiosqlite.Connection,
+) -> None:
+    # The replies' own words: 黄灯 is at risk, 红灯 behind or overdue.
+    assert numbers(await ask(demo, "黄灯")) == [46, 90]
+    assert numbers(await ask(demo, "🟡")) == [46, 90]
+    assert (await ask(demo, "红灯")).parsed.statuses == ["behind", "overdue"]
+    assert numbers(await ask(demo, "第四十八项")) == [48]
+    # A given name with a title: 昌华市长 is 王昌华.
+    assert [p.name for p in (await ask(demo, "昌华市长")).parsed.leaders] == ["王昌华"]
+    english = await ask(demo, "targets due end of October")
+    chinese = await ask(demo, "10月底到期的目标")
+    assert english.parsed.deadline is not None
+    assert english.parsed.deadline.text == "due end of october"
+    assert numbers(english) == numbers(chinese) != []
+
+
+async def test_place_prefixes_and_names_the_plan_lacks(
+    county: aiosqlite.Connection,  # noqa: F811
+) -> None:
+    # The county table of tests/query/test_bodies.py names its units 县X局.
+    assert [u.name for u in (await ask(county, "区卫健委")).parsed.units] == ["县卫健局"]
+    assert [u.name for u in (await ask(county, "县环保局")).parsed.units] == ["县生态环境分局"]
+    # A town the plan lacks is no keyword of its name's first part.
+    answer = await ask(county, "新华镇")
+    assert (answer.parsed.keywords, answer.hits) == ([], [])
