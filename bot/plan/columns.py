@@ -351,7 +351,7 @@ def find_header(sheet: Sheet, mapping: Mapping[str, str] | None = None) -> Heade
             candidate = _read_row(rows[below], mapping)
             if _is_header(candidate) and _count(candidate) > _count(best_roles):
                 best, best_roles = below, candidate
-        return _placed(rows, best, best_roles)
+        return _placed(rows, best, best_roles, {normalise(h) for h in mapping.values()})
     return None
 
 
@@ -359,13 +359,13 @@ def _count(roles: Mapping[int, str]) -> int:
     return sum(1 for role in roles.values() if role != EXTRA)
 
 
-def _placed(rows: Sequence[Row], index: int, roles: dict[int, str]) -> Header:
-    """Place the columns no name placed by their values, and return the header."""
+def _placed(rows: Sequence[Row], index: int, roles: dict[int, str], by_hand: set[str]) -> Header:
+    """Place the columns no name (nor the mapping) placed by their values; return the header."""
     row = rows[index]
     taken = set(roles.values())
     width = max((len(r.cells) for r in rows[index : index + SAMPLE_ROWS]), default=0)
     for column in range(width):
-        if roles.get(column, EXTRA) != EXTRA:
+        if roles.get(column, EXTRA) != EXTRA or normalise(row.cell(column)) in by_hand:
             continue
         role = _by_content(_data_values(rows[index + 1 :], column))
         if role is not None and role not in taken:
@@ -388,7 +388,7 @@ def resolve_mapping(mapping: Mapping[str, str] | None, file: str) -> dict[str, s
                 "import.error.unknown_role",
                 file=file,
                 role=given,
-                roles=RoleNames(ROLES, quoted=False),
+                roles=RoleNames((*ROLES, EXTRA), quoted=False),
             )
         if not normalise(header):
             raise TableError("import.error.bad_columns", file=file, value=f"{given}=")
@@ -398,7 +398,7 @@ def resolve_mapping(mapping: Mapping[str, str] | None, file: str) -> dict[str, s
     headers = [normalise(h) for h in resolved.values()]
     twice = next((h for h in resolved.values() if headers.count(normalise(h)) > 1), None)
     if twice is not None:
-        raise TableError("import.error.header_twice", file=file, header=twice)
+        raise TableError("import.error.header_twice", file=file, name=twice)
     return resolved
 
 
@@ -418,7 +418,7 @@ def place_header(
             for row in sheet.rows
             for cell in row.cells
         ):
-            raise TableError("import.error.column_not_found", file=file, header=header_text)
+            raise TableError("import.error.column_not_found", file=file, name=header_text)
     for sheet in sheets:
         header = find_header(sheet, resolved)
         if header is None:
@@ -430,7 +430,7 @@ def place_header(
                     "import.error.column_not_in_header",
                     file=file,
                     row=header.row.number,
-                    header=header_text,
+                    name=header_text,
                 )
         return sheet, header
     raise _not_placed(sheets, file, resolved)

@@ -392,7 +392,8 @@ class _RowReader:
 
     def assignment(self, row: Row) -> ParsedAssignment:
         """Read the leader, units and progress of one row."""
-        leader, units = UNKNOWN_LEADER, ()
+        units: tuple[str, ...]
+        leader, units = UNKNOWN_LEADER, ()  # what a table without these columns gives
         if "leader" in self.columns:
             self.required(row, "leader")
             leader = self.read(row, "leader", read_leader)
@@ -401,20 +402,19 @@ class _RowReader:
             units = self.read(row, "units", read_units)
         if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
             return ParsedAssignment(row.number, leader, units, None, None)
-        if "progress" in self.columns:
-            progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
-        else:
-            progress = ""
-        if "on_schedule" not in self.columns:
+        progress = (
+            self.required(row, "progress", MAX_PROGRESS_CHARS) if "progress" in self.columns else ""
+        )
+        if "on_schedule" not in self.columns:  # the progress text says whether it is behind
             status = columns_of.status_of_progress(progress)
             return ParsedAssignment(row.number, leader, units, progress, status)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
-        status = columns_of.read_status(status_text)
-        if status is None:
+        said = columns_of.read_status(status_text)
+        if said is None:
             raise self.fail(
                 "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
             )
-        return ParsedAssignment(row.number, leader, units, progress, status)
+        return ParsedAssignment(row.number, leader, units, progress, said)
 
 
 def read_table(
