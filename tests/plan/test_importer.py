@@ -429,7 +429,7 @@ async def test_missing_columns_are_named(
         await import_file(db, path, actor="test")
     assert describe_error(caught.value, Translator("zh")) == (
         "cols.tsv 第 5 行：找不到“内容”列。已识别：序号=序号、市政府领导=领导、完成时限=时限、"
-        "三季度完成情况=进度、是否按计划完成进度=状态。可用 --columns \"内容=表头名\" 指定。"
+        '三季度完成情况=进度、是否按计划完成进度=状态。可用 --columns "内容=表头名" 指定。'
     )
 
 
