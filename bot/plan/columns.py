@@ -11,7 +11,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
@@ -77,9 +77,21 @@ class Header:
         use = next((u for u in self.uses if u.role == role), None)
         return use.header if use is not None and use.header else vocabulary().headers[role]
 
+    @cached_property
+    def _by_text(self) -> dict[str, str]:
+        return {normalise(u.header): u.role for u in self.uses if u.header}
+
+    @cached_property
+    def _number_names(self) -> frozenset[str]:
+        named = {name for name, role in vocabulary().names.items() if role == "number"}
+        return frozenset(named | {text for text, role in self._by_text.items() if role == "number"})
+
     def reread(self, row: Row) -> Header | None:
         """Read a row as this header repeated (page breaks), maybe in another column order."""
-        by_text = {normalise(u.header): u.role for u in self.uses if u.header}
+        numbers = self._number_names
+        if not any(len(cell) <= 20 and normalise(cell) in numbers for cell in row.cells if cell):
+            return None  # no 序号 header: a data row (the quick answer for nearly every row)
+        by_text = self._by_text
         roles: dict[int, str] = {}
         taken: set[str] = set()
         for index, cell in enumerate(row.cells):
@@ -217,6 +229,7 @@ def vocabulary() -> Vocabulary:
     )
 
 
+@lru_cache(maxsize=4096)  # every data row is tried as a repeated header: cells recur
 def _recognise(name: str) -> tuple[str, bool] | None:
     """Return the role a normalised header names, and whether it is a weak content name."""
     if not name or len(name) > MAX_HEADER_CHARS:
@@ -445,7 +458,9 @@ def _not_placed(sheets: Sequence[Sheet], file: str, mapping: Mapping[str, str]) 
             if _count(roles) >= 2 and (best is None or _count(roles) > _count(best[1])):
                 best = row, roles
     if best is None:
-        return TableError("import.error.no_header", file=file, hint=RoleNames(("content",)))
+        return TableError(
+            "import.error.no_header", file=file, hint=RoleNames(("content",), quoted=False)
+        )
     row, roles = best
     recognised = tuple(
         (re.sub(r"\s+", "", row.cell(index)), role)

@@ -274,6 +274,19 @@ async def test_an_unknown_content_header_is_named_and_then_mapped_by_hand(
     ]
 
 
+def test_a_file_without_any_header_says_what_a_header_needs(tmp_path: Path) -> None:
+    path = tmp_path / "纪要.txt"
+    path.write_text("会议纪要\n序号\t议题\n1\t讨论了三件事\n", encoding="utf-8")
+    with pytest.raises(TableError) as caught:
+        read_table(path)
+    assert describe_error(caught.value, Translator("zh")) == (
+        "纪要.txt：找不到表头行：没有一行同时有序号列和内容列（如“序号”“责任目标内容”）。"
+        '可用 --columns "内容=表头名" 指定。'
+    )
+    table = read_table(path, columns={"内容": "议题"}, plan_title="会议", period="2024Q1")
+    assert [(t.number, t.content) for t in table.targets] == [(1, "讨论了三件事")]
+
+
 def test_a_mapping_by_hand_wins_over_names() -> None:
     path = TABLES / "col_percent.tsv"
     # 投资完成 read as nothing but an extra column; 目标任务 as the content, the rest by names.
