@@ -24,6 +24,7 @@ from bot.cli.common import (
     open_database,
 )
 from bot.i18n import LANGUAGES, Translator
+from bot.plan.columns import parse_columns_option
 from bot.plan.importer import describe_error, describe_summary, import_file, load_demo_if_empty
 from bot.plan.tables import TableError
 from bot.query.engine import QueryEngine
@@ -56,6 +57,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     importing.add_argument("--dry-run", action="store_true", help=t("cli.help.dry_run"))
     importing.add_argument("--plan", help=t("cli.help.plan"))
     importing.add_argument("--period", help=t("cli.help.period"))
+    importing.add_argument("--columns", metavar="ROLE=HEADER,…", help=t("cli.help.columns"))
     listing = command("targets")
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
     cli_accounts.add_commands(command, t)
@@ -154,6 +156,10 @@ def _run(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
 
 
 async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -> int:
+    try:
+        columns = parse_columns_option(args.columns, args.file.name) if args.columns else None
+    except TableError as error:  # before the database: a bad mapping is refused at once
+        raise CliError(describe_error(error, t), EXIT_BAD_INPUT) from error
     conn = await open_database(settings, t)
     try:
         summary = await import_file(
@@ -163,6 +169,7 @@ async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -
             dry_run=args.dry_run,
             plan_title=args.plan,
             period=args.period,
+            columns=columns,
         )
     except TableError as error:
         raise CliError(describe_error(error, t), EXIT_BAD_INPUT) from error

@@ -13,6 +13,8 @@ import aiosqlite
 
 from bot import clock
 from bot.i18n import Translator
+from bot.plan import columns as columns_of
+from bot.plan.columns import ColumnUse, Header, Localised
 from bot.plan.deadlines import Deadline, parse_deadline
 from bot.plan.names import normalise_name, split_units
 from bot.plan.tables import Row, Sheet, TableError, read_sheets
@@ -31,41 +33,8 @@ MAX_DEADLINE_CHARS = 100
 MAX_NUMBER = 99_999
 MAX_TITLE_CHARS = 200
 
-# Column → the header names real tables use for it (compared without spaces).
-COLUMN_NAMES: dict[str, tuple[str, ...]] = {
-    "number": ("序号", "编号", "序"),
-    "leader": ("市政府领导", "责任领导", "分管领导", "牵头领导", "市领导", "领导"),
-    "content": ("责任目标内容", "目标内容", "责任目标", "目标任务", "工作目标", "任务内容"),
-    "deadline": ("完成时限", "时限", "完成时间", "时间节点"),
-    "on_schedule": (
-        "是否按计划完成进度",
-        "是否按计划推进",
-        "是否按进度完成",
-        "是否按计划",
-        "是否按期完成",
-    ),
-    "units": ("责任单位", "牵头单位", "责任部门", "承办单位"),
-}
-# The progress column's name carries the quarter: 三季度完成情况, 上半年推进情况, 1-9月进展情况.
-PROGRESS_HEADER = re.compile(r"(完成|推进|进展|落实)情况")
-REQUIRED_COLUMNS = ("number", "leader", "content", "deadline", "units")
-# Canonical header names, for messages about missing columns.
-CANONICAL_HEADER = {key: names[0] for key, names in COLUMN_NAMES.items()} | {
-    "progress": "三季度完成情况"
-}
-
-STATUS_WORDS = {
-    "是": "on_track",
-    "按计划": "on_track",
-    "正常": "on_track",
-    "正常推进": "on_track",
-    "否": "behind",
-    "滞后": "behind",
-    "落后": "behind",
-    "未按计划": "behind",
-    "已完成": "completed",
-    "完成": "completed",
-}
+# The leader stored for the targets of a table that names no leader (no leader column).
+UNKNOWN_LEADER = "（未指定）"
 
 _QUARTER = re.compile(r"(?:前|第)?([一二三四1-4])季度|上半年")
 _YEAR = re.compile(r"(20\d\d)\s*年")
@@ -113,6 +82,8 @@ class ParsedTable:
     period: str | None
     targets: tuple[ParsedTarget, ...]
     notices: tuple[Notice, ...] = ()
+    # What each column of the header was taken as (a role, or "extra"), for previews.
+    columns: tuple[ColumnUse, ...] = ()
 
 
 @dataclass
@@ -207,29 +178,6 @@ def read_deadline(cell: str, year: int) -> Deadline:
     return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
 
 
-def _header_key(text: str) -> str | None:
-    """Return which column a header cell names, if any."""
-    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    if not name:
-        return None
-    for key, names in COLUMN_NAMES.items():
-        if name in names:
-            return key
-    if PROGRESS_HEADER.search(name):
-        return "progress"
-    return None
-
-
-def _header_columns(row: Row) -> dict[str, int]:
-    """Map column keys to their index in a row, if the row reads as a header."""
-    found: dict[str, int] = {}
-    for index, cell in enumerate(row.cells):
-        key = _header_key(cell)
-        if key is not None and key not in found:
-            found[key] = index
-    return found if len(found) >= 4 else {}
-
-
 def _is_text_line(row: Row) -> bool:
     """Tell whether a row is one piece of text (a title, section heading or note), not data."""
     values = {cell for cell in row.cells if cell}
@@ -271,47 +219,26 @@ def _title_of(rows: Sequence[Row]) -> str:
     return next((line for line in lines if _YEAR.search(line)), lines[0] if lines else "")
 
 
-def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
-    for index, row in enumerate(sheet.rows):
-        columns = _header_columns(row)
-        if columns:
-            return index, columns
-    return None
-
-
 def parse_table(
     sheets: Sequence[Sheet],
     file: str,
     *,
     plan_title: str | None = None,
     period: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> ParsedTable:
-    """Read the target table out of a file's sheets, or raise TableError naming where it fails."""
-    found = next(
-        ((sheet, hit) for sheet in sheets if (hit := _find_header(sheet)) is not None), None
-    )
-    if found is None:
-        expected = "、".join(CANONICAL_HEADER[key] for key in REQUIRED_COLUMNS)
-        raise TableError("import.error.no_header", file=file, expected=expected)
-    sheet, (header_index, columns) = found
-    header_row = sheet.rows[header_index]
-    missing = [key for key in REQUIRED_COLUMNS if key not in columns]
-    if "progress" in columns and "on_schedule" not in columns:
-        missing.append("on_schedule")
-    if "on_schedule" in columns and "progress" not in columns:
-        missing.append("progress")
-    if missing:
-        raise TableError(
-            "import.error.missing_columns",
-            file=file,
-            row=header_row.number,
-            columns="、".join(CANONICAL_HEADER[key] for key in missing),
-        )
+    """Read the target table out of a file's sheets, or raise TableError naming where it fails.
+
+    `columns` maps roles to header texts by hand (内容 → 项目名称), where names do not tell.
+    """
+    sheet, header = columns_of.place_header(sheets, file, columns)
+    header_index, header_row = header.index, header.row
+    roles = header.roles
 
     title_text = _title_of(sheet.rows[:header_index])
     name, year, quarter = _plan_from_title(title_text) if title_text else ("", None, None)
-    if "progress" in columns and quarter is None:
-        quarter, _ = _quarter_in(header_row.cell(columns["progress"]))
+    if "progress" in roles and quarter is None:
+        quarter, _ = _quarter_in(header_row.cell(roles["progress"]))
     if period is not None:
         m = _PERIOD.match(period.strip())
         if m is None:
@@ -327,20 +254,20 @@ def parse_table(
         )
     if year is None and (year_match := _YEAR.search(name)):
         year = int(year_match.group(1))
-    if year is None or ("progress" in columns and quarter is None):
+    if year is None or ("progress" in roles and quarter is None):
         raise TableError("import.error.no_period", file=file, title=title_text or name)
-    table_period = f"{year}Q{quarter}" if "progress" in columns else None
+    table_period = f"{year}Q{quarter}" if "progress" in roles else None
 
-    reader = _RowReader(file, columns, year, header_row.number)
+    reader = _RowReader(file, roles, year, header_row.number, header)
     parsed = reader.targets(sheet.rows[header_index + 1 :])
     notices = tuple(
         Notice(
             "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
         )
         for t in parsed
-        if not t.deadline.understood
+        if t.deadline.text and not t.deadline.understood
     )
-    return ParsedTable(file, name, year, table_period, tuple(parsed), notices)
+    return ParsedTable(file, name, year, table_period, tuple(parsed), notices, header.uses)
 
 
 @dataclass
@@ -367,8 +294,10 @@ class _RowReader:
     columns: dict[str, int]
     year: int
     header_row: int
+    header: Header
 
     def cell(self, row: Row, key: str) -> str:
+        """Return a row's cell of a role, or "" when the table has no such column."""
         return row.cell(self.columns[key]) if key in self.columns else ""
 
     def fail(self, key: str, row: Row, column: str, **values: object) -> TableError:
@@ -377,7 +306,7 @@ class _RowReader:
             file=self.file,
             row=row.number,
             column=self.columns.get(column),
-            header=CANONICAL_HEADER[column],
+            header=self.header.header_of(column),
             **values,
         )
 
@@ -388,22 +317,23 @@ class _RowReader:
         except CellError as error:
             raise self.fail(error.key, row, key, **error.values) from None
 
-    def reheader(self, row: Row, columns: dict[str, int]) -> None:
+    def reheader(self, row: Row, header: Header) -> None:
         """Take the columns of a header repeated mid-table (page breaks, sections), or refuse it.
 
         Its columns may stand in another order (the rows below follow it), but they must be the
         same columns as the first header's: the table's meaning may not change halfway down.
         """
+        columns = header.roles
         if set(columns) != set(self.columns):
-            differing = sorted(set(columns) ^ set(self.columns), key=list(CANONICAL_HEADER).index)
+            differing = sorted(set(columns) ^ set(self.columns), key=columns_of.ROLES.index)
             raise TableError(
                 "import.error.header_changed",
                 file=self.file,
                 row=row.number,
                 first_row=self.header_row,
-                columns="、".join(CANONICAL_HEADER[key] for key in differing),
+                columns="、".join(self.header.header_of(key) for key in differing),
             )
-        self.columns = columns
+        self.columns, self.header = columns, header
 
     def required(self, row: Row, key: str, limit: int | None = None) -> str:
         value = self.cell(row, key)
@@ -420,8 +350,8 @@ class _RowReader:
         for row in rows:
             if row.is_blank:
                 continue
-            if columns := _header_columns(row):
-                self.reheader(row, columns)  # a header repeated at a page break or section
+            if (again := self.header.reread(row)) is not None:
+                self.reheader(row, again)  # a header repeated at a page break or section
                 continue
             if _is_text_line(row):
                 continue  # headings and notes
@@ -449,7 +379,8 @@ class _RowReader:
                     )
                 first_row[number] = row.number
                 content = self.required(row, "content", MAX_CONTENT_CHARS)
-                self.required(row, "deadline")
+                if "deadline" in self.columns:
+                    self.required(row, "deadline")
                 deadline = self.read(row, "deadline", lambda cell: read_deadline(cell, self.year))
                 current = _TargetDraft(row.number, number, content, deadline)
                 drafts.append(current)
@@ -461,27 +392,42 @@ class _RowReader:
 
     def assignment(self, row: Row) -> ParsedAssignment:
         """Read the leader, units and progress of one row."""
-        self.required(row, "leader")
-        leader = self.read(row, "leader", read_leader)
-        self.required(row, "units")
-        units = self.read(row, "units", read_units)
+        units: tuple[str, ...]
+        leader, units = UNKNOWN_LEADER, ()  # what a table without these columns gives
+        if "leader" in self.columns:
+            self.required(row, "leader")
+            leader = self.read(row, "leader", read_leader)
+        if "units" in self.columns:
+            self.required(row, "units")
+            units = self.read(row, "units", read_units)
         if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
             return ParsedAssignment(row.number, leader, units, None, None)
-        progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
+        progress = (
+            self.required(row, "progress", MAX_PROGRESS_CHARS) if "progress" in self.columns else ""
+        )
+        if "on_schedule" not in self.columns:  # the progress text says whether it is behind
+            status = columns_of.status_of_progress(progress)
+            return ParsedAssignment(row.number, leader, units, progress, status)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
-        status = STATUS_WORDS.get(status_text)
-        if status is None:
+        said = columns_of.read_status(status_text)
+        if said is None:
             raise self.fail(
                 "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
             )
-        return ParsedAssignment(row.number, leader, units, progress, status)
+        return ParsedAssignment(row.number, leader, units, progress, said)
 
 
 def read_table(
-    path: Path, *, plan_title: str | None = None, period: str | None = None
+    path: Path,
+    *,
+    plan_title: str | None = None,
+    period: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> ParsedTable:
     """Read and validate a table file, or raise TableError naming the file, row and column."""
-    return parse_table(read_sheets(path), path.name, plan_title=plan_title, period=period)
+    return parse_table(
+        read_sheets(path), path.name, plan_title=plan_title, period=period, columns=columns
+    )
 
 
 # ---------------------------------------------------------------------------- storing
@@ -630,9 +576,10 @@ async def import_file(
     dry_run: bool = False,
     plan_title: str | None = None,
     period: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> ImportSummary:
-    """Read, validate and store a table file all or nothing."""
-    table = read_table(path, plan_title=plan_title, period=period)
+    """Read, validate and store a table file all or nothing (`columns`: see parse_table)."""
+    table = read_table(path, plan_title=plan_title, period=period, columns=columns)
     return await store_table(conn, table, actor=actor, dry_run=dry_run)
 
 
@@ -641,7 +588,11 @@ async def import_file(
 
 def describe_error(error: TableError, t: Translator, language: str | None = None) -> str:
     """Return one line saying what is wrong with a table and where."""
-    problem = t(error.key, language, **error.values)
+    values = {
+        key: value.render(t, language) if isinstance(value, Localised) else value
+        for key, value in error.values.items()
+    }
+    problem = t(error.key, language, **values)
     if error.row is None:
         where = t("import.at_file", language, file=error.file)
     elif error.column is None:

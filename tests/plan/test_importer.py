@@ -320,7 +320,7 @@ BAD_FILES: dict[str, tuple[str, Callable[[list[str]], bytes], str, int | None]] 
     # name: (file name, content from the demo lines, expected key, row or None)
     "missing_column": (
         "t.tsv",
-        lambda ls: "\n".join(_without_column(ls, 6)).encode(),
+        lambda ls: "\n".join(_without_column(ls, 2)).encode(),
         "import.error.missing_columns",
         5,
     ),
@@ -421,12 +421,15 @@ async def test_a_file_over_the_size_limit_is_refused_before_reading(
 async def test_missing_columns_are_named(
     db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
 ) -> None:
+    # Only 序号 and the content are required (units and deadline are used when present): the
+    # message names what was recognised, and as what, and what is missing.
     path = tmp_path / "cols.tsv"
-    path.write_text("\n".join(_without_column(_without_column(demo_lines, 6), 3)), "utf-8")
+    path.write_text("\n".join(_without_column(_without_column(demo_lines, 6), 2)), "utf-8")
     with pytest.raises(TableError) as caught:
         await import_file(db, path, actor="test")
     assert describe_error(caught.value, Translator("zh")) == (
-        "cols.tsv 第 5 行：表头缺少必需的列：完成时限、责任单位。"
+        "cols.tsv 第 5 行：找不到“内容”列。已识别：序号=序号、市政府领导=领导、完成时限=时限、"
+        '三季度完成情况=进度、是否按计划完成进度=状态。可用 --columns "内容=表头名" 指定。'
     )
 
 
