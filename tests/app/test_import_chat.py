@@ -126,7 +126,8 @@ async def test_an_admin_previews_confirms_and_a_leader_finds_the_new_targets(
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         await bind(harness)
         calls = await harness.send_document(ADMIN, "2024一季度.xlsx", table_xlsx())
-        assert "getFile" in methods(calls) and "download" in methods(calls)
+        assert "getFile" in methods(calls)
+        assert "download" in methods(calls)
         [preview] = shown(calls)
         assert preview.splitlines()[:3] == [
             "📋 导入预览：2024一季度.xlsx（尚未写入）",
