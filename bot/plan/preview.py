@@ -94,13 +94,6 @@ def check_upload(name: str, size: int | None) -> TableError | None:
     return None
 
 
-def accepts_columns() -> bool:
-    """Tell whether the importer takes a by-hand column mapping (parse_table's `columns=`)."""
-    import inspect
-
-    return "columns" in inspect.signature(parse_table).parameters
-
-
 def read_file(
     path: Path,
     *,
