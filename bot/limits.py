@@ -18,6 +18,7 @@ MESSAGE_LIMIT = 4096  # UTF-16 units of a message's text, after entity parsing
 CAPTION_LIMIT = 1024  # UTF-16 units of a document's or photo's caption, likewise
 ALERT_LIMIT = 200  # UTF-16 units of a callback query's answer (an alert)
 CALLBACK_DATA_LIMIT = 64  # bytes of an inline button's callback data
+DOWNLOAD_LIMIT = 20 * 2**20  # bytes of a file a bot may download from Telegram (getFile)
 
 _TAG = re.compile(r"<[^<>]*>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, query, report, review, settings, start
+from handlers import account, admin, fallback, imports, query, report, review, settings, start
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -17,7 +17,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
 
     Registered in this order in one group: the first handler that matches an update wins. The
     conversations (an admin's review comment, a liaison's update) come before the questions, so
-    text typed in the middle of a flow belongs to the flow; the catch-all fallback comes last.
+    text typed in the middle of a flow belongs to the flow; a document sent outside a flow is an
+    import (an admin's) or refused; the catch-all fallback comes last.
     """
     return [
         *start.handlers(),
@@ -26,6 +27,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *settings.handlers(),
         *review.handlers(),
         *report.handlers(),
+        *imports.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

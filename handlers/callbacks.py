@@ -132,3 +132,12 @@ def join_choice(data: str | None) -> str | None:
     """Parse `join:keep` or `join:<invite code>`: return "keep" or the code."""
     fields = _fields(data, "join", 1)
     return key_of(fields[0]) if fields else None
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def import_key(data: str | None, verb: str) -> str | None:
+    """Parse `imp:ok:<key>` or `imp:no:<key>`: return the pending import's key."""
+    fields = _fields(data, f"imp:{verb}", 1)
+    return key_of(fields[0]) if fields else None

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot import clock
 from bot.i18n import Translator
+from bot.plan.pending import PendingImports
 from bot.query.engine import QueryEngine
 from bot.safe_text import harmless
 from bot.settings import Settings
@@ -26,6 +27,7 @@ class Services:
         self._db: aiosqlite.Connection | None = None
         self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
+        self.pending_imports = PendingImports()  # files sent by admins, awaiting confirmation
 
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
@@ -50,7 +52,8 @@ class Services:
         self._db = conn
 
     async def close(self) -> None:
-        """Close the database connection, if open."""
+        """Close the database connection, if open, and delete the files of pending imports."""
+        self.pending_imports.clear()
         if self._db is not None:
             await self._db.close()
             self._db = None

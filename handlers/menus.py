@@ -39,6 +39,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "whoami",
         "lang",
         "help",
+        "import",  # last: the menus' first items stay where admins know them
     ),
 }
 

@@ -42,6 +42,7 @@ class RecordingRequest(BaseRequest):
         self.not_started: set[int] = set()  # chats that answer 400 chat not found
         self.bad_requests: dict[int, str] = {}  # chat → a 400 every send to it answers
         self.fail_after: dict[int, int] = {}  # chat → sends that succeed before each 502
+        self.files: dict[str, bytes] = {}  # file id → the bytes of a file a person sent
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -63,6 +64,12 @@ class RecordingRequest(BaseRequest):
         **kwargs: Any,
     ) -> tuple[int, bytes]:
         """Record the call and answer it."""
+        if "/file/bot" in url:  # a download of a file getFile named: documents/<file id>
+            file_id = url.rsplit("/", 1)[-1]
+            self.calls.append(("download", {"file_id": file_id}))
+            if file_id not in self.files:
+                return 404, _error(404, "Not Found")
+            return 200, self.files[file_id]
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
@@ -101,6 +108,16 @@ class RecordingRequest(BaseRequest):
     def _result(self, name: str, params: dict[str, Any]) -> object:
         if name == "getMe":
             return BOT
+        if name == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             message: dict[str, Any] = {
@@ -181,6 +198,34 @@ class Harness:
             "chat": {"id": person.id, "type": "private"},
             "sticker": sticker,
         }
+        return await self._process({"message": message})
+
+    async def send_document(
+        self,
+        person: Person,
+        name: str,
+        data: bytes,
+        *,
+        caption: str = "",
+        file_size: int | None = None,
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Send a file (a document) in a private chat; `file_size` overrides the size told."""
+        file_id = f"doc-{next(self._ids)}"
+        self.request.files[file_id] = data
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": person.json(),
+            "chat": {"id": person.id, "type": "private"},
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": name,
+                "file_size": len(data) if file_size is None else file_size,
+            },
+        }
+        if caption:
+            message["caption"] = caption
         return await self._process({"message": message})
 
     def stop_push_job(self) -> None:

@@ -26,6 +26,8 @@ from bot.cli.common import (
 from bot.i18n import LANGUAGES, Translator
 from bot.plan.columns import parse_columns_option
 from bot.plan.importer import describe_error, describe_summary, import_file, load_demo_if_empty
+from bot.plan.preview import preview_file
+from bot.plan.preview import render as render_preview
 from bot.plan.tables import TableError
 from bot.query.engine import QueryEngine
 from bot.query.text import light_json
@@ -162,11 +164,14 @@ async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -
         raise CliError(describe_error(error, t), EXIT_BAD_INPUT) from error
     conn = await open_database(settings, t)
     try:
+        if args.dry_run:  # the preview the chat shows too: mapping, counts, the first rows
+            found = await preview_file(conn, args.file, plan_title=args.plan, period=args.period)
+            print(render_preview(found, t))
+            return 0
         summary = await import_file(
             conn,
             args.file,
             actor="cli",
-            dry_run=args.dry_run,
             plan_title=args.plan,
             period=args.period,
             columns=columns,

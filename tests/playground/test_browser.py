@@ -209,8 +209,8 @@ async def files_both_ways(page: Page, playground: Playground) -> None:
     assert href is not None
     uploaded = await page.request.get(playground.url + href)
     assert await uploaded.body() == TABLE
-    # No feature takes a file by chat yet: the bot says it did not understand, and points to /help.
-    await expect(from_bot(page, "我没有理解这条消息")).to_have_count(1, timeout=WAIT)
+    # An admin's file is an import: these bytes are no workbook, and the importer says so.
+    await expect(from_bot(page, "目标表.xlsx：无法作为 .xlsx 读取")).to_have_count(1, timeout=WAIT)
     # No feature sends a file yet (the export issue will): the running bot sends one over the
     # real Bot API path, as a handler would, and the page offers it for download.
     assert playground.application is not None
