@@ -165,7 +165,9 @@ async def _import(args: argparse.Namespace, settings: Settings, t: Translator) -
     conn = await open_database(settings, t)
     try:
         if args.dry_run:  # the preview the chat shows too: mapping, counts, the first rows
-            found = await preview_file(conn, args.file, plan_title=args.plan, period=args.period)
+            found = await preview_file(
+                conn, args.file, plan_title=args.plan, period=args.period, columns=columns
+            )
             print(render_preview(found, t))
             return 0
         summary = await import_file(
