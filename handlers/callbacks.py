@@ -137,6 +137,24 @@ def join_choice(data: str | None) -> str | None:
 # ---------------------------------------------------------------------------- import
 
 
+def import_column(data: str | None) -> tuple[str, int] | None:
+    """Parse `imp:col:<key>:<column>`: the pending import and the column chosen to correct."""
+    fields = _fields(data, "imp:col", 2)
+    if not fields:
+        return None
+    key, index = key_of(fields[0]), index_of(fields[1])
+    return (key, index) if key is not None and index is not None else None
+
+
+def import_role(data: str | None, roles: tuple[str, ...]) -> tuple[str, int, str] | None:
+    """Parse `imp:role:<key>:<column>:<role>`: a column's new role, one of `roles`."""
+    fields = _fields(data, "imp:role", 3)
+    if not fields or fields[2] not in roles:
+        return None
+    key, index = key_of(fields[0]), index_of(fields[1])
+    return (key, index, fields[2]) if key is not None and index is not None else None
+
+
 def import_key(data: str | None, verb: str) -> str | None:
     """Parse `imp:ok:<key>` or `imp:no:<key>`: return the pending import's key."""
     fields = _fields(data, f"imp:{verb}", 1)

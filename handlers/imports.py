@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.people.accounts import Account
 from bot.plan import pending as waiting
 from bot.plan import preview
+from bot.plan.columns import EXTRA, ROLES, ColumnUse
 from bot.plan.importer import describe_error, describe_summary
 from bot.plan.pending import PendingImport
 from bot.plan.tables import TableError
@@ -73,31 +74,135 @@ async def document_sent(update: Update, context: BotContext, account: Account) -
 
 
 async def _preview(
-    update: Update, context: BotContext, account: Account, kept: PendingImport
+    update: Update,
+    context: BotContext,
+    account: Account,
+    kept: PendingImport,
+    *,
+    edit: bool = False,
 ) -> None:
-    """Read the kept file in a dry run and show the preview with its buttons."""
+    """Read the kept file in a dry run and show the preview with its buttons.
+
+    After a column was corrected by hand (`edit`), a table that no longer reads keeps its
+    import waiting: the admin may correct another column, or cancel.
+    """
     services = context.services
     language = account.language
     try:
         found = await preview.preview_file(services.db, kept.path, columns=dict(kept.columns))
     except TableError as error:
+        text = describe_error(error, services.t, language)
+        if edit:
+            await show(update, text, _buttons(context, language, kept.key, confirm=False))
+            return
         services.pending_imports.finish(kept.key, waiting.FAILED)
-        await show(update, describe_error(error, services.t, language), edit=False)
+        await show(update, text, edit=False)
         return
     text = preview.render(found, services.t, language)
     if not found.summary.changes_anything:
         services.pending_imports.finish(kept.key, waiting.CANCELLED)  # nothing to confirm
-        await show(update, text, edit=False)
+        await show(update, text, edit=edit)
         return
-    markup = buttons(
-        [
-            [
-                (context.text(language, "import.chat.confirm"), f"imp:ok:{kept.key}"),
-                (context.text(language, "import.chat.cancel"), f"imp:no:{kept.key}"),
-            ]
-        ]
-    )
-    await show(update, text, markup, edit=False)
+    await show(update, text, _buttons(context, language, kept.key), edit=edit)
+
+
+def _buttons(
+    context: BotContext, language: str | None, key: str, *, confirm: bool = True
+) -> InlineKeyboardMarkup:
+    """Return a preview's buttons: confirm and cancel, and correct a column's role."""
+    first = [(context.text(language, "import.chat.cancel"), f"imp:no:{key}")]
+    if confirm:
+        first.insert(0, (context.text(language, "import.chat.confirm"), f"imp:ok:{key}"))
+    return buttons([first, [(context.text(language, "import.chat.fix"), f"imp:fix:{key}")]])
+
+
+async def _columns_of(context: BotContext, kept: PendingImport) -> list[ColumnUse]:
+    """Return how each column of the kept file's header is taken now (by hand where mapped)."""
+    try:
+        found = await preview.preview_file(
+            context.services.db, kept.path, columns=dict(kept.columns)
+        )
+    except TableError:
+        return []
+    return [ColumnUse(c.index, c.header, c.role) for c in found.columns]
+
+
+@requires("admin", private=True)
+async def fix_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Offer the columns of the header: the admin picks the one read wrongly."""
+    query = update.callback_query
+    key = callbacks.import_key(query.data if query else None, "fix")
+    kept = context.services.pending_imports.get(key, account.telegram_id)
+    if kept is None:
+        await _gone(update, context, account, key)
+        return
+    language = account.language
+    columns = await _columns_of(context, kept)
+    if not columns:  # no header read at all: nothing to choose from
+        await answer_query(update, context.text(language, "import.chat.no_columns"), alert=True)
+        return
+    rows = [
+        [(preview.column_line(column, context.services.t, language), f"imp:col:{kept.key}:{i}")]
+        for i, column in enumerate(columns[: preview.MAX_COLUMNS_SHOWN])
+    ]
+    rows.append([(context.text(language, "import.chat.back"), f"imp:back:{kept.key}")])
+    await show(update, context.text(language, "import.chat.pick_column"), buttons(rows))
+
+
+@requires("admin", private=True)
+async def column_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Offer the roles the chosen column can be taken as."""
+    query = update.callback_query
+    chosen = callbacks.import_column(query.data if query else None)
+    kept = context.services.pending_imports.get(chosen[0], account.telegram_id) if chosen else None
+    columns = await _columns_of(context, kept) if kept is not None else []
+    if kept is None or chosen is None or chosen[1] >= len(columns):
+        await _gone(update, context, account, chosen[0] if chosen else None)
+        return
+    language = account.language
+    column = columns[chosen[1]]
+    roles = [*ROLES, EXTRA]
+    labels = [
+        (
+            context.text(language, f"import.preview.role.{role}"),
+            f"imp:role:{kept.key}:{chosen[1]}:{role}",
+        )
+        for role in roles
+    ]
+    rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
+    rows.append([(context.text(language, "import.chat.back"), f"imp:back:{kept.key}")])
+    text = context.text(language, "import.chat.pick_role", header=column.header)
+    await show(update, text, buttons(rows))
+
+
+@requires("admin", private=True)
+async def role_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Take the chosen column as the chosen role, and show the preview again."""
+    query = update.callback_query
+    chosen = callbacks.import_role(query.data if query else None, (*ROLES, EXTRA))
+    pending = context.services.pending_imports
+    kept = pending.get(chosen[0], account.telegram_id) if chosen else None
+    columns = await _columns_of(context, kept) if kept is not None else []
+    if kept is None or chosen is None or chosen[1] >= len(columns):
+        await _gone(update, context, account, chosen[0] if chosen else None)
+        return
+    remapped = pending.remap(kept.key, account.telegram_id, chosen[2], columns[chosen[1]].header)
+    if remapped is None:
+        await _gone(update, context, account, kept.key)
+        return
+    await _preview(update, context, account, remapped, edit=True)
+
+
+@requires("admin", private=True)
+async def back_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Show the preview again, as it stands."""
+    query = update.callback_query
+    key = callbacks.import_key(query.data if query else None, "back")
+    kept = context.services.pending_imports.get(key, account.telegram_id)
+    if kept is None:
+        await _gone(update, context, account, key)
+        return
+    await _preview(update, context, account, kept, edit=True)
 
 
 async def _gone(update: Update, context: BotContext, account: Account, key: str | None) -> None:
@@ -165,5 +270,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(DOCUMENT_IN_PRIVATE, document_sent),
         CallbackQueryHandler(confirm_pressed, pattern=r"^imp:ok:[\w-]+$"),
         CallbackQueryHandler(cancel_pressed, pattern=r"^imp:no:[\w-]+$"),
+        CallbackQueryHandler(fix_pressed, pattern=r"^imp:fix:[\w-]+$"),
+        CallbackQueryHandler(back_pressed, pattern=r"^imp:back:[\w-]+$"),
+        CallbackQueryHandler(column_pressed, pattern=r"^imp:col:[\w-]+:\d+$"),
+        CallbackQueryHandler(role_pressed, pattern=r"^imp:role:[\w-]+:\d+:\w+$"),
         CallbackQueryHandler(stale_pressed, pattern=r"^imp:"),
     ]

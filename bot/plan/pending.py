@@ -12,7 +12,7 @@ import secrets
 import shutil
 import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MAX_PENDING = 20  # imports waiting at once, over all admins
@@ -79,6 +79,16 @@ class PendingImports:
         """Return the import waiting under `key` if `owner` sent it, else None."""
         pending = self._waiting.get(key) if key is not None else None
         return pending if pending is not None and pending.owner == owner else None
+
+    def remap(self, key: str | None, owner: int, role: str, header: str) -> PendingImport | None:
+        """Take the column `header` as `role` by hand (replacing what either had); None if gone."""
+        pending = self.get(key, owner)
+        if pending is None:
+            return None
+        kept = tuple((r, h) for r, h in pending.columns if r != role and h != header)
+        changed = replace(pending, columns=(*kept, (role, header)))
+        self._waiting[pending.key] = changed
+        return changed
 
     def claim(self, key: str | None, owner: int) -> PendingImport | None:
         """Take the import waiting under `key` out of waiting (a second claim gets None)."""

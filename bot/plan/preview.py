@@ -180,23 +180,26 @@ def render(
     return text if limit is None else limits.fit(text, limit)
 
 
+def column_line(column: ColumnLike, t: Translator, language: str | None) -> str:
+    """Return how one column was taken: `B 列 项目名称 → 目标内容` (a line, or a button)."""
+    role = t(f"import.preview.role.{column.role}", language)
+    if role == f"import.preview.role.{column.role}":  # a role this text has no name for
+        role = column.role
+    return t(
+        "import.preview.column",
+        language,
+        letter=get_column_letter(column.index + 1),
+        header=limits.fit(" ".join(column.header.split()), HEADER_UNITS),
+        role=role,
+    )
+
+
 def _column_lines(columns: Sequence[ColumnLike], t: Translator, language: str | None) -> list[str]:
     if not columns:
         return []
     lines = [t("import.preview.columns", language)]
     for column in columns[:MAX_COLUMNS_SHOWN]:
-        role = t(f"import.preview.role.{column.role}", language)
-        if role == f"import.preview.role.{column.role}":  # a role this text has no name for
-            role = column.role
-        lines.append(
-            t(
-                "import.preview.column",
-                language,
-                letter=get_column_letter(column.index + 1),
-                header=limits.fit(" ".join(column.header.split()), HEADER_UNITS),
-                role=role,
-            )
-        )
+        lines.append(column_line(column, t, language))
     if len(columns) > MAX_COLUMNS_SHOWN:
         more = len(columns) - MAX_COLUMNS_SHOWN
         lines.append(t("import.preview.more_columns", language, count=more))

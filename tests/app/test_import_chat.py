@@ -145,7 +145,7 @@ async def test_an_admin_previews_confirms_and_a_leader_finds_the_new_targets(
         assert (
             "#2 新建城市绿道50公里（10月底）：王昌华 · 市城市管理局 · 滞后" in preview.splitlines()
         )
-        assert list(buttons(calls)) == ["✅ 确认导入", "✖️ 取消"]
+        assert list(buttons(calls)) == ["✅ 确认导入", "✖️ 取消", "🔧 更正某列"]
         assert stored(harness) == []  # a preview stores nothing
 
         confirm = buttons(calls)["✅ 确认导入"]
@@ -189,7 +189,7 @@ async def test_the_preview_in_english_and_a_tsv_file(tmp_path: Path) -> None:
             "#3 改造老旧小区120个 (due 年底): 曹临 · 市住房城乡建设局 · on track"
             in preview.splitlines()
         )
-        assert list(buttons(calls)) == ["✅ Import", "✖️ Cancel"]
+        assert list(buttons(calls)) == ["✅ Import", "✖️ Cancel", "🔧 Correct a column"]
 
 
 async def test_cancel_stores_nothing_and_a_later_confirm_says_so(tmp_path: Path) -> None:
@@ -291,3 +291,29 @@ async def test_a_file_that_changes_nothing_has_no_buttons(tmp_path: Path) -> Non
         [preview] = shown(calls)
         assert zh("import.preview.nothing_to_do") in preview.splitlines()
         assert buttons(calls) == {}
+
+
+async def test_an_admin_corrects_a_column_read_wrongly_before_confirming(tmp_path: Path) -> None:
+    # 完成时限 read as the deadline; the admin says the column is only a remark (其他).
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        first = await harness.send_document(ADMIN, "2024一季度.tsv", table_tsv())
+        assert "D 列 完成时限 → 完成时限" in shown(first)[0]
+        columns = await harness.press(ADMIN, buttons(first)["🔧 更正某列"])
+        assert shown(columns) == ["哪一列识别错了？请选择："]
+        roles = await harness.press(ADMIN, buttons(columns)["D 列 完成时限 → 完成时限"])
+        assert shown(roles) == ["“完成时限” 这一列应当是："]
+        again = await harness.press(ADMIN, buttons(roles)["其他（随目标保存）"])
+        [preview] = shown(again)
+        assert "D 列 完成时限 → 其他（随目标保存）" in preview
+        assert list(buttons(again)) == ["✅ 确认导入", "✖️ 取消", "🔧 更正某列"]
+        # Another admin cannot correct or confirm this admin's file.
+        other = await harness.press(OTHER_ADMIN, buttons(again)["🔧 更正某列"])
+        assert alerts(other) == [zh("import.chat.expired")]
+        await harness.press(ADMIN, buttons(again)["✅ 确认导入"])
+        # Stored without deadlines: the column was taken as a remark, by hand.
+        assert stored(harness) == [
+            (1, "建成口袋公园30个", ""),
+            (2, "新建城市绿道50公里", ""),
+            (3, "改造老旧小区120个", ""),
+        ]

@@ -93,7 +93,7 @@ async def test_an_admin_imports_an_xlsx_from_the_chat_and_a_leader_finds_it(
         "曹临 · 市城市管理局 · 按计划"
     ) in lines
     assert "#2 新建城市书房20处（9月底）：王昌华 · 市文化和旅游局 · 滞后" in lines
-    assert [label for label, _ in preview.buttons] == ["✅ 确认导入", "✖️ 取消"]
+    assert [label for label, _ in preview.buttons] == ["✅ 确认导入", "✖️ 取消", "🔧 更正某列"]
     assert stored(db) == []
 
     confirm = dict(preview.buttons)["✅ 确认导入"]
