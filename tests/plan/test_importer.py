@@ -458,8 +458,12 @@ async def test_header_in_any_column_order_with_period_from_the_header(
                     "period": "2024Q2",
                     "status": "behind",
                     "progress": "完成投资5亿元",
+                    "assisting": [],
                 }
             ],
+            "label": None,
+            "category": None,
+            "extra": [],
         },
         {
             "number": 2,
@@ -473,8 +477,12 @@ async def test_header_in_any_column_order_with_period_from_the_header(
                     "period": "2024Q2",
                     "status": "completed",
                     "progress": "已完成",
+                    "assisting": [],
                 }
             ],
+            "label": None,
+            "category": None,
+            "extra": [],
         },
     ]
 
