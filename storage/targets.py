@@ -100,9 +100,7 @@ def extra_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
         return ()
     if not isinstance(pairs, list):
         return ()
-    return tuple(
-        (str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2
-    )
+    return tuple((str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2)
 
 
 def extra_to_json(extra: Sequence[tuple[str, str]]) -> str:
@@ -130,7 +128,7 @@ def report_from_row(row: aiosqlite.Row) -> Report:
         submitted_at=row["submitted_at"],
         unit_id=row["unit_id"],
         needs_review=bool(row["needs_review"]),
-        as_of=_date(row["as_of"]) if "as_of" in row.keys() else None,
+        as_of=_date(row["as_of"]),
     )
 
 

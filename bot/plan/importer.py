@@ -22,6 +22,7 @@ from bot.plan.rows import (
     add_sub_item,
     as_of_in,
     heading_of,
+    item_mark,
     numbers_progress,
     quarter_of,
     worst_status,
@@ -677,7 +678,13 @@ class _RowReader:
         if not same:
             target.assignments.append(mine)
             return
-        progress = "\n".join(p for p in (last.progress, mine.progress) if p) or None
+        # Each item's progress on its own line, marked as its item is: （2）转移就业4100人.
+        lines = text.split("\n")
+        first = last.progress
+        if target.sub_items == 1 and first and item_mark(lines[0]):
+            first = f"{item_mark(lines[0])}{first}"
+        own = f"{item_mark(lines[-1])}{mine.progress}" if mine.progress else None
+        progress = "\n".join(p for p in (first, own) if p) or None
         target.assignments[-1] = ParsedAssignment(
             last.row,
             last.leader,

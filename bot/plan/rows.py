@@ -26,7 +26,7 @@ _TITLES = "常务副市长|副市长|市长|副书记|书记|副主任|主任|�
 _NAME = r"[\u4e00-\u9fff]{2,4}?"
 # 汤飞帆市长牵头重点工作 / 牵头领导：李四 / 副市长李四牵头
 _LEADER_PATTERNS = (
-    re.compile(rf"牵头(?:市)?领导\s*[:：]\s*(?P<name>[\u4e00-\u9fff]{{2,4}})"),
+    re.compile(r"牵头(?:市)?领导\s*[:：]\s*(?P<name>[\u4e00-\u9fff]{2,4})"),
     re.compile(rf"^(?P<name>{_NAME})(?:同志)?(?:{_TITLES})"),
     re.compile(rf"^(?:{_TITLES})(?P<name>{_NAME})(?:同志)?(?:牵头|分管|负责|联系)"),
 )
@@ -35,7 +35,9 @@ _ITEM_MARK = re.compile(r"^\s*(?:[(（]\s*\d{1,3}\s*[)）]|\d{1,3}\s*[.、．]|[
 
 # Dates that say when a report was made: 截至5月15日, (8月24日), 1-8月, 上半年.
 _DAY = re.compile(r"(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>1[0-2]|0?[1-9])\s*月\s*(?P<d>[0-3]?\d)\s*日")
-_MONTHS = re.compile(r"(?:1|一)\s*[-－—~～至到]\s*(?P<m>1[0-2]|[2-9]|[二三四五六七八九]|十[一二]?)\s*月")
+_MONTHS = re.compile(
+    r"(?:1|一)\s*[-－—~～至到]\s*(?P<m>1[0-2]|[2-9]|[二三四五六七八九]|十[一二]?)\s*月"
+)
 _HALF = re.compile(r"上半年")
 
 
@@ -49,7 +51,7 @@ class Section:
 
 
 def heading_of(text: str) -> Section | None:
-    """Read a section heading (一、汤飞帆市长牵头重点工作, （二）生态环保), or None if it is none."""
+    """Read a section heading (一、汤飞帆市长牵头重点工作, （二）生态环保), or None."""
     text = unicodedata.normalize("NFKC", text).strip()
     text = re.sub(r"\s+", "", text)
     for pattern, top in ((_SECTION, True), (_PART, True), (_SUBSECTION, False)):
@@ -83,6 +85,12 @@ def add_sub_item(content: str, item: str, count: int) -> str:
     if count == 1 and not _ITEM_MARK.match(content):
         content = f"（1）{content}"
     return f"{content}\n（{count + 1}）{item}"
+
+
+def item_mark(line: str) -> str:
+    """Return the mark a sub-item line opens with (（2）, 1., ①), or ""."""
+    m = _ITEM_MARK.match(line)
+    return m.group(0).strip() if m else ""
 
 
 def _month(text: str) -> int | None:
@@ -174,4 +182,3 @@ def worst_status(first: str | None, second: str | None) -> str | None:
     if first is None or second is None:
         return first or second
     return min(first, second, key=lambda s: _STATUS_RANK.get(s, 1))
-

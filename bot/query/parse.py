@@ -210,7 +210,9 @@ UNIT_END_CHARS = "局委办府县区会司团港联协厅处"
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
 # A target of a table numbered per section, as the table shows it: #2-3, 2-3号 (stored 2003).
-_LABEL = re.compile(r"#\s*(\d{1,3})\s*[-‐–—]\s*(\d{1,3})(?!\d)|(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})\s*号")
+_LABEL = re.compile(
+    r"#\s*(\d{1,3})\s*[-‐–—]\s*(\d{1,3})(?!\d)|(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})\s*号"
+)
 _LABEL_ALONE = re.compile(r"#?\s*([0-9]{1,3})\s*[-‐–—]\s*([0-9]{1,3})\s*号?", re.ASCII)
 SECTION_FACTOR = 1000  # section 2's item 3 is stored as 2003
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
