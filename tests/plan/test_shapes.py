@@ -310,6 +310,29 @@ async def test_a_dated_title_and_a_months_header_give_the_period_and_the_date(
     assert rows(stored)[1][0][3:] == ("2023Q3", "on_track", "已建成24个")
 
 
+async def test_progress_without_a_status_column_is_stored_as_on_track_and_said(
+    db: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    lines = (TABLES / "shape_dated.tsv").read_text("utf-8").splitlines()
+    path = tmp_path / "no-status.tsv"
+    path.write_text(
+        "\n".join("\t".join(c for i, c in enumerate(line.split("\t")) if i != 5) for line in lines),
+        "utf-8",
+    )
+    summary = await import_file(db, path, actor="test")
+    assert summary.period == "2023Q2"
+    plan = await repo.current_plan(db)
+    assert plan is not None
+    stored = {t.number: target_json(t) for t in await repo.list_targets(db, plan.id)}
+    assert rows(stored)[2] == [
+        ("刘连栋", ["市交通运输局"], [], "2023Q2", "on_track", "已改造20公里")
+    ]
+    assert describe_summary(summary, ZH)[-1] == (
+        "表中没有“是否按计划”一类的状态列：2 条进度按“按计划”保存，"
+        "红黄绿灯再按其中的数字（完成率、形象进度）判断。"
+    )
+
+
 async def test_a_half_year_header_is_the_second_quarter(tmp_path: Path) -> None:
     path = tmp_path / "half.tsv"
     text = (TABLES / "shape_months.tsv").read_text("utf-8").replace("1-8月", "上半年")
