@@ -522,11 +522,18 @@ class _RowReader:
         return value
 
     def _heading(self, row: Row) -> Section | None:
-        """Return the section a heading row opens (一、…, （二）…), if the row is one."""
+        """Return the section a heading row opens (一、…, （二）…), if the row is one.
+
+        A （一）… alone in the target-text column is a sub-item line, not a sub-heading.
+        """
         values = [cell for cell in row.cells if cell]
         if not values or len(set(values)) != 1:
             return None
-        return heading_of(values[0])
+        section = heading_of(values[0])
+        only_content = len(values) == 1 and self.cell(row, "content") == values[0]
+        if section is not None and section.number is None and only_content:
+            return None
+        return section
 
     def _is_sub_item_line(self, row: Row) -> bool:
         """Tell whether a row without 序号 is only another item of the target above."""

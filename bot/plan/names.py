@@ -16,7 +16,11 @@ def normalise_name(name: str) -> str:
 
 
 # 市住建局、市自然资源规划局等市级有关部门: the named units, then the group they stand for.
-_GROUP = re.compile(r"^(?P<named>.+?)等(?P<group>[^等]{2,}(?:部门|单位|机构|企业|乡镇|街道))$")
+# The named part must end as a body's name does (高等教育管理部门 is no list).
+_GROUP = re.compile(
+    r"^(?P<named>.+?[局委办府会司院所队部厅处室心团行站])等"
+    r"(?P<group>[^等]{2,}(?:部门|单位|机构|企业|乡镇|街道))$"
+)
 
 
 def _parts(text: str) -> list[str]:

@@ -30,8 +30,11 @@ _LEADER_PATTERNS = (
     re.compile(rf"^(?P<name>{_NAME})(?:同志)?(?:{_TITLES})"),
     re.compile(rf"^(?:{_TITLES})(?P<name>{_NAME})(?:同志)?(?:牵头|分管|负责|联系)"),
 )
-# A sub-item's own mark: （1） (1) 1. 1、 ① …
-_ITEM_MARK = re.compile(r"^\s*(?:[(（]\s*\d{1,3}\s*[)）]|\d{1,3}\s*[.、．]|[\u2460-\u2473])")
+# A sub-item's own mark: （1） (1) （一） 1. 1、 ① …
+_ITEM_MARK = re.compile(
+    r"^\s*(?:[(（]\s*(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[)）]|\d{1,3}\s*[.、．]"
+    r"|[\u2460-\u2473])"
+)
 
 # Dates that say when a report was made: 截至5月15日, (8月24日), 1-8月, 上半年.
 _DAY = re.compile(r"(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>1[0-2]|0?[1-9])\s*月\s*(?P<d>[0-3]?\d)\s*日")

@@ -24,6 +24,7 @@ from bot.plan.importer import (
     import_file,
     read_table,
 )
+from bot.plan.names import split_units
 from bot.plan.rows import PLACEHOLDER_LEADER, heading_of
 from bot.query.engine import QueryEngine
 from bot.query.parse import number_alone
@@ -197,6 +198,24 @@ async def test_sub_item_lines_become_part_of_their_target(db: aiosqlite.Connecti
     assert (stored[1]["due_date"], stored[2]["due_date"]) == ("2023-12-31", "2023-10-31")
 
 
+def test_a_chinese_numbered_line_in_the_text_column_is_a_sub_item(tmp_path: Path) -> None:
+    lines = (TABLES / "shape_sub_lines.tsv").read_text("utf-8").splitlines()
+    path = tmp_path / "sub.tsv"
+    path.write_text(
+        "\n".join(
+            line.replace("（1）改造", "（一）改造").replace("（2）新建公共", "（二）新建公共")
+            for line in lines
+        ),
+        "utf-8",
+    )
+    first = read_table(path).targets[0]
+    assert (first.number, first.category, first.content) == (
+        1,
+        None,
+        "推进城市更新：\n（一）改造老旧小区50个\n（二）新建公共停车位2000个",
+    )
+
+
 async def test_a_number_merged_over_sub_indicators_is_one_target(
     db: aiosqlite.Connection,
 ) -> None:
@@ -228,6 +247,11 @@ async def test_unit_phrases_and_an_assisting_column(db: aiosqlite.Connection) ->
         2: [("曹临", ["市住建局", "市自然资源规划局", "市级有关部门"], ["各相关单位"])],
         3: [("聂元科", ["市城市管理局", "市园林局"], ["市住建局", "市自然资源规划局"])],
     }
+    assert split_units("省高等教育管理部门、市财政局等相关单位") == (
+        "省高等教育管理部门",
+        "市财政局",
+        "相关单位",
+    )
     roles = await scalar(
         db,
         "SELECT group_concat(u.name || ':' || au.role, ' ') FROM assignment_unit au "
