@@ -57,7 +57,7 @@ def _markup(answer: Answer, query_id: int, page: int) -> Buttons | None:
     pages = (len(answer.result) + PAGE_SIZE - 1) // PAGE_SIZE
     page = max(0, min(page, pages - 1))
     shown = answer.result.page(page, PAGE_SIZE)
-    details = [(f"#{hit.target.number}", f"qd:{hit.target.id}") for hit in shown]
+    details = [(f"#{hit.target.shown_number}", f"qd:{hit.target.id}") for hit in shown]
     rows += [
         details[i : i + DETAIL_BUTTONS_PER_ROW]
         for i in range(0, len(details), DETAIL_BUTTONS_PER_ROW)

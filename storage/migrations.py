@@ -260,6 +260,18 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE period;
     ALTER TABLE period_new RENAME TO period;
     """,
+    # 9: other governments' tables: a target's number as the table shows it when numbering
+    # restarts per section (2-3), its section's category, the table's other columns as JSON
+    # [[header, value], …]; an assignment's units lead or assist (a 配合单位 column); and the
+    # date an imported report is of (截至5月15日), where the table names one.
+    """
+    ALTER TABLE target ADD COLUMN label TEXT;
+    ALTER TABLE target ADD COLUMN category TEXT;
+    ALTER TABLE target ADD COLUMN extra TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE assignment_unit ADD COLUMN role TEXT NOT NULL DEFAULT 'lead'
+        CHECK (role IN ('lead', 'assist'));
+    ALTER TABLE report ADD COLUMN as_of TEXT;
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

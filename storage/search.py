@@ -17,7 +17,8 @@ class AssignmentRow:
     target_id: int
     position: int
     leader: Named
-    units: tuple[Named, ...]
+    units: tuple[Named, ...]  # the lead units
+    assisting: tuple[Named, ...] = ()  # units of a 配合单位 column
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class TargetRow:
     content: str
     deadline: str
     due_date: str | None
+    label: str | None = None  # the number as the table shows it (2-3)
+    category: str | None = None
+    extra: str = "[]"  # the table's other columns, as stored (JSON)
 
 
 @dataclass(frozen=True)
@@ -67,14 +71,14 @@ async def signature(conn: aiosqlite.Connection) -> tuple[object, ...]:
 async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
     """Return a plan's live targets, assignments, and latest report per assignment and period."""
     async with conn.execute(
-        "SELECT id, number, content, deadline, due_date FROM target "
+        "SELECT id, number, content, deadline, due_date, label, category, extra FROM target "
         "WHERE plan_id = ? AND retired_at IS NULL ORDER BY number",
         (plan_id,),
     ) as cursor:
         targets = [TargetRow(*row) for row in await cursor.fetchall()]
     async with conn.execute(
         """
-        SELECT au.assignment_id, u.id, u.name
+        SELECT au.assignment_id, u.id, u.name, au.role
         FROM assignment_unit au JOIN unit u ON u.id = au.unit_id
         JOIN assignment a ON a.id = au.assignment_id JOIN target t ON t.id = a.target_id
         WHERE t.plan_id = ? ORDER BY au.assignment_id, au.position
@@ -82,8 +86,9 @@ async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
         (plan_id,),
     ) as cursor:
         units: dict[int, list[Named]] = {}
-        for aid, uid, name in await cursor.fetchall():
-            units.setdefault(aid, []).append(Named(uid, name))
+        assisting: dict[int, list[Named]] = {}
+        for aid, uid, name, role in await cursor.fetchall():
+            (assisting if role == "assist" else units).setdefault(aid, []).append(Named(uid, name))
     async with conn.execute(
         """
         SELECT a.id, a.target_id, a.position, l.id, l.name
@@ -94,7 +99,14 @@ async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
         (plan_id,),
     ) as cursor:
         assignments = [
-            AssignmentRow(aid, tid, position, Named(lid, lname), tuple(units.get(aid, ())))
+            AssignmentRow(
+                aid,
+                tid,
+                position,
+                Named(lid, lname),
+                tuple(units.get(aid, ())),
+                tuple(assisting.get(aid, ())),
+            )
             for aid, tid, position, lid, lname in await cursor.fetchall()
         ]
     async with conn.execute(

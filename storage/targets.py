@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Report:
     submitted_at: str
     unit_id: int | None = None  # the unit whose part this is; None: imported (official)
     needs_review: bool = False  # submitted while review was required
+    as_of: date | None = None  # the date an imported table says its progress is of
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ class Assignment:
     id: int
     position: int
     leader: str
-    units: tuple[str, ...]
+    units: tuple[str, ...]  # the lead units, lead first
     latest_report: Report | None
+    assisting: tuple[str, ...] = ()  # units of a 配合单位 column
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,30 @@ class Target:
     due_date: date | None
     retired: bool
     assignments: tuple[Assignment, ...]
+    label: str | None = None  # the number as the table shows it (2-3) when numbering restarts
+    category: str | None = None  # its section's category (生态环保)
+    extra: tuple[tuple[str, str], ...] = ()  # the table's other columns: (header, value)
+
+    @property
+    def shown_number(self) -> str:
+        """Return the number the way the table shows it: 2-3 when labelled, else 86."""
+        return self.label or str(self.number)
+
+
+def extra_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
+    """Return a target's extra columns from their stored JSON (a malformed value reads as none)."""
+    try:
+        pairs = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    if not isinstance(pairs, list):
+        return ()
+    return tuple((str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2)
+
+
+def extra_to_json(extra: Sequence[tuple[str, str]]) -> str:
+    """Return a target's extra columns as stored: [[header, value], …]."""
+    return json.dumps([list(pair) for pair in extra], ensure_ascii=False)
 
 
 def _plan(row: aiosqlite.Row) -> Plan:
@@ -101,7 +128,15 @@ def report_from_row(row: aiosqlite.Row) -> Report:
         submitted_at=row["submitted_at"],
         unit_id=row["unit_id"],
         needs_review=bool(row["needs_review"]),
+        as_of=_date(row["as_of"]),
     )
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 async def _fetchall(
@@ -196,7 +231,7 @@ async def list_targets(
     unit_rows = await _fetchall(
         conn,
         """
-        SELECT au.assignment_id, u.name
+        SELECT au.assignment_id, u.name, au.role
         FROM assignment_unit au JOIN unit u ON u.id = au.unit_id
         JOIN assignment a ON a.id = au.assignment_id JOIN target t ON t.id = a.target_id
         WHERE t.plan_id = ?
@@ -227,8 +262,9 @@ async def list_targets(
         params,
     )
     units: defaultdict[int, list[str]] = defaultdict(list)
+    assisting: defaultdict[int, list[str]] = defaultdict(list)
     for row in unit_rows:
-        units[row["assignment_id"]].append(row["name"])
+        (assisting if row["role"] == "assist" else units)[row["assignment_id"]].append(row["name"])
     latest = {row["assignment_id"]: report_from_row(row) for row in report_rows}
     assignments: defaultdict[int, list[Assignment]] = defaultdict(list)
     for row in assignment_rows:
@@ -239,6 +275,7 @@ async def list_targets(
                 leader=row["leader"],
                 units=tuple(units[row["id"]]),
                 latest_report=latest.get(row["id"]),
+                assisting=tuple(assisting[row["id"]]),
             )
         )
     return [
@@ -251,6 +288,9 @@ async def list_targets(
             due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
             retired=row["retired_at"] is not None,
             assignments=tuple(assignments[row["id"]]),
+            label=row["label"],
+            category=row["category"],
+            extra=extra_from_json(row["extra"]),
         )
         for row in target_rows
     ]
@@ -388,6 +428,9 @@ class TargetWrite:
     content: str
     deadline: str
     due_date: date | None
+    label: str | None = None
+    category: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -399,6 +442,7 @@ class AssignmentWrite:
     position: int
     leader: str
     units: tuple[str, ...]
+    assisting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -427,6 +471,7 @@ class ImportWrites:
     retire_after: list[tuple[int, int]]  # (target id, last live position)
     retired_targets: list[int]
     make_current: bool
+    as_of: date | None = None  # the date the imported reports are of, if the table says
 
 
 async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str) -> int:
@@ -444,17 +489,36 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
         "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
     )
     await conn.executemany(
-        "INSERT INTO target (plan_id, number, content, deadline, due_date) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (plan_id, t.number, t.content, t.deadline, _iso(t.due_date))
+            (
+                plan_id,
+                t.number,
+                t.content,
+                t.deadline,
+                _iso(t.due_date),
+                t.label,
+                t.category,
+                extra_to_json(t.extra),
+            )
             for t in writes.targets
             if t.target_id is None
         ],
     )
     await conn.executemany(
-        "UPDATE target SET content = ?, deadline = ?, due_date = ?, retired_at = NULL WHERE id = ?",
+        "UPDATE target SET content = ?, deadline = ?, due_date = ?, label = ?, category = ?,"
+        " extra = ?, retired_at = NULL WHERE id = ?",
         [
-            (t.content, t.deadline, _iso(t.due_date), t.target_id)
+            (
+                t.content,
+                t.deadline,
+                _iso(t.due_date),
+                t.label,
+                t.category,
+                extra_to_json(t.extra),
+                t.target_id,
+            )
             for t in writes.targets
             if t.target_id is not None
         ],
@@ -466,7 +530,9 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
         )
     }
     leader_ids = await _ids(conn, "leader", {a.leader for a in writes.assignments})
-    unit_ids = await _ids(conn, "unit", {u for a in writes.assignments for u in a.units})
+    unit_ids = await _ids(
+        conn, "unit", {u for a in writes.assignments for u in (*a.units, *a.assisting)}
+    )
     kept = [a for a in writes.assignments if a.assignment_id is not None]
     await conn.executemany(
         "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
@@ -493,23 +559,28 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
         )
     }
     await conn.executemany(
-        "INSERT INTO assignment_unit (assignment_id, position, unit_id) VALUES (?, ?, ?)",
+        "INSERT INTO assignment_unit (assignment_id, position, unit_id, role) VALUES (?, ?, ?, ?)",
         [
-            (slots[(target_ids[a.number], a.position)], index, unit_ids[unit])
+            (
+                slots[(target_ids[a.number], a.position)],
+                index,
+                unit_ids[unit],
+                "lead" if index <= len(a.units) else "assist",
+            )
             for a in writes.assignments
-            for index, unit in enumerate(a.units, start=1)
+            for index, unit in enumerate((*a.units, *a.assisting), start=1)
         ],
     )
     # The next revision of each report is counted in SQL, from what is stored at the time.
     await conn.executemany(
         """
         INSERT INTO report (assignment_id, period, revision, progress, status, source,
-                            submitted_at, needs_review)
-        SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, 'import', ?, 0
+                            submitted_at, needs_review, as_of)
+        SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, 'import', ?, 0, ?
         FROM report WHERE assignment_id = ? AND period = ?
         """,
         [
-            (slot, writes.period, r.progress, r.status, at, slot, writes.period)
+            (slot, writes.period, r.progress, r.status, at, _iso(writes.as_of), slot, writes.period)
             for r in writes.reports
             for slot in (slots[(target_ids[r.number], r.position)],)
         ],

@@ -221,7 +221,7 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
         print(
             t(
                 "cli.target_line",
-                number=target.number,
+                number=target.shown_number,
                 content=target.content,
                 assignments=parts,
                 deadline=target.deadline,
@@ -244,7 +244,11 @@ def target_json(target: targets.Target) -> dict[str, object]:
                 "period": a.latest_report.period if a.latest_report else None,
                 "status": a.latest_report.status if a.latest_report else None,
                 "progress": a.latest_report.progress if a.latest_report else None,
+                "assisting": list(a.assisting),
             }
             for a in target.assignments
         ],
+        "label": target.label,
+        "category": target.category,
+        "extra": [list(pair) for pair in target.extra],
     }

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -17,6 +18,17 @@ from bot.plan import columns as columns_of
 from bot.plan.columns import ColumnUse, Header, Localised
 from bot.plan.deadlines import Deadline, parse_deadline
 from bot.plan.names import normalise_name, split_units
+from bot.plan.rows import (
+    PLACEHOLDER_LEADER,
+    Section,
+    add_sub_item,
+    as_of_in,
+    heading_of,
+    item_mark,
+    numbers_progress,
+    quarter_of,
+    worst_status,
+)
 from bot.plan.tables import Row, Sheet, TableError, read_sheets
 from storage import audit, targets
 from storage.db import transaction
@@ -33,13 +45,21 @@ MAX_DEADLINE_CHARS = 100
 MAX_NUMBER = 99_999
 MAX_TITLE_CHARS = 200
 
-# The leader stored for the targets of a table that names no leader (no leader column).
-UNKNOWN_LEADER = "（未指定）"
+# The leader stored for the targets of a table that names none (no column, no heading).
+UNKNOWN_LEADER = PLACEHOLDER_LEADER
+# Columns whose cells make an imported report (with the period the table is of).
+REPORT_COLUMNS = ("progress", "percent", "actual", "rate")
 
 _QUARTER = re.compile(r"(?:前|第)?([一二三四1-4])季度|上半年")
 _YEAR = re.compile(r"(20\d\d)\s*年")
 _CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _PERIOD = re.compile(r"^(20\d\d)\s*[Qq]([1-4])$")
+# A report's date in a title is no part of the plan's name: (截至5月15日), 1-8月.
+_DATED = re.compile(
+    r"[(（]?截至\d{1,2}月(?:\d{1,2}日)?(?:底)?[)）]?|[(（]\d{1,2}月\d{1,2}日[)）]"
+    r"|(?<=年)1\s*[-—~～至]\s*\d{1,2}月(?:份)?"
+)
+_YEAR_IN_FILE = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,7 @@ class ParsedAssignment:
     units: tuple[str, ...]
     progress: str | None
     status: str | None
+    assisting: tuple[str, ...] = ()  # a 配合单位 column's units (the lead units are `units`)
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,9 @@ class ParsedTarget:
     content: str
     deadline: Deadline
     assignments: tuple[ParsedAssignment, ...]
+    label: str | None = None  # the number as the table shows it when numbering restarts: 2-3
+    category: str | None = None  # the section heading's category (二、生态环保 → 生态环保)
+    extra: tuple[tuple[str, str], ...] = ()  # (header, value) of the table's other columns
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,7 @@ class ParsedTable:
     notices: tuple[Notice, ...] = ()
     # What each column of the header was taken as (a role, or "extra"), for previews.
     columns: tuple[ColumnUse, ...] = ()
+    as_of: date | None = None  # the report's date, when the table names one (截至5月15日)
 
 
 @dataclass
@@ -102,6 +127,7 @@ class ImportSummary:
     units_added: int = 0
     notices: tuple[Notice, ...] = ()
     dry_run: bool = False
+    as_of: date | None = None
 
     @property
     def changes_anything(self) -> bool:
@@ -235,39 +261,76 @@ def parse_table(
     header_index, header_row = header.index, header.row
     roles = header.roles
 
+    # ---- title and period (ROWS): the title, --plan, --period, the file name, the clock.
+    notices: list[Notice] = []
     title_text = _title_of(sheet.rows[:header_index])
     name, year, quarter = _plan_from_title(title_text) if title_text else ("", None, None)
-    if "progress" in roles and quarter is None:
-        quarter, _ = _quarter_in(header_row.cell(roles["progress"]))
-    if period is not None:
-        m = _PERIOD.match(period.strip())
-        if m is None:
-            raise TableError("import.error.bad_period", file=file, value=period)
-        year, quarter = int(m.group(1)), int(m.group(2))
+    reported = any(key in roles for key in REPORT_COLUMNS)
+    stem = Path(file).stem.strip()
+    name = _DATED.sub("", name).rstrip("（(-—:：") or name  # the same plan on every date
     if plan_title:
         name = plan_title.strip()
+    if not name:
+        name = stem  # no title line: the file's name is the plan's
     if not name:
         raise TableError("import.error.no_title", file=file)
     if len(name) > MAX_TITLE_CHARS:
         raise TableError(
             "import.error.title_too_long", file=file, length=len(name), limit=MAX_TITLE_CHARS
         )
-    if year is None and (year_match := _YEAR.search(name)):
+    chosen: tuple[int, int] | None = None
+    if period is not None:
+        m = _PERIOD.match(period.strip())
+        if m is None:
+            raise TableError("import.error.bad_period", file=file, value=period)
+        chosen = int(m.group(1)), int(m.group(2))
+        year = chosen[0]
+    if year is None and (year_match := _YEAR.search(name) or _YEAR_IN_FILE.search(stem)):
         year = int(year_match.group(1))
-    if year is None or ("progress" in roles and quarter is None):
+    if year is None:
+        year = clock.today().year
+        notices.append(Notice("import.notice.year_assumed", {"year": year}))
+    progress_header = header_row.cell(roles["progress"]) if "progress" in roles else ""
+    as_of = as_of_in(title_text, year) or as_of_in(progress_header, year)
+    if as_of is not None and (quarter is None or as_of_in(title_text, year) is not None):
+        quarter = quarter_of(as_of) if quarter is None else quarter
+    if reported and quarter is None:
+        quarter, _ = _quarter_in(progress_header)
+    if chosen is not None:
+        quarter = chosen[1]
+    if reported and quarter is None:
         raise TableError("import.error.no_period", file=file, title=title_text or name)
-    table_period = f"{year}Q{quarter}" if "progress" in roles else None
+    table_period = f"{year}Q{quarter}" if reported else None
 
-    reader = _RowReader(file, roles, year, header_row.number, header)
+    extras = {u.index: re.sub(r"\s+", "", u.header) for u in header.extras if u.header.strip()}
+    reader = _RowReader(file, roles, year, header_row.number, header, extras)
     parsed = reader.targets(sheet.rows[header_index + 1 :])
-    notices = tuple(
+    notices.extend(
         Notice(
             "import.notice.deadline", {"row": t.row, "number": t.number, "text": t.deadline.text}
         )
         for t in parsed
-        if t.deadline.text and not t.deadline.understood
+        if not t.deadline.understood and t.deadline.text
     )
-    return ParsedTable(file, name, year, table_period, tuple(parsed), notices, header.uses)
+    if reader.assumed_on_track:
+        notices.append(Notice("import.notice.no_status", {"count": reader.assumed_on_track}))
+    if reader.placeholder_leaders:
+        notices.append(
+            Notice(
+                "import.notice.no_leader",
+                {"count": reader.placeholder_leaders, "name": PLACEHOLDER_LEADER},
+            )
+        )
+    return ParsedTable(
+        file,
+        name,
+        year,
+        table_period,
+        tuple(parsed),
+        tuple(notices),
+        columns=header.uses,
+        as_of=as_of if reported else None,
+    )
 
 
 @dataclass
@@ -278,11 +341,25 @@ class _TargetDraft:
     number: int
     content: str
     deadline: Deadline
+    section: int  # the section it stands in (0: before any heading)
+    item: int  # its 序号 as the table writes it
+    category: str | None
+    extra: list[tuple[str, str]]
     assignments: list[ParsedAssignment] = field(default_factory=list)
+    sub_items: int = 0
 
-    def done(self) -> ParsedTarget:
+    def done(self, restarted: bool) -> ParsedTarget:
+        number = self.section * 1000 + self.item if restarted and self.section else self.number
+        label = f"{self.section}-{self.item}" if restarted and self.section else None
         return ParsedTarget(
-            self.row, self.number, self.content, self.deadline, tuple(self.assignments)
+            self.row,
+            number,
+            self.content,
+            self.deadline,
+            tuple(self.assignments),
+            label,
+            self.category,
+            tuple(self.extra),
         )
 
 
@@ -295,6 +372,9 @@ class _RowReader:
     year: int
     header_row: int
     header: Header
+    extra_columns: dict[int, str] = field(default_factory=dict)
+    assumed_on_track: int = 0  # reports of a table without a status column
+    placeholder_leaders: int = 0  # assignments with no leader anywhere
 
     def cell(self, row: Row, key: str) -> str:
         """Return a row's cell of a role, or "" when the table has no such column."""
@@ -343,78 +423,248 @@ class _RowReader:
             raise self.fail("import.error.too_long", row, key, length=len(value), limit=limit)
         return value
 
+    def _heading(self, row: Row) -> Section | None:
+        """Return the section a heading row opens (一、…, （二）…), if the row is one.
+
+        A （一）… alone in the target-text column is a sub-item line, not a sub-heading.
+        """
+        values = [cell for cell in row.cells if cell]
+        if not values or len(set(values)) != 1:
+            return None
+        section = heading_of(values[0])
+        only_content = len(values) == 1 and self.cell(row, "content") == values[0]
+        if section is not None and section.number is None and only_content:
+            return None
+        return section
+
+    def _is_sub_item_line(self, row: Row) -> bool:
+        """Tell whether a row without 序号 is only another item of the target above."""
+        return bool(self.cell(row, "content")) and not any(
+            self.cell(row, key) for key in ("leader", "units", "deadline", "assisting")
+        )
+
     def targets(self, rows: Sequence[Row]) -> list[ParsedTarget]:
-        """Turn the rows into targets, one assignment per row."""
+        """Turn the rows into targets, one assignment per row (sub-item rows join their target).
+
+        Section headings give the rows under them a leader or a category; when the 序号 starts
+        again at 1 under a later section, every target is numbered section × 1000 + item.
+        """
         drafts: list[_TargetDraft] = []
-        first_row: dict[int, int] = {}
+        first_row: dict[tuple[int, int], int] = {}
+        section = 0
+        leader: str | None = None
+        category: str | None = None
+        restarted = False
         for row in rows:
             if row.is_blank:
                 continue
             if (again := self.header.reread(row)) is not None:
                 self.reheader(row, again)  # a header repeated at a page break or section
                 continue
+            heading = self._heading(row)
+            if heading is not None:
+                if heading.number is not None:
+                    # 一、二、三 as written; a numeral out of order still opens the next one.
+                    section = heading.number if heading.number > section else section + 1
+                    leader, category = heading.leader, heading.category
+                else:
+                    leader = heading.leader or leader
+                    category = heading.category if heading.leader is None else category
+                continue
             if _is_text_line(row):
-                continue  # headings and notes
+                continue  # the title repeated, notes
             current = drafts[-1] if drafts else None
             number = self.read(row, "number", read_number)
             content = self.cell(row, "content")
             if number is None:
-                # An empty 序号 (or a merged one): another leader or units for the target above.
+                # An empty 序号 (or a merged one): another leader or units for the target above,
+                # or (its other cells empty) another item of the same target.
                 if current is None:
                     raise self.fail("import.error.orphan_continuation", row, "number")
                 if content and content != current.content:
-                    raise self.fail(
-                        "import.error.content_without_number", row, "number", number=current.number
-                    )
+                    if not self._is_sub_item_line(row):
+                        raise self.fail(
+                            "import.error.content_without_number",
+                            row,
+                            "number",
+                            number=current.number,
+                        )
+                    self.sub_item(current, row, content)
+                    continue
             elif (
-                current is None or number != current.number or content not in ("", current.content)
+                current is not None
+                and number == current.item
+                and section == current.section
+                and content not in ("", current.content)
             ):
-                if number in first_row:
+                # 序号 merged over sub-indicators: the same number, another item of the target.
+                self.sub_item(current, row, content)
+                continue
+            elif (
+                current is None
+                or number != current.item
+                or section != current.section
+                or content not in ("", current.content)
+            ):
+                if section and number == 1 and any(d.section != section for d in drafts):
+                    restarted = True  # 序号 starts again at 1 under a later section
+                key = (section if restarted else 0, number)
+                if key in first_row:
                     raise self.fail(
                         "import.error.duplicate_number",
                         row,
                         "number",
                         number=number,
-                        first_row=first_row[number],
+                        first_row=first_row[key],
                     )
-                first_row[number] = row.number
+                first_row[key] = row.number
                 content = self.required(row, "content", MAX_CONTENT_CHARS)
-                if "deadline" in self.columns:
+                deadline_text = self.cell(row, "deadline")
+                if "deadline" in self.columns and not deadline_text:
                     self.required(row, "deadline")
                 deadline = self.read(row, "deadline", lambda cell: read_deadline(cell, self.year))
-                current = _TargetDraft(row.number, number, content, deadline)
+                current = _TargetDraft(
+                    row.number,
+                    number,
+                    content,
+                    deadline,
+                    section,
+                    number,
+                    category,
+                    self.extras(row),
+                )
                 drafts.append(current)
             assert current is not None
-            current.assignments.append(self.assignment(row))
+            for header_value in self.extras(row):
+                if header_value not in current.extra:
+                    current.extra.append(header_value)
+            current.assignments.append(self.assignment(row, leader))
         if not drafts:
             raise TableError("import.error.no_targets", file=self.file)
-        return [draft.done() for draft in drafts]
+        if restarted:
+            # Numbering restarts per section: the straight-through numbers are section-local.
+            seen: dict[tuple[int, int], int] = {}
+            for draft in drafts:
+                key = (draft.section, draft.item)
+                if key in seen:
+                    raise TableError(
+                        "import.error.duplicate_number",
+                        file=self.file,
+                        row=draft.row,
+                        column=self.columns.get("number"),
+                        header=self.header.header_of("number"),
+                        number=draft.item,
+                        first_row=seen[key],
+                    )
+                seen[key] = draft.row
+        return [draft.done(restarted) for draft in drafts]
 
-    def assignment(self, row: Row) -> ParsedAssignment:
-        """Read the leader, units and progress of one row."""
-        units: tuple[str, ...]
-        leader, units = UNKNOWN_LEADER, ()  # what a table without these columns gives
-        if "leader" in self.columns:
-            self.required(row, "leader")
+    def extras(self, row: Row) -> list[tuple[str, str]]:
+        """Return a row's values in the table's other columns: (header, value)."""
+        return [
+            (header, _limited(row.cell(index), MAX_CONTENT_CHARS))
+            for index, header in self.extra_columns.items()
+            if row.cell(index)
+        ]
+
+    def sub_item(self, target: _TargetDraft, row: Row, content: str) -> None:
+        """Add a sub-item row to its target: its text to the content, its progress to the row's."""
+        target.sub_items += 1
+        text = add_sub_item(target.content, content, target.sub_items)
+        if len(text) > MAX_CONTENT_CHARS:
+            raise self.fail(
+                "import.error.too_long", row, "content", length=len(text), limit=MAX_CONTENT_CHARS
+            )
+        target.content = text
+        for header_value in self.extras(row):
+            if header_value not in target.extra:
+                target.extra.append(header_value)
+        if not any(self.cell(row, key) for key in (*REPORT_COLUMNS, "on_schedule", "planned")):
+            return
+        mine = self.assignment(row, target.assignments[-1].leader, sub_item=True)
+        last = target.assignments[-1]
+        same = (mine.leader, mine.units or last.units) == (last.leader, last.units)
+        if not same:
+            target.assignments.append(mine)
+            return
+        # Each item's progress on its own line, marked as its item is: （2）转移就业4100人.
+        lines = text.split("\n")
+        first = last.progress
+        if target.sub_items == 1 and first and item_mark(lines[0]):
+            first = f"{item_mark(lines[0])}{first}"
+        own = f"{item_mark(lines[-1])}{mine.progress}" if mine.progress else None
+        progress = "\n".join(p for p in (first, own) if p) or None
+        target.assignments[-1] = ParsedAssignment(
+            last.row,
+            last.leader,
+            last.units,
+            progress,
+            worst_status(last.status, mine.status),
+            last.assisting,
+        )
+
+    def assignment(
+        self, row: Row, heading_leader: str | None, *, sub_item: bool = False
+    ) -> ParsedAssignment:
+        """Read the leader, units and progress of one row.
+
+        The row's own leader wins over its section heading's; with neither (no leader column,
+        no heading naming one) the assignment's leader is the placeholder 未指定.
+        """
+        if self.cell(row, "leader"):
             leader = self.read(row, "leader", read_leader)
-        if "units" in self.columns:
+        elif heading_leader is not None:
+            leader = heading_leader
+        elif "leader" in self.columns and not sub_item:
+            raise self.fail("import.error.empty_cell", row, "leader")
+        else:
+            leader = PLACEHOLDER_LEADER
+            if not sub_item:
+                self.placeholder_leaders += 1
+        if "units" not in self.columns or (sub_item and not self.cell(row, "units")):
+            units: tuple[str, ...] = ()  # a table without a units column, or a sub-item
+        else:
             self.required(row, "units")
             units = self.read(row, "units", read_units)
-        if not self.cell(row, "progress") and not self.cell(row, "on_schedule"):
-            return ParsedAssignment(row.number, leader, units, None, None)
-        progress = (
-            self.required(row, "progress", MAX_PROGRESS_CHARS) if "progress" in self.columns else ""
+        assisting = (
+            tuple(u for u in self.read(row, "assisting", read_units) if u not in units)
+            if self.cell(row, "assisting")
+            else ()
         )
-        if "on_schedule" not in self.columns:  # the progress text says whether it is behind
+        progress_text = self.cell(row, "progress")
+        if len(progress_text) > MAX_PROGRESS_CHARS:
+            raise self.fail(
+                "import.error.too_long",
+                row,
+                "progress",
+                length=len(progress_text),
+                limit=MAX_PROGRESS_CHARS,
+            )
+        progress = numbers_progress(
+            progress_text,
+            self.cell(row, "percent"),
+            self.cell(row, "planned"),
+            self.cell(row, "actual"),
+            self.cell(row, "rate"),
+        )
+        if progress is None and not self.cell(row, "on_schedule"):
+            return ParsedAssignment(row.number, leader, units, None, None, assisting)
+        if progress is None:
+            progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
+        if "on_schedule" not in self.columns:
+            # No status column: the progress text says whether it is behind (推进缓慢);
+            # otherwise it counts as on track, and its numbers judge it (🟡).
             status = columns_of.status_of_progress(progress)
-            return ParsedAssignment(row.number, leader, units, progress, status)
+            if status == "on_track":
+                self.assumed_on_track += 1
+            return ParsedAssignment(row.number, leader, units, progress, status, assisting)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
         said = columns_of.read_status(status_text)
         if said is None:
             raise self.fail(
                 "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
             )
-        return ParsedAssignment(row.number, leader, units, progress, said)
+        return ParsedAssignment(row.number, leader, units, progress, said, assisting)
 
 
 def read_table(
@@ -434,8 +684,8 @@ def read_table(
 
 
 def _same_assignments(stored: targets.Target, parsed: ParsedTarget) -> bool:
-    return [(a.leader, a.units) for a in stored.assignments] == [
-        (a.leader, a.units) for a in parsed.assignments
+    return [(a.leader, a.units, a.assisting) for a in stored.assignments] == [
+        (a.leader, a.units, a.assisting) for a in parsed.assignments
     ]
 
 
@@ -447,7 +697,9 @@ def plan_import(
     Re-importing a plan updates what changed, retires targets no longer in the table, and adds
     a report revision only where the imported progress differs from the last imported one.
     """
-    summary = ImportSummary(table.file, table.plan_title, table.period, notices=table.notices)
+    summary = ImportSummary(
+        table.file, table.plan_title, table.period, notices=table.notices, as_of=table.as_of
+    )
     plan, current = state.plan, state.current
     writes = targets.ImportWrites(
         plan_id=plan.id if plan else None,
@@ -463,6 +715,7 @@ def plan_import(
         retired_targets=[],
         make_current=current is None
         or ((plan is None or current.id != plan.id) and table.year >= current.year),
+        as_of=table.as_of,
     )
     new_leaders: dict[str, None] = {}
     new_units: dict[str, None] = {}
@@ -470,15 +723,29 @@ def plan_import(
         old = state.targets.get(parsed.number)
         deadline = parsed.deadline
         write = targets.TargetWrite(
-            old.id if old else None, parsed.number, parsed.content, deadline.text, deadline.due_date
+            old.id if old else None,
+            parsed.number,
+            parsed.content,
+            deadline.text,
+            deadline.due_date,
+            parsed.label,
+            parsed.category,
+            parsed.extra,
         )
         if old is None:
             writes.targets.append(write)
             summary.added.append(parsed.number)
         elif (
             old.retired
-            or (old.content, old.deadline, old.due_date)
-            != (parsed.content, deadline.text, deadline.due_date)
+            or (old.content, old.deadline, old.due_date, old.label, old.category, old.extra)
+            != (
+                parsed.content,
+                deadline.text,
+                deadline.due_date,
+                parsed.label,
+                parsed.category,
+                parsed.extra,
+            )
             or not _same_assignments(old, parsed)
         ):
             writes.targets.append(write)
@@ -490,18 +757,24 @@ def plan_import(
             for name in (assignment.leader,):
                 if name not in state.leaders:
                     new_leaders.setdefault(name, None)
-            for name in assignment.units:
+            for name in (*assignment.units, *assignment.assisting):
                 if name not in state.units:
                     new_units.setdefault(name, None)
             stored = live.get(position)
-            if stored is None or (stored.leader, stored.units) != (
+            if stored is None or (stored.leader, stored.units, stored.assisting) != (
                 assignment.leader,
                 assignment.units,
+                assignment.assisting,
             ):
                 slot = state.slots.get((old.id, position)) if old else None
                 writes.assignments.append(
                     targets.AssignmentWrite(
-                        slot, parsed.number, position, assignment.leader, assignment.units
+                        slot,
+                        parsed.number,
+                        position,
+                        assignment.leader,
+                        assignment.units,
+                        assignment.assisting,
                     )
                 )
             if table.period is None or assignment.progress is None or assignment.status is None:
@@ -651,6 +924,8 @@ def describe_summary(
                     numbers=_numbers(summary.retired),
                 )
             )
+    if summary.as_of is not None:
+        lines.append(t("import.as_of", language, date=summary.as_of.isoformat()))
     lines.extend(t(notice.key, language, **notice.values) for notice in summary.notices)
     return lines
 

@@ -21,7 +21,7 @@ from bot.query.words import KeywordIndex
 from bot.report.periods import period_end
 from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_period, status_view
 from storage.search import PlanRows
-from storage.targets import Named
+from storage.targets import Named, extra_from_json
 
 # A keyword found in this share of the targets (and at least COMMON_MIN) is a common word:
 # it is left out when no target has all the words asked (5G基站建设: 建设).
@@ -38,8 +38,9 @@ class IndexedAssignment:
     id: int
     target: int  # index into TargetIndex.targets
     leader: Named
-    units: tuple[Named, ...]
+    units: tuple[Named, ...]  # the lead units
     reports: dict[str, tuple[str, str]]  # period → (status, progress) of the latest revision
+    assisting: tuple[Named, ...] = ()  # units of a 配合单位 column (found by them too)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ class IndexedTarget:
     deadline: str
     due_date: date | None
     assignments: tuple[int, ...]  # indexes into TargetIndex.assignments
+    label: str | None = None  # the number as the table shows it when numbering restarts: 2-3
+    category: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def shown_number(self) -> str:
+        """Return the number the way the table shows it: 2-3 when labelled, else 86."""
+        return self.label or str(self.number)
 
 
 @dataclass
@@ -174,6 +183,9 @@ class TargetIndex:
                 row.deadline,
                 _due_date(row.number, row.due_date),
                 tuple(of_target.get(row.id, ())),
+                row.label,
+                row.category,
+                extra_from_json(row.extra),
             )
             for row in rows.targets
         ]
@@ -182,7 +194,7 @@ class TargetIndex:
         by_unit: dict[int, set[int]] = {}
         for index, assignment in enumerate(assignments):
             by_leader.setdefault(assignment.leader.id, set()).add(index)
-            for unit in assignment.units:
+            for unit in (*assignment.units, *assignment.assisting):
                 by_unit.setdefault(unit.id, set()).add(index)
         by_due: dict[date | None, set[int]] = {}
         for index, target in enumerate(targets):
@@ -427,7 +439,12 @@ def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, lis
         of_target.setdefault(row.target_id, []).append(len(assignments))
         assignments.append(
             IndexedAssignment(
-                row.id, position[row.target_id], row.leader, row.units, reports.get(row.id, {})
+                row.id,
+                position[row.target_id],
+                row.leader,
+                row.units,
+                reports.get(row.id, {}),
+                row.assisting,
             )
         )
     return assignments, of_target

@@ -230,6 +230,12 @@ PLACE_CHARS = ("市", "县", "区", "省")
 _CN_NUM = "一二两三四五六七八九十"
 _NUMBER = re.compile(r"#\s*(\d+)|(\d+)\s*号|第\s*(\d+)\s*[项号条]")
 _CN_NUMBER = re.compile(rf"第([{CHARACTERS}]{{1,6}})[项号条]")
+# A target of a table numbered per section, as the table shows it: #2-3, 2-3号 (stored 2003).
+_LABEL = re.compile(
+    r"#\s*(\d{1,3})\s*[-‐–—]\s*(\d{1,3})(?!\d)|(?<![\d-])(\d{1,3})\s*-\s*(\d{1,3})\s*号"
+)
+_LABEL_ALONE = re.compile(r"#?\s*([0-9]{1,3})\s*[-‐–—]\s*([0-9]{1,3})\s*号?", re.ASCII)
+SECTION_FACTOR = 1000  # section 2's item 3 is stored as 2003
 MAX_NUMBER_DIGITS = 6  # a target number (#48, 48号, 第48项) has at most so many digits
 _NUMBER_ALONE = re.compile(r"[#＃]?\s*第?\s*([0-9]+)\s*[项号条]?", re.ASCII)
 MAX_SEGMENT = 40  # the longest name looked for inside a word written without spaces
@@ -548,6 +554,7 @@ def parse_query(
     if _MINE.search(rest):
         query.mine = True
         rest = _MINE.sub(" ", rest)
+    take(_LABEL, lambda m: _set_label(query, m))
     take(_NUMBER, lambda m: _set_number(query, m))
     take(_CN_NUMBER, lambda m: _set_cn_number(query, m))
     take(_PERIOD, lambda m: _set_period(query, m, plan_year))
@@ -855,10 +862,20 @@ def _sounds_like_a_form(word: str, unit: Named, forms: dict[str, list[Named]]) -
 def number_alone(text: str) -> int | None:
     """Return the target number a text names and nothing else (90, #90, 90号, #90号, 第90,
     第90项, 第90条); None otherwise, or when it is too long to be any target's number."""
+    label = _LABEL_ALONE.fullmatch(text.strip())
+    if label is not None and int(label.group(2)) < SECTION_FACTOR:
+        return int(label.group(1)) * SECTION_FACTOR + int(label.group(2))
     found = _NUMBER_ALONE.fullmatch(text.strip())
     if found is None or len(found.group(1)) > MAX_NUMBER_DIGITS:
         return None
     return int(found.group(1))
+
+
+def _set_label(query: ParsedQuery, m: re.Match[str]) -> None:
+    """Take a section's target (#2-3, 2-3号): stored as section × 1000 + item."""
+    section, item = (int(g) for g in m.groups() if g)
+    query.numbers.append(section * SECTION_FACTOR + item)
+    query.took(m.group(0), "number", f"#{section}-{item}")
 
 
 def _set_number(query: ParsedQuery, m: re.Match[str]) -> None:

@@ -116,13 +116,14 @@ def light_mark(hit: Hit, t: Translator, language: str | None) -> str:
 
 def result_line(hit: Hit, t: Translator, language: str | None) -> str:
     """Return a target's line: `🟢 #86 新建并开通5G基站… · 市工业和信息化局 · 年底 · 按计划`."""
-    lead = hit.assignments_of_target[0].units[0].name if hit.assignments_of_target else "—"
+    of_target = hit.assignments_of_target
+    lead = of_target[0].units[0].name if of_target and of_target[0].units else "—"
     reason = light_reason(hit, t, language) if hit.status == "at_risk" else ""
     return t(
         "query.line_reason" if reason else "query.line",
         language,
         reason=reason,
-        number=hit.target.number,
+        number=hit.target.shown_number,
         content=shorten(hit.target.content, LINE_CONTENT),
         unit=lead,
         deadline=hit.target.deadline,
@@ -253,7 +254,9 @@ def details(
 
     `pending`: assignments whose lead unit has a newer update awaiting review.
     """
-    lines = [t("detail.title", language, number=target.number, content=target.content)]
+    lines = [t("detail.title", language, number=target.shown_number, content=target.content)]
+    if target.category:
+        lines.append(t("detail.category", language, category=target.category))
     if hit is not None:
         lines.append(
             t(
@@ -266,9 +269,16 @@ def details(
         )
     due = target.due_date.isoformat() if target.due_date else t("detail.ongoing", language)
     lines.append(t("detail.deadline", language, deadline=target.deadline, due=due))
+    lines.extend(
+        t("detail.extra", language, header=header, value=value) for header, value in target.extra
+    )
     for assignment in target.assignments:
-        units = t.join(assignment.units, language)
+        units = t.join(assignment.units, language) if assignment.units else "—"
         lines.append(t("detail.assignment", language, leader=assignment.leader, units=units))
+        if assignment.assisting:
+            lines.append(
+                t("detail.assisting", language, units=t.join(assignment.assisting, language))
+            )
         report = assignment.latest_report
         if report is None:
             lines.append(t("detail.no_report", language))
@@ -285,6 +295,7 @@ def details(
                 revision=report.revision,
                 progress=report.progress,
             )
+            + (t("detail.as_of", language, date=report.as_of.isoformat()) if report.as_of else "")
         )
         if report.reason or report.remedy:
             lines.append(
@@ -397,12 +408,14 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
     target = hit.target
     leaders: list[str] = []
     units: list[str] = []
+    assisting: list[str] = []
     period = hit.period
     progress = None
     for assignment in hit.assignments_of_target:
         if assignment.leader.name not in leaders:
             leaders.append(assignment.leader.name)
         units.extend(u.name for u in assignment.units if u.name not in units)
+        assisting.extend(u.name for u in assignment.assisting if u.name not in assisting)
         if progress is None and period in assignment.reports:
             progress = assignment.reports[period][1]
     return {
@@ -418,6 +431,10 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
         "light": hit.light,
         "progress_estimate": estimate_json(hit.risk),
         "light_reason": light_reason(hit, t, language),
+        "label": target.label,
+        "category": target.category,
+        "extra": [list(pair) for pair in target.extra],
+        "assisting": assisting,
     }
 
 

@@ -79,9 +79,12 @@ _QUANTITY = re.compile(rf"(?P<about>约)?{_NUMBER}\s*{_MAGNITUDE}\s*(?P<more>余
 _RANGE_START = re.compile(rf"({_DECIMAL})\s*(?:或|至|到|～|~|-|—)\s*$")
 # How much text before an amount is read for the words around it (第, 超过, 5000或 …).
 BEFORE = 40
-# Completion stated outright: 完成率87.3%, 完成年度目标任务的136%, 占年度计划的117%.
+# Completion stated outright: 完成率87.3%, 完成年度目标任务的136%, 占年度计划的117%, and a
+# share done as other tables write it: 形象进度 28%, or a progress cell that opens with one
+# (88%(…推进缓慢)). A percentage elsewhere in a text is a rate (增长6%), not a share done.
 _EXPLICIT = re.compile(
-    r"(?:完成率(?:为|达到?|达)?|完成(?:了)?(?:全年|年度)?(?:目标)?(?:任务)?的|占(?:全年|年度)?(?:计划|目标|任务)的)"
+    r"(?:完成率(?:为|达到?|达)?|完成(?:了)?(?:全年|年度)?(?:目标)?(?:任务)?的|占(?:全年|年度)?(?:计划|目标|任务)的"
+    r"|(?:形象|工程|总体|当前|整体)?进度(?:为|达到?|达|已达)?\s*[:：]?|^)"
     r"\s*(?P<share>(?<!\d)\d{1,4}(?:\.\d{1,8})?)\s*%"
 )
 # Numbers that are names, not amounts: 5G, 2023年, 3岁以下, 第130位.

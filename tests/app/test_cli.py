@@ -76,8 +76,12 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
                 "period": "2023Q3",
                 "status": "on_track",
                 "progress": "新建并开通5G基站1640个",
+                "assisting": [],
             }
         ],
+        "label": None,
+        "category": None,
+        "extra": [],
         "light": "🟢",
         "progress_estimate": {
             "target": 1700.0,
@@ -225,6 +229,10 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "light",
         "progress_estimate",
         "light_reason",
+        "label",
+        "category",
+        "extra",
+        "assisting",
     ]
 
 

@@ -117,6 +117,10 @@ async def test_a_table_without_leader_and_deadline_columns_imports(
         "已导入《某市2024年民生实事项目》2024Q1：新增目标 3 个，变更 0 个，未变 0 个；"
         "新增进度记录 3 条。",
         "新登记市政府领导 1 位、责任单位 4 个。",
+        # No status column: two progress texts say nothing behind, one says 推进缓慢.
+        "表中没有“是否按计划”一类的状态列：2 条进度按“按计划”保存，"
+        "红黄绿灯再按其中的数字（完成率、形象进度）判断。",
+        "3 个目标在表中和分节标题里都没有牵头领导，领导记为“未指定”。",
     ]
     assert brief(await stored(db)) == [
         (
@@ -208,13 +212,34 @@ async def test_percent_by_content_beside_planned_actual_and_rate(
         ("当前进度", "progress"),
     ]
     await import_file(db, path, actor="test")
+    # The numbers go with the progress text, where the at-risk estimate reads them.
     assert brief(await stored(db)) == [
-        (1, "农村公益性岗位安置", "", [(UNKNOWN_LEADER, ("县人社局",), "on_track", "已安置700人")]),
+        (
+            1,
+            "农村公益性岗位安置",
+            "",
+            [
+                (
+                    UNKNOWN_LEADER,
+                    ("县人社局",),
+                    "on_track",
+                    "形象进度 60%；实际完成 700人（目标 1300人，完成率 54%）；已安置700人",
+                )
+            ],
+        ),
         (
             2,
             "新建乡镇卫生院2所",
             "",
-            [(UNKNOWN_LEADER, ("县卫健局",), "behind", "88%(主体完工，装修推进缓慢)")],
+            [
+                (
+                    UNKNOWN_LEADER,
+                    ("县卫健局",),
+                    "behind",
+                    "形象进度 28%；实际完成 1所（目标 2所，完成率 50%）；"
+                    "88%(主体完工，装修推进缓慢)",
+                )
+            ],
         ),
     ]
 

@@ -461,8 +461,12 @@ async def test_header_in_any_column_order_with_period_from_the_header(
                     "period": "2024Q2",
                     "status": "behind",
                     "progress": "完成投资5亿元",
+                    "assisting": [],
                 }
             ],
+            "label": None,
+            "category": None,
+            "extra": [],
         },
         {
             "number": 2,
@@ -476,8 +480,12 @@ async def test_header_in_any_column_order_with_period_from_the_header(
                     "period": "2024Q2",
                     "status": "completed",
                     "progress": "已完成",
+                    "assisting": [],
                 }
             ],
+            "label": None,
+            "category": None,
+            "extra": [],
         },
     ]
 
@@ -524,14 +532,18 @@ async def test_a_newer_plan_becomes_current_and_the_old_one_stays(
     assert plan.year == 2024
 
 
-async def test_a_table_without_title_needs_plan_and_period_named(
+async def test_a_table_without_title_is_named_by_plan_and_period_or_its_file(
     db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
 ) -> None:
-    path = tmp_path / "untitled.tsv"
+    # Issue 15: a table without a title line is no longer refused; the file names the plan.
+    path = tmp_path / "untitled-2023.tsv"
     path.write_text("\n".join(demo_lines[4:]), encoding="utf-8")
-    with pytest.raises(TableError) as caught:
-        await import_file(db, path, actor="test")
-    assert caught.value.key == "import.error.no_title"
+    summary = await import_file(db, path, actor="test", dry_run=True)
+    assert (summary.plan_title, summary.period, len(summary.added)) == (
+        "untitled-2023",
+        "2023Q3",
+        57,
+    )
     assert await scalar(db, "SELECT COUNT(*) FROM plan") == 0
 
     summary = await import_file(db, path, actor="test", plan_title=PLAN, period="2023Q3")

@@ -225,6 +225,10 @@ async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) ->
             "elapsed": 0.75,
         },
         "light_reason": "1640/1700个 (96%) at 75% of the year",
+        "label": None,
+        "category": None,
+        "extra": [],
+        "assisting": [],
     }
     engine = QueryEngine()
     assert (await engine.ask(demo, "大数据局", today=TODAY)).hits == []
