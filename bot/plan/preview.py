@@ -3,10 +3,8 @@
 One text for the chat (an admin sends a file) and for `targetbot import FILE --dry-run`: the
 plan's title and period, how each column of the header was taken, the counts (added, changed,
 retired, unchanged, reports) and the first rows as they would be stored. It fits one Telegram
-message, so the chat can put its buttons under it.
-
-The importer's newer fields are read where present (ParsedTable.columns, .as_of; a target's
-label; an assignment's assisting units): a table read without them previews without them.
+message, so the chat can put its buttons under it. A table's as-of date, a target's label
+(2-3) and an assignment's assisting units are shown where the table has them.
 """
 
 from __future__ import annotations
@@ -15,13 +13,13 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 import aiosqlite
 from openpyxl.utils import get_column_letter
 
 from bot import limits
 from bot.i18n import Translator
+from bot.plan.columns import ColumnUse
 from bot.plan.importer import (
     ImportSummary,
     ParsedAssignment,
@@ -44,24 +42,6 @@ UNITS_UNITS = 40
 HEADER_UNITS = 24
 TITLE_UNITS = 120
 
-# parse_table as the importer may be extended with `columns=` (a by-hand mapping); typed
-# loosely so that this module reads tables before and after that keyword exists.
-_parse: Any = parse_table
-
-
-class ColumnLike(Protocol):
-    """How a column of the header was taken (the importer's ColumnUse)."""
-
-    @property
-    def index(self) -> int: ...
-
-    @property
-    def header(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class Preview:
     """A table as read and what importing it would do (a dry run: nothing stored)."""
@@ -70,9 +50,9 @@ class Preview:
     summary: ImportSummary
 
     @property
-    def columns(self) -> tuple[ColumnLike, ...]:
+    def columns(self) -> tuple[ColumnUse, ...]:
         """Return how each column of the header was taken (empty if the importer does not say)."""
-        return tuple(getattr(self.table, "columns", ()) or ())
+        return self.table.columns
 
 
 def check_upload(name: str, size: int | None) -> TableError | None:
@@ -102,11 +82,13 @@ def read_file(
     columns: Mapping[str, str] | None = None,
 ) -> ParsedTable:
     """Read and validate a table file with the shared importer, or raise TableError."""
-    extra: dict[str, object] = {"columns": dict(columns)} if columns else {}
-    table: ParsedTable = _parse(
-        read_sheets(path), path.name, plan_title=plan_title, period=period, **extra
+    return parse_table(
+        read_sheets(path),
+        path.name,
+        plan_title=plan_title,
+        period=period,
+        columns=dict(columns) if columns else None,
     )
-    return table
 
 
 async def preview_file(
@@ -163,7 +145,7 @@ def render(
             else t("import.preview.no_period", language)
         ),
     ]
-    as_of = getattr(table, "as_of", None)
+    as_of = table.as_of
     if as_of is not None:
         lines.append(t("import.preview.as_of", language, date=as_of.isoformat()))
     lines.extend(_column_lines(preview.columns, t, language))
@@ -180,7 +162,7 @@ def render(
     return text if limit is None else limits.fit(text, limit)
 
 
-def column_line(column: ColumnLike, t: Translator, language: str | None) -> str:
+def column_line(column: ColumnUse, t: Translator, language: str | None) -> str:
     """Return how one column was taken: `B 列 项目名称 → 目标内容` (a line, or a button)."""
     role = t(f"import.preview.role.{column.role}", language)
     if role == f"import.preview.role.{column.role}":  # a role this text has no name for
@@ -194,7 +176,7 @@ def column_line(column: ColumnLike, t: Translator, language: str | None) -> str:
     )
 
 
-def _column_lines(columns: Sequence[ColumnLike], t: Translator, language: str | None) -> list[str]:
+def _column_lines(columns: Sequence[ColumnUse], t: Translator, language: str | None) -> list[str]:
     if not columns:
         return []
     lines = [t("import.preview.columns", language)]
@@ -238,7 +220,7 @@ def _count_lines(summary: ImportSummary, t: Translator, language: str | None) ->
 
 def number_of(target: ParsedTarget) -> str:
     """Return a target's number as the table shows it (`2-3` where numbering restarts)."""
-    label = getattr(target, "label", None)
+    label = target.label
     return str(label) if label else str(target.number)
 
 
@@ -260,7 +242,7 @@ def _target_line(target: ParsedTarget, t: Translator, language: str | None) -> s
 
 def _assignment_part(assignment: ParsedAssignment, t: Translator, language: str | None) -> str:
     units = limits.fit(t.join(assignment.units, language), UNITS_UNITS)
-    assisting: Sequence[str] = getattr(assignment, "assisting", ()) or ()
+    assisting: Sequence[str] = assignment.assisting
     if assisting:
         helpers = limits.fit(t.join(assisting, language), UNITS_UNITS)
         units = t("import.preview.with_assisting", language, units=units, assisting=helpers)

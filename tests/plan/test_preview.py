@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import aiosqlite
 
 from bot import limits
 from bot.i18n import Translator
+from bot.plan.columns import ColumnUse
 from bot.plan.deadlines import parse_deadline
-from bot.plan.importer import DEMO_TABLE, ImportSummary, Notice, ParsedTable
+from bot.plan.importer import (
+    DEMO_TABLE,
+    ImportSummary,
+    Notice,
+    ParsedAssignment,
+    ParsedTable,
+    ParsedTarget,
+)
 from bot.plan.pending import PendingImports, safe_name
 from bot.plan.preview import Preview, check_upload, preview_file, render
 from tests.app.test_cli import targetbot
@@ -21,21 +28,21 @@ zh = Translator("zh")
 en = Translator("en")
 
 
-def assignment(leader: str, units: tuple[str, ...], **more: Any) -> SimpleNamespace:
+def assignment(leader: str, units: tuple[str, ...], **more: Any) -> ParsedAssignment:
     fields: dict[str, Any] = {"progress": None, "status": None, **more}
-    return SimpleNamespace(row=3, leader=leader, units=units, **fields)
+    return ParsedAssignment(row=3, leader=leader, units=units, **fields)
 
 
-def target(number: int, content: str, *assignments: SimpleNamespace, **more: Any) -> Any:
+def target(number: int, content: str, *assignments: ParsedAssignment, **more: Any) -> ParsedTarget:
     deadline = parse_deadline(more.pop("deadline", "年底"), 2024)
-    return SimpleNamespace(
+    return ParsedTarget(
         row=3, number=number, content=content, deadline=deadline, assignments=assignments, **more
     )
 
 
-def preview_of(targets: list[Any], **more: Any) -> Preview:
-    """Return a preview of a table as the importer's newer versions read it (stand-ins)."""
-    table = SimpleNamespace(
+def preview_of(targets: list[ParsedTarget], **more: Any) -> Preview:
+    """Return a preview of a table as the importer reads it."""
+    table = ParsedTable(
         file="民生实事.xlsx",
         plan_title="某市2024年民生实事",
         year=2024,
@@ -47,11 +54,11 @@ def preview_of(targets: list[Any], **more: Any) -> Preview:
     summary = ImportSummary("民生实事.xlsx", "某市2024年民生实事", "2024Q2")
     summary.added = [t.number for t in targets]
     summary.reports_added = 1
-    return Preview(cast(ParsedTable, table), summary)
+    return Preview(table, summary)
 
 
-def column(index: int, header: str, role: str) -> SimpleNamespace:
-    return SimpleNamespace(index=index, header=header, role=role)
+def column(index: int, header: str, role: str) -> ColumnUse:
+    return ColumnUse(index=index, header=header, role=role)
 
 
 def test_the_preview_shows_the_mapping_labels_and_assisting_units() -> None:
@@ -96,7 +103,7 @@ def test_the_preview_shows_the_mapping_labels_and_assisting_units() -> None:
     ]
 
 
-def test_a_table_read_without_the_newer_fields_previews_without_them() -> None:
+def test_a_table_without_labels_dates_or_assisting_units_previews_without_them() -> None:
     found = preview_of([target(1, "目标", assignment("王昌华", ("市水务局",)))], period=None)
     assert render(found, zh).splitlines() == [
         "📋 导入预览：民生实事.xlsx（尚未写入）",
