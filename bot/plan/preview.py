@@ -42,6 +42,7 @@ UNITS_UNITS = 40
 HEADER_UNITS = 24
 TITLE_UNITS = 120
 
+
 @dataclass(frozen=True)
 class Preview:
     """A table as read and what importing it would do (a dry run: nothing stored)."""
