@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -30,6 +30,7 @@ from bot.plan.rows import (
     worst_status,
 )
 from bot.plan.tables import Row, Sheet, TableError, read_sheets
+from bot.status.quantities import stated_completion
 from storage import audit, targets
 from storage.db import transaction
 
@@ -291,7 +292,17 @@ def parse_table(
         year = clock.today().year
         notices.append(Notice("import.notice.year_assumed", {"year": year}))
     progress_header = header_row.cell(roles["progress"]) if "progress" in roles else ""
-    as_of = as_of_in(title_text, year) or as_of_in(progress_header, year)
+    # The report's date: the title, the progress header, then any header cell or line above
+    # the header (截至8月底进展, 填报时间：2024年7月5日).
+    above = [" ".join(c for c in row.cells if c) for row in sheet.rows[:header_index]]
+    as_of = next(
+        (
+            day
+            for text in (title_text, progress_header, *header_row.cells, *above)
+            if (day := as_of_in(text, year)) is not None and day.year == year
+        ),
+        None,
+    )
     if as_of is not None and (quarter is None or as_of_in(title_text, year) is not None):
         quarter = quarter_of(as_of) if quarter is None else quarter
     if reported and quarter is None:
@@ -299,7 +310,10 @@ def parse_table(
     if chosen is not None:
         quarter = chosen[1]
     if reported and quarter is None:
-        raise TableError("import.error.no_period", file=file, title=title_text or name)
+        # No quarter anywhere: this year's current quarter (an earlier year's last), said so.
+        today = clock.today()
+        quarter = quarter_of(today) if year == today.year else (4 if year < today.year else 1)
+        notices.append(Notice("import.notice.period_assumed", {"period": f"{year}Q{quarter}"}))
     table_period = f"{year}Q{quarter}" if reported else None
 
     extras = {u.index: re.sub(r"\s+", "", u.header) for u in header.extras if u.header.strip()}
@@ -331,6 +345,15 @@ def parse_table(
         columns=header.uses,
         as_of=as_of if reported else None,
     )
+
+
+_DOTTED = re.compile(r"\s*([0-9]{1,5})\s*[.．]\s*[0-9]{1,3}\s*")
+
+
+def _with_cell(cells: tuple[str, ...], index: int, value: str) -> tuple[str, ...]:
+    """Return a row's cells with one replaced."""
+    padded = cells + ("",) * max(0, index + 1 - len(cells))
+    return (*padded[:index], value, *padded[index + 1 :])
 
 
 @dataclass
@@ -474,6 +497,18 @@ class _RowReader:
             if _is_text_line(row):
                 continue  # the title repeated, notes
             current = drafts[-1] if drafts else None
+            dotted = _DOTTED.fullmatch(unicodedata.normalize("NFKC", self.cell(row, "number")))
+            number: int | None
+            if dotted:  # 3.1, 3.2: the indicators of target 3, each a sub-item of it
+                number = int(dotted.group(1))
+                content = self.cell(row, "content")
+                item = f"{dotted.group(0).strip()} {content}" if content else ""
+                if current is not None and (current.item, current.section) == (number, section):
+                    if item:
+                        self.sub_item(current, row, item)
+                    continue
+                row = replace(row, cells=_with_cell(row.cells, self.columns["number"], str(number)))
+                row = replace(row, cells=_with_cell(row.cells, self.columns["content"], item))
             number = self.read(row, "number", read_number)
             content = self.cell(row, "content")
             if number is None:
@@ -496,8 +531,10 @@ class _RowReader:
                 and number == current.item
                 and section == current.section
                 and content not in ("", current.content)
+                and self.columns["number"] in row.merged
             ):
                 # 序号 merged over sub-indicators: the same number, another item of the target.
+                # (Written twice, unmerged, it is a duplicate: two targets cannot share it.)
                 self.sub_item(current, row, content)
                 continue
             elif (
@@ -582,19 +619,30 @@ class _RowReader:
         if not any(self.cell(row, key) for key in (*REPORT_COLUMNS, "on_schedule", "planned")):
             return
         mine = self.assignment(row, target.assignments[-1].leader, sub_item=True)
-        last = target.assignments[-1]
-        same = (mine.leader, mine.units or last.units) == (last.leader, last.units)
-        if not same:
+        # The item goes with the assignment of the same leader and units, if there is one:
+        # three indicators of two units are two assignments, not three.
+        units = mine.units or target.assignments[-1].units
+        found = [
+            i
+            for i, a in enumerate(target.assignments)
+            if (a.leader, a.units) == (mine.leader, units)
+        ]
+        if not found:
+            mark = item_mark(text.split("\n")[-1])
+            if mark and mine.progress:
+                mine = replace(mine, progress=f"{mark}{mine.progress}")
             target.assignments.append(mine)
             return
+        place = found[0]
+        last = target.assignments[place]
         # Each item's progress on its own line, marked as its item is: （2）转移就业4100人.
         lines = text.split("\n")
         first = last.progress
-        if target.sub_items == 1 and first and item_mark(lines[0]):
+        if place == 0 and first and not item_mark(first) and item_mark(lines[0]):
             first = f"{item_mark(lines[0])}{first}"
         own = f"{item_mark(lines[-1])}{mine.progress}" if mine.progress else None
         progress = "\n".join(p for p in (first, own) if p) or None
-        target.assignments[-1] = ParsedAssignment(
+        target.assignments[place] = ParsedAssignment(
             last.row,
             last.leader,
             last.units,
@@ -649,13 +697,20 @@ class _RowReader:
         )
         if progress is None and not self.cell(row, "on_schedule"):
             return ParsedAssignment(row.number, leader, units, None, None, assisting)
-        if progress is None:
-            progress = self.required(row, "progress", MAX_PROGRESS_CHARS)
+        if progress is None:  # a status with no progress: the text, or nothing where no column
+            progress = (
+                self.required(row, "progress", MAX_PROGRESS_CHARS)
+                if "progress" in self.columns
+                else ""
+            )
         if "on_schedule" not in self.columns:
             # No status column: the progress text says whether it is behind (推进缓慢);
             # otherwise it counts as on track, and its numbers judge it (🟡).
             status = columns_of.status_of_progress(progress)
-            if status == "on_track":
+            share = stated_completion(progress)
+            if status == "on_track" and share is not None and share >= 1:
+                status = "completed"  # 形象进度 100%, 完成率 100%: done, whatever the date
+            elif status == "on_track":
                 self.assumed_on_track += 1
             return ParsedAssignment(row.number, leader, units, progress, status, assisting)
         status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))

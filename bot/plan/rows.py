@@ -32,7 +32,8 @@ _LEADER_PATTERNS = (
 )
 # A sub-item's own mark: （1） (1) （一） 1. 1、 ① …
 _ITEM_MARK = re.compile(
-    r"^\s*(?:[(（]\s*(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[)）]|\d{1,3}\s*[.、．]"
+    r"^\s*(?:[(（]\s*(?:\d{1,3}|[一二三四五六七八九十]{1,3})\s*[)）]|\d{1,3}(?:\.\d{1,3})+\s"
+    r"|\d{1,3}\s*[.、．]"
     r"|[\u2460-\u2473])"
 )
 
@@ -42,6 +43,11 @@ _MONTHS = re.compile(
     r"(?:1|一)\s*[-－—~～至到]\s*(?P<m>1[0-2]|[2-9]|[二三四五六七八九]|十[一二]?)\s*月"
 )
 _HALF = re.compile(r"上半年")
+# 截至8月底, 截止9月末, 截至6月: a month's end.
+_UNTIL = re.compile(
+    r"截[至止]\s*(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>1[0-2]|0?[1-9]|[一二三四五六七八九]|十[一二]?)"
+    r"\s*月(?:底|末|份)?"
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,11 @@ def as_of_in(text: str, year: int) -> date | None:
             return date(int(m.group("y") or year), int(m.group("m")), int(m.group("d")))
         except ValueError:
             return None
+    if m := _UNTIL.search(text):
+        month = _month(m.group("m"))
+        if month is None or not 1 <= month <= 12:
+            return None
+        return _month_end(int(m.group("y") or year), month)
     if m := _MONTHS.search(text):
         month = _month(m.group("m"))
         if month is None or not 1 <= month <= 12:

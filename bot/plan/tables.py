@@ -51,6 +51,8 @@ class Row:
 
     number: int
     cells: tuple[str, ...]
+    # Columns whose value this row has only from a merged range above or beside it (xlsx).
+    merged: frozenset[int] = frozenset()
 
     def cell(self, index: int) -> str:
         """Return the cell at `index`, or "" past the row's end."""

@@ -147,6 +147,7 @@ class _MergeBudget:
 def _sheet_rows(workbook: Any, sheet: Any, name: str, merged: _MergeBudget) -> tuple[Row, ...]:
     """Stream one worksheet's XML, keeping the cells that hold a value; fill merged ranges."""
     cells: dict[int, dict[int, str]] = {}
+    filled: dict[int, set[int]] = {}  # row → 0-based columns given a value by a merged range
     # openpyxl's own read-only parser, without ReadOnlyWorksheet's padding of every row to the
     # sheet's declared width and of every missing row up to the last one.
     with sheet._get_source() as source:
@@ -190,8 +191,14 @@ def _sheet_rows(workbook: Any, sheet: Any, name: str, merged: _MergeBudget) -> t
             line = cells.setdefault(row, {})
             for column in range(min_col, max_col + 1):
                 line[column] = value
+                if (row, column) != (min_row, min_col):
+                    filled.setdefault(row, set()).add(column - 1)
     return tuple(
-        Row(number, tuple(line.get(c, "") for c in range(1, max(line) + 1)))
+        Row(
+            number,
+            tuple(line.get(c, "") for c in range(1, max(line) + 1)),
+            frozenset(filled.get(number, ())),
+        )
         for number, line in sorted(cells.items())
         if line
     )
