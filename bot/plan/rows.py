@@ -110,6 +110,11 @@ _MONTHS = re.compile(
     r"(?:1|一)\s*[-－—~～至到]\s*(?P<m>1[0-2]|[2-9]|[二三四五六七八九]|十[一二]?)\s*月"
 )
 _HALF = re.compile(r"上半年")
+# 截至8月底, 截止9月末, 截至八月: the end of that month; 8月进展, 8月份工作进展: the same.
+_MONTH_END = re.compile(
+    r"截[至止]\s*(?:(?P<y>20\d\d)\s*年)?\s*(?P<m>1[0-2]|0?[1-9]|[一二三四五六七八九]|十[一二]?)\s*月\s*(?:份|底|末)?"
+    r"|^\s*(?P<m2>1[0-2]|0?[1-9])\s*月\s*(?:份|底|末)?\s*(?:工作|工程|项目|建设)?\s*(?:进展|进度)"
+)
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,10 @@ def _month(text: str) -> int | None:
 
 
 def as_of_in(text: str, year: int) -> date | None:
-    """Return the date a title or header says a report is of: 截至5月15日, 1-8月, 上半年."""
+    """Return the date a title or header says a report is of.
+
+    截至5月15日 → that day; 1-8月, 截至8月底, 8月进展 → the end of August; 上半年 → 30 June.
+    """
     text = unicodedata.normalize("NFKC", text)
     if m := _DAY.search(text):
         try:
@@ -183,6 +191,11 @@ def as_of_in(text: str, year: int) -> date | None:
         return _month_end(year, month)
     if _HALF.search(text):
         return date(year, 6, 30)
+    if m := _MONTH_END.search(text):
+        month = _month(m.group("m") or m.group("m2"))
+        if month is None or not 1 <= month <= 12:
+            return None
+        return _month_end(int(m.group("y") or year), month)
     return None
 
 
