@@ -29,14 +29,32 @@ _TITLES = (
 _NAME = r"[\u4e00-\u9fff]{2,4}?"
 # Words that are a role, never a person: 分管副市长 is no 分管 the person.
 _NOT_NAMES = (
-    "分管", "牵头", "负责", "联系", "领导", "责任", "常务", "包保", "主要", "工作", "重点",
-    "政府", "市委", "县委", "区委", "同志", "部门", "单位",
+    "分管",
+    "牵头",
+    "负责",
+    "联系",
+    "领导",
+    "责任",
+    "常务",
+    "包保",
+    "主要",
+    "工作",
+    "重点",
+    "政府",
+    "市委",
+    "县委",
+    "区委",
+    "同志",
+    "部门",
+    "单位",
 )
 # 汤飞帆市长牵头重点工作 / 牵头领导：李四 / 副市长李四牵头
 _LEADER_PATTERNS = (
     re.compile(r"牵头(?:市)?领导\s*[:：]\s*(?P<name>[\u4e00-\u9fff]{2,4})"),
     re.compile(rf"^(?P<name>{_NAME})(?:同志)?(?:{_TITLES})"),
-    re.compile(rf"^(?:分管|牵头|联系)?(?:{_TITLES})(?P<name>{_NAME})(?:同志)?(?:牵头|分管|负责|联系)"),
+    re.compile(
+        rf"^(?:分管|牵头|联系)?(?:{_TITLES})(?P<name>{_NAME})(?:同志)?(?:牵头|分管|负责|联系)"
+    ),
     # 副市长刘红梅 / 分管副市长陈志刚重点工作: the title, then the name and at most a few words.
     re.compile(
         rf"^(?:分管|牵头|联系)?(?:{_TITLES})(?P<name>{_NAME})(?:同志)?"
@@ -74,9 +92,9 @@ def _person(side: str, *, bare: bool) -> str | None:
 def leader_in_heading(body: str) -> str | None:
     """Return the leader a section heading's text names, or None.
 
-    `分管副市长：陈志刚（共3项）`, `牵头领导：王芳`, `陈志刚副市长：工业经济`, `汤飞帆市长牵头重点工作`,
-    `副市长李明分管工作`; a count (（共3项）) is no part of it, and a role word (分管, 牵头) is
-    never taken for a name.
+    `分管副市长：陈志刚（共3项）`, `牵头领导：王芳`, `陈志刚副市长：工业经济`,
+    `汤飞帆市长牵头重点工作`, `副市长李明分管工作`; a count (（共3项）) is no part of it,
+    and a role word (分管, 牵头) is never taken for a name.
     """
     body = _COUNT.sub("", re.sub(r"\s+", "", body)).rstrip("：:")
     split = re.search(r"[:：]", body)
