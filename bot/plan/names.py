@@ -99,6 +99,11 @@ _MARKED = re.compile(
     r"(?:实施|落实|推进)?$"
 )
 _ASSIST_MARKS = ("配合", "协办", "协同", "协助", "参与")
+# 市住建局(牵头): a unit marked in brackets (NFKC has made （） plain).
+_BRACKET_MARK = re.compile(
+    r"^(?P<name>.+?)\((?P<mark>牵头(?:单位)?|主办|负责|配合(?:单位)?|协办|协同|协助|参与)\)$"
+)
+_LEAD_MARKS = ("牵头", "牵头单位", "主办", "负责")
 _CLAUSES = re.compile(r"[；;，,。]+")
 
 
@@ -186,8 +191,28 @@ def split_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...
                 lead.extend(names)
                 lead_seen = True
         lead.extend(pending)
+    lead, assisting = _bracket_marks(lead, assisting)
     leads = tuple(dict.fromkeys(lead))
     return leads, tuple(n for n in dict.fromkeys(assisting) if n not in leads)
+
+
+def _bracket_marks(lead: list[str], assisting: list[str]) -> tuple[list[str], list[str]]:
+    """Read 市住建局(牵头)、市财政局: the marked unit leads, the others beside it assist."""
+    marks = [_BRACKET_MARK.match(name) for name in lead]
+    if not any(marks) and not any(_BRACKET_MARK.match(name) for name in assisting):
+        return lead, assisting
+    marked_lead = any(m and m.group("mark") in _LEAD_MARKS for m in marks)
+    new_lead: list[str] = []
+    new_assisting: list[str] = []
+    for name, m in zip(lead, marks, strict=True):
+        if m is None:
+            (new_assisting if marked_lead else new_lead).append(name)
+        else:
+            (new_lead if m.group("mark") in _LEAD_MARKS else new_assisting).append(m.group("name"))
+    for name in assisting:
+        m = _BRACKET_MARK.match(name)
+        new_assisting.append(m.group("name") if m else name)
+    return new_lead, new_assisting
 
 
 def _marked_or_plain(chunk: str) -> list[str]:
