@@ -17,7 +17,7 @@ from bot.i18n import Translator
 from bot.plan import columns as columns_of
 from bot.plan.columns import ColumnUse, Header, Localised
 from bot.plan.deadlines import Deadline, parse_deadline
-from bot.plan.names import normalise_name, split_units
+from bot.plan.names import normalise_name, split_lead_and_assisting, split_units
 from bot.plan.rows import (
     PLACEHOLDER_LEADER,
     Section,
@@ -200,6 +200,16 @@ def read_units(cell: str) -> tuple[str, ...]:
     return units
 
 
+def read_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Read a 责任单位 cell into (lead units, assisting units it names: `B配合`), checked
+    as `read_units` checks; a cell naming only assisting units has them lead."""
+    read_units(cell)  # the same limits, and the same refusals
+    lead, assisting = split_lead_and_assisting(cell)
+    if not lead:
+        lead, assisting = assisting, ()
+    return lead, assisting
+
+
 def read_deadline(cell: str, year: int) -> Deadline:
     """Read a 完成时限 cell of at most MAX_DEADLINE_CHARS (kept as text when no date is in it)."""
     return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
@@ -295,16 +305,26 @@ def parse_table(
     # The report's date: the title, the progress header, then any header cell or line above
     # the header (截至8月底进展, 填报时间：2024年7月5日).
     above = [" ".join(c for c in row.cells if c) for row in sheet.rows[:header_index]]
+    stated = [text for text in above if not _FILED.search(text)]
     as_of = next(
         (
             day
-            for text in (title_text, progress_header, *header_row.cells, *above)
+            for text in (title_text, progress_header, *header_row.cells, *stated)
             if (day := as_of_in(text, year)) is not None and day.year == year
         ),
         None,
     )
     if as_of is not None and (quarter is None or as_of_in(title_text, year) is not None):
         quarter = quarter_of(as_of) if quarter is None else quarter
+    if quarter is None:
+        # 填报时间：2024年7月5日 is when it was filed: in a quarter's first month, the quarter
+        # before is the one reported.
+        filed = [day for t in above if _FILED.search(t) and (day := as_of_in(t, year))]
+        if filed and filed[0].year == year:
+            day = filed[0]
+            quarter = quarter_of(day)
+            if day.month in (1, 4, 7, 10) and quarter > 1:
+                quarter -= 1
     if reported and quarter is None:
         quarter, _ = _quarter_in(progress_header)
     if chosen is not None:
@@ -347,6 +367,7 @@ def parse_table(
     )
 
 
+_FILED = re.compile(r"(?:填报|报送|制表|上报)(?:时间|日期)")
 _DOTTED = re.compile(r"\s*([0-9]{1,5})\s*[.．]\s*[0-9]{1,3}\s*")
 
 
@@ -669,16 +690,15 @@ class _RowReader:
             leader = PLACEHOLDER_LEADER
             if not sub_item:
                 self.placeholder_leaders += 1
+        from_cell: tuple[str, ...] = ()
         if "units" not in self.columns or (sub_item and not self.cell(row, "units")):
             units: tuple[str, ...] = ()  # a table without a units column, or a sub-item
         else:
             self.required(row, "units")
-            units = self.read(row, "units", read_units)
-        assisting = (
-            tuple(u for u in self.read(row, "assisting", read_units) if u not in units)
-            if self.cell(row, "assisting")
-            else ()
-        )
+            # 市税务局牵头，各有关单位配合: the lead, and the assisting units the cell names.
+            units, from_cell = self.read(row, "units", read_lead_and_assisting)
+        column = self.read(row, "assisting", read_units) if self.cell(row, "assisting") else ()
+        assisting = tuple(u for u in dict.fromkeys((*from_cell, *column)) if u not in units)
         progress_text = self.cell(row, "progress")
         if len(progress_text) > MAX_PROGRESS_CHARS:
             raise self.fail(
