@@ -365,6 +365,17 @@ async def list_leaders(conn: aiosqlite.Connection) -> list[Named]:
     return [Named(row["id"], row["name"]) for row in rows]
 
 
+async def reported_periods(conn: aiosqlite.Connection, plan_id: int) -> list[str]:
+    """Return the periods the plan has any report for, earliest first."""
+    rows = await _fetchall(
+        conn,
+        "SELECT DISTINCT r.period FROM report r JOIN assignment a ON a.id = r.assignment_id"
+        " JOIN target t ON t.id = a.target_id WHERE t.plan_id = ? ORDER BY r.period",
+        (plan_id,),
+    )
+    return [str(row["period"]) for row in rows]
+
+
 async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | None:
     """Return one target with its live assignments and their latest reports."""
     rows = await _fetchall(conn, "SELECT plan_id FROM target WHERE id = ?", (target_id,))

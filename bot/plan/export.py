@@ -255,6 +255,79 @@ async def find_name(conn: aiosqlite.Connection, kind: str, text: str) -> str | N
     return found[0] if found else None
 
 
+# ---------------------------------------------------------------------------- chat
+
+
+@dataclass(frozen=True)
+class ChatExport:
+    """What a chat user asked to export, checked against who they are."""
+
+    period: str
+    fmt: str
+    leader: str | None
+    unit: str | None
+    light: str | None = None
+
+
+# A light named in the chat: the emoji, or its colour (红灯, 红).
+LIGHT_WORDS = {
+    **{light: light for light in ("🔴", "🟡", "🟢", "⚪")},
+    **{
+        f"{word}灯": light
+        for word, light in (("红", "🔴"), ("黄", "🟡"), ("绿", "🟢"), ("白", "⚪"))
+    },
+    **{word: light for word, light in (("红", "🔴"), ("黄", "🟡"), ("绿", "🟢"), ("白", "⚪"))},
+}
+
+
+async def chat_request(
+    conn: aiosqlite.Connection,
+    words: Sequence[str],
+    *,
+    role: str | None,
+    own_leader: str | None,
+    own_unit: str | None,
+) -> ChatExport:
+    """Read `/export [period] [leader|unit] [light] [xlsx|csv|docx]` for a user of `role`.
+
+    The period defaults to the latest one reported for, the format to xlsx. A leader gets their
+    own targets unless they name someone else's; a liaison gets their own unit's, and naming
+    another unit is refused (ExportError export.not_allowed).
+    """
+    period: str | None = None
+    fmt = "xlsx"
+    leader: str | None = None
+    unit: str | None = None
+    light: str | None = None
+    for word in words:
+        text = word.strip()
+        if _PERIOD.match(text.upper()):
+            period = text.upper()
+        elif text in LIGHT_WORDS:
+            light = LIGHT_WORDS[text]
+        elif text.lower().lstrip(".") in FORMATS:
+            fmt = text.lower().lstrip(".")
+        elif (name := await find_name(conn, "leader", text)) is not None:
+            leader = name
+        elif (name := await find_name(conn, "unit", text)) is not None:
+            unit = name
+        else:
+            raise ExportError("export.unknown", text=text)
+    if role == "liaison":
+        if unit is not None and unit != own_unit:
+            raise ExportError("export.not_allowed", unit=own_unit or "-")
+        unit = own_unit
+    elif role == "leader" and leader is None and unit is None:
+        leader = own_leader
+    if period is None:
+        plan = await targets.current_plan(conn)
+        if plan is None:
+            raise ExportError("export.error.no_plan")
+        periods = await targets.reported_periods(conn, plan.id)
+        period = periods[-1] if periods else f"{plan.year}Q{(clock.today().month - 1) // 3 + 1}"
+    return ChatExport(period, fmt, leader, unit, light)
+
+
 # ---------------------------------------------------------------------------- writing
 
 
