@@ -10,6 +10,7 @@ from typing import Any
 from telegram.ext import BaseHandler
 
 from handlers import account, admin, fallback, imports, query, report, review, settings, start
+from handlers import export as export_handlers
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -28,6 +29,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *review.handlers(),
         *report.handlers(),
         *imports.handlers(),
+        *export_handlers.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

@@ -27,7 +27,7 @@ _ASK = ("q", "settings", "whoami", "lang", "help")
 MENUS: dict[str | None, tuple[str, ...]] = {
     None: _STRANGER,
     "liaison": ("report", "mine", "cancel", *_ASK),
-    "leader": _ASK,
+    "leader": ("q", "export", *_ASK[1:]),
     "admin": (
         "q",
         "invite",
@@ -40,6 +40,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "lang",
         "help",
         "import",  # last: the menus' first items stay where admins know them
+        "export",
     ),
 }
 

@@ -272,6 +272,16 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (role IN ('lead', 'assist'));
     ALTER TABLE report ADD COLUMN as_of TEXT;
     """,
+    # 10: the layout a plan's table came in, for exporting it the same way: its title line as
+    # written and its header columns in order, each with the role it was read as ("extra" for
+    # the table's other columns), as JSON [[header, role], …]. The last import's layout wins.
+    """
+    CREATE TABLE plan_layout (
+        plan_id     INTEGER PRIMARY KEY REFERENCES plan (id),
+        title_line  TEXT NOT NULL,
+        columns     TEXT NOT NULL
+    );
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import aiosqlite
@@ -365,6 +365,17 @@ async def list_leaders(conn: aiosqlite.Connection) -> list[Named]:
     return [Named(row["id"], row["name"]) for row in rows]
 
 
+async def reported_periods(conn: aiosqlite.Connection, plan_id: int) -> list[str]:
+    """Return the periods the plan has any report for, earliest first."""
+    rows = await _fetchall(
+        conn,
+        "SELECT DISTINCT r.period FROM report r JOIN assignment a ON a.id = r.assignment_id"
+        " JOIN target t ON t.id = a.target_id WHERE t.plan_id = ? ORDER BY r.period",
+        (plan_id,),
+    )
+    return [str(row["period"]) for row in rows]
+
+
 async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | None:
     """Return one target with its live assignments and their latest reports."""
     rows = await _fetchall(conn, "SELECT plan_id FROM target WHERE id = ?", (target_id,))
@@ -395,6 +406,9 @@ class ImportState:
     slots: dict[tuple[int, int], int]  # (target id, position) → assignment id, retired too
     leaders: frozenset[str]
     units: frozenset[str]
+    # The period's official report by (number, position), whatever its source: a table that
+    # says what it says (an export of this plan, imported again) adds nothing.
+    official: dict[tuple[int, int], Report] = field(default_factory=dict)
 
 
 async def import_state(conn: aiosqlite.Connection, title: str, period: str | None) -> ImportState:
@@ -402,6 +416,7 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
     plan = await plan_by_title(conn, title)
     targets: dict[int, Target] = {}
     slots: dict[tuple[int, int], int] = {}
+    official: dict[tuple[int, int], Report] = {}
     if plan is not None:
         for target in await list_targets(
             conn, plan.id, include_retired=True, report_source="import", report_period=period
@@ -414,9 +429,16 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
             (plan.id,),
         ):
             slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
+        if period is not None:
+            for target in await list_targets(
+                conn, plan.id, include_retired=True, report_period=period
+            ):
+                for assignment in target.assignments:
+                    if assignment.latest_report is not None:
+                        official[(target.number, assignment.position)] = assignment.latest_report
     leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
     units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
-    return ImportState(plan, await current_plan(conn), targets, slots, leaders, units)
+    return ImportState(plan, await current_plan(conn), targets, slots, leaders, units, official)
 
 
 @dataclass(frozen=True)
@@ -472,6 +494,42 @@ class ImportWrites:
     retired_targets: list[int]
     make_current: bool
     as_of: date | None = None  # the date the imported reports are of, if the table says
+    layout: Layout | None = None  # the table's title line and columns, kept for exports
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The layout a plan's table came in: its title line and its columns' headers and roles."""
+
+    title_line: str
+    columns: tuple[tuple[str, str], ...]  # (header as written, role or "extra"), in order
+
+
+async def store_layout(conn: aiosqlite.Connection, plan_id: int, layout: Layout) -> None:
+    """Keep the layout of the plan's last imported table."""
+    await conn.execute(
+        "INSERT INTO plan_layout (plan_id, title_line, columns) VALUES (?, ?, ?)"
+        " ON CONFLICT (plan_id) DO UPDATE SET title_line = excluded.title_line,"
+        " columns = excluded.columns",
+        (
+            plan_id,
+            layout.title_line,
+            json.dumps([list(c) for c in layout.columns], ensure_ascii=False),
+        ),
+    )
+
+
+async def plan_layout(conn: aiosqlite.Connection, plan_id: int) -> Layout | None:
+    """Return the layout the plan's last imported table came in, if it was kept."""
+    rows = await _fetchall(conn, "SELECT * FROM plan_layout WHERE plan_id = ?", (plan_id,))
+    if not rows:
+        return None
+    try:
+        pairs = json.loads(rows[0]["columns"])
+    except ValueError:
+        return None
+    columns = tuple((str(p[0]), str(p[1])) for p in pairs if isinstance(p, list) and len(p) == 2)
+    return Layout(str(rows[0]["title_line"]), columns) if columns else None
 
 
 async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str) -> int:
@@ -594,6 +652,8 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
         "UPDATE target SET retired_at = ? WHERE id = ?",
         [(at, target_id) for target_id in writes.retired_targets],
     )
+    if writes.layout is not None:
+        await store_layout(conn, plan_id, writes.layout)
     if writes.make_current:
         await make_current(conn, plan_id)
     return plan_id

@@ -43,6 +43,7 @@ class RecordingRequest(BaseRequest):
         self.bad_requests: dict[int, str] = {}  # chat → a 400 every send to it answers
         self.fail_after: dict[int, int] = {}  # chat → sends that succeed before each 502
         self.files: dict[str, bytes] = {}  # file id → the bytes of a file a person sent
+        self.uploads: list[tuple[str, str, bytes]] = []  # (method, file name, bytes) sent
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -73,6 +74,10 @@ class RecordingRequest(BaseRequest):
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
+        if request_data is not None and request_data.contains_files:
+            for file_name, content, *_ in request_data.multipart_data.values():
+                data = content if isinstance(content, bytes) else content.read()
+                self.uploads.append((name, str(file_name), data))
         if name == "answerCallbackQuery":
             query_id = str(params.get("callback_query_id"))
             if query_id in self.answered:
@@ -130,6 +135,17 @@ class RecordingRequest(BaseRequest):
             if "reply_markup" in params:
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if name == "sendDocument":  # the file sent, as Telegram describes it back
+            chat_id = int(params["chat_id"])
+            number = next(self._ids)
+            return {
+                "message_id": number,
+                "date": int(time.time()),
+                "from": BOT,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "document": {"file_id": f"sent{number}", "file_unique_id": f"usent{number}"},
+                "caption": params.get("caption", ""),
+            }
         return True
 
 

@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from bot.plan import columns as columns_of
 from bot.plan.columns import ColumnUse, Header, Localised
 from bot.plan.deadlines import Deadline, parse_deadline
+from bot.plan.export import progress_cell
 from bot.plan.names import normalise_name, split_lead_and_assisting, split_units
 from bot.plan.rows import (
     PLACEHOLDER_LEADER,
@@ -110,6 +111,7 @@ class ParsedTable:
     # What each column of the header was taken as (a role, or "extra"), for previews.
     columns: tuple[ColumnUse, ...] = ()
     as_of: date | None = None  # the report's date, when the table names one (截至5月15日)
+    title_line: str = ""  # the title line as the table writes it (kept for exports)
 
 
 @dataclass
@@ -364,6 +366,7 @@ def parse_table(
         tuple(notices),
         columns=header.uses,
         as_of=as_of if reported else None,
+        title_line=title_text.strip(),
     )
 
 
@@ -791,6 +794,11 @@ def plan_import(
         make_current=current is None
         or ((plan is None or current.id != plan.id) and table.year >= current.year),
         as_of=table.as_of,
+        layout=targets.Layout(
+            table.title_line, tuple((u.header.strip(), u.role) for u in table.columns)
+        )
+        if table.columns
+        else None,
     )
     new_leaders: dict[str, None] = {}
     new_units: dict[str, None] = {}
@@ -855,11 +863,12 @@ def plan_import(
             if table.period is None or assignment.progress is None or assignment.status is None:
                 continue
             last = stored.latest_report if stored else None
-            if last is not None and (last.progress, last.status) == (
-                assignment.progress,
-                assignment.status,
-            ):
+            said = (assignment.progress, assignment.status)
+            if last is not None and (last.progress, last.status) == said:
                 continue
+            official = state.official.get((parsed.number, position))
+            if official is not None and (progress_cell(official), official.status) == said:
+                continue  # this plan's own export, imported again
             writes.reports.append(
                 targets.ReportWrite(parsed.number, position, assignment.progress, assignment.status)
             )
