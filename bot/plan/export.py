@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -383,6 +384,14 @@ def column_widths(table: Overview) -> list[int]:
     return widths
 
 
+LINE_POINTS = 14.5  # the height of one line of 11-point text in a spreadsheet row
+
+
+def _lines(text: str, width: int) -> int:
+    """Return how many printed lines a cell's text takes in a column `width` characters wide."""
+    return sum(max(1, math.ceil(_width(line) / max(1, width - 1))) for line in text.split("\n"))
+
+
 def _spans(table: Overview) -> list[tuple[int, int]]:
     """Return the (first, last) row index of each target's rows."""
     spans: list[tuple[int, int]] = []
@@ -439,8 +448,32 @@ def to_xlsx(table: Overview) -> bytes:
                 sheet.merge_cells(
                     start_row=first + 3, start_column=column, end_row=last + 3, end_column=column
                 )
-    for column, width in enumerate(column_widths(table), start=1):
+    widths = column_widths(table)
+    for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
+    # Excel and LibreOffice do not grow a row for wrapped text they did not write themselves:
+    # each row gets the height its tallest cell needs (a merged content cell spreads over its
+    # rows), so nothing printed is cut off.
+    spans = {first: last for first, last in _spans(table)}
+    shared: dict[int, float] = {}
+    for first, last in spans.items():
+        for c, role in enumerate(table.roles):
+            if role in ("number", "content"):
+                need = _lines(table.rows[first].cells[c], widths[c]) / (last - first + 1)
+                for index in range(first, last + 1):
+                    shared[index] = max(shared.get(index, 1.0), need)
+    for index, data in enumerate(table.rows):
+        lines = max(
+            [shared.get(index, 1.0)]
+            + [
+                _lines(text, widths[c])
+                for c, (text, role) in enumerate(zip(data.cells, table.roles, strict=True))
+                if role not in ("number", "content")
+            ]
+        )
+        sheet.row_dimensions[index + 3].height = min(409, LINE_POINTS * math.ceil(lines) + 4)
+    header_lines = max(_lines(h, w) for h, w in zip(table.headers, widths, strict=True))
+    sheet.row_dimensions[2].height = LINE_POINTS * header_lines + 6
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "2:2"
     sheet.page_setup.orientation = "landscape"
@@ -508,13 +541,34 @@ def to_docx(table: Overview) -> bytes:
                         paragraph._element.getparent().remove(paragraph._element)
     usable = 29.7 - 3.0
     widths = column_widths(table)
-    for column, width in enumerate(widths):
-        size = Cm(usable * width / sum(widths))
+    grid.autofit = False  # Word and LibreOffice keep the widths below, not equal columns
+    sizes = [Cm(cm) for cm in _docx_widths(widths, usable)]
+    for column_grid, size in zip(grid._tbl.tblGrid.gridCol_lst, sizes, strict=True):
+        column_grid.w = size
+    for column, size in enumerate(sizes):
         for row in grid.rows:
             row.cells[column].width = size
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+DOCX_CM_PER_UNIT = 0.19  # one half-width character of 10-point text, in centimetres
+DOCX_MIN_CM = 1.3  # a 序号 or a three-character name stays on one line
+
+
+def _docx_widths(widths: list[int], usable: float) -> list[float]:
+    """Return the columns' widths in cm: as the text needs, the wide ones narrowed to fit."""
+    sizes = [max(DOCX_MIN_CM, width * DOCX_CM_PER_UNIT) for width in widths]
+    excess = sum(sizes) - usable
+    wide = [i for i, size in enumerate(sizes) if size > 3 * DOCX_MIN_CM]
+    if excess > 0 and wide:
+        room = sum(sizes[i] - 3 * DOCX_MIN_CM for i in wide)
+        for i in wide:
+            sizes[i] -= excess * (sizes[i] - 3 * DOCX_MIN_CM) / room if room else 0
+    if sum(sizes) > usable:  # still too wide: everything in proportion
+        sizes = [usable * size / sum(sizes) for size in sizes]
+    return sizes
 
 
 def rows_as_text(table: Overview) -> Sequence[Sequence[str]]:
