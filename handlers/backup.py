@@ -16,6 +16,10 @@ FIRST_AFTER = 5  # seconds after start: today's backup, when it is missing
 JOB = "backup"  # a stable name: one daily job
 
 
+class DailyBackupFailed(Exception):
+    """The daily backup could not be written; the message says why, for the admins."""
+
+
 async def back_up_daily(context: BotContext) -> None:
     """The job: back the database up as today's file; delete the oldest beyond BACKUP_KEEP."""
     services = context.services
@@ -27,9 +31,13 @@ async def back_up_daily(context: BotContext) -> None:
             settings.database_path, settings.backup_dir, services.today(), settings.backup_keep
         )
     except (BackupError, OSError) as error:
-        detail = f"{error.key} {error.values}" if isinstance(error, BackupError) else str(error)
-        # Raised again: the error handler logs it and tells the admins.
-        raise RuntimeError(f"daily backup to {settings.backup_dir} failed: {detail}") from error
+        if isinstance(error, BackupError):
+            detail = services.t(error.key, **error.values)
+        else:  # the reason alone: the folder is said in the message already
+            detail = error.strerror or str(error)
+        # Raised again: the error handler logs it and tells the admins, in one line.
+        message = services.t("backup.daily_failed", folder=settings.backup_dir, error=detail)
+        raise DailyBackupFailed(message) from error
     log.info("daily backup: %s written, %d old ones deleted", done.written, len(done.deleted))
 
 

@@ -16,7 +16,8 @@ from bot import clock
 from bot.backup import BackupError, check_backup, daily_backup, daily_name
 from bot.plan.importer import DEMO_TABLE
 from bot.settings import Settings
-from handlers.backup import back_up_daily, start_backing_up
+from handlers.backup import DailyBackupFailed, back_up_daily, start_backing_up
+from handlers.context import BotContext
 from storage.backup import backup_database
 from storage.db import connect, lock_for_running, transaction
 from storage.migrations import CURRENT_VERSION
@@ -277,3 +278,18 @@ def test_backup_settings_default_to_no_daily_backups_and_seven_kept() -> None:
     assert (settings.backup_dir, settings.backup_keep) == (None, 7)
     chosen = Settings.from_mapping({"BACKUP_DIR": "/srv/backups", "BACKUP_KEEP": "30"})
     assert (chosen.backup_dir, chosen.backup_keep) == (Path("/srv/backups"), 30)
+
+
+async def test_a_failed_daily_backup_is_told_to_the_admins(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    folder = tmp_path / "a-file" / "backups"  # cannot be made: a file is in the way
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), BACKUP_DIR=str(folder)) as harness:
+        with pytest.raises(DailyBackupFailed) as failed:
+            await back_up_daily(BotContext(harness.app))
+        assert str(failed.value) == f"每日备份到 {folder} 失败：Not a directory"
+        before = len(harness.request.calls)
+        await harness.app.process_error(None, failed.value)  # what the JobQueue does with it
+        told = [(m, body.get("chat_id"), body.get("text")) for m, body in harness.request.calls]
+    assert told[before:] == [
+        ("sendMessage", ADMIN.id, f"⚠️ 机器人出错：DailyBackupFailed: {failed.value}")
+    ]
