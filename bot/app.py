@@ -20,6 +20,7 @@ from bot.people.accounts import ensure_admins
 from bot.settings import Settings, SettingsError
 from handlers import build_handlers
 from handlers.admin import announce_now, start_announcing
+from handlers.backup import start_backing_up
 from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
 from handlers.jobs import start_checking
@@ -63,6 +64,8 @@ async def post_init(application: BotApplication) -> None:
         start_announcing(application.job_queue)
         start_checking(application.job_queue)
         start_pausing(application.job_queue)
+        services = application.bot_data
+        start_backing_up(application.job_queue, services.settings, services.today())
 
 
 def rate_limiter() -> AIORateLimiter:

@@ -62,6 +62,8 @@ class Settings:
     quiet_hours: tuple[time, time] | None = (time(22, 0), time(8, 0))  # never push between
     digest_weekday: int = 1  # ISO weekday of the leaders' weekly digest (1 = Monday)
     fake_time: datetime | None = None  # tests and drills: the bot's clock starts here
+    backup_dir: Path | None = None  # the running bot keeps a daily backup here
+    backup_keep: int = 7  # daily backups kept in backup_dir, the newest
 
     @classmethod
     def from_env(
@@ -102,6 +104,8 @@ class Settings:
             quiet_hours=_parse_quiet(get("QUIET_HOURS") or "22:00-08:00"),
             digest_weekday=parse_int("DIGEST_WEEKDAY", get("DIGEST_WEEKDAY") or "1", 1, 7),
             fake_time=_parse_moment("FAKE_TIME", get("FAKE_TIME")),
+            backup_dir=_parse_folder("BACKUP_DIR", get("BACKUP_DIR")),
+            backup_keep=parse_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7", 1, 365),
         )
 
     def __post_init__(self) -> None:
@@ -232,3 +236,12 @@ def _parse_moment(name: str, raw: str | None) -> datetime | None:
         return datetime.strptime(raw.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
         raise SettingsError("settings.bad_moment", name=name, value=raw) from None
+
+
+def _parse_folder(name: str, raw: str | None) -> Path | None:
+    if raw is None:
+        return None
+    folder = Path(raw).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise SettingsError("settings.not_a_folder", name=name, value=raw)
+    return folder

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot import clock
 from bot.cli import accounts as cli_accounts
+from bot.cli import backup as cli_backup
 from bot.cli import export as cli_export
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
@@ -68,6 +69,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_remind.add_commands(command, t)
     cli_playground.add_commands(command, t)
     cli_export.add_commands(command, t)
+    cli_backup.add_commands(command, t)
     return parser
 
 
@@ -103,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_remind.main(args, settings, t))
         if args.command in cli_export.COMMANDS:
             return asyncio.run(cli_export.main(args, settings, t))
+        if args.command in cli_backup.COMMANDS:
+            return asyncio.run(cli_backup.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

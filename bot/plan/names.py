@@ -112,8 +112,8 @@ def _names(text: str) -> list[str]:
     names: list[str] = []
     for part in _parts(text):
         name = normalise_name(part)
-        if not name:
-            continue
+        if not name or not any(c.isalnum() for c in name):
+            continue  # brackets and separators alone ([,]) name nothing
         if vague := _VAGUE_TAIL.match(name):
             names.append(vague.group("named"))
             continue
