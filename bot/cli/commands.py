@@ -16,6 +16,7 @@ from bot.cli import accounts as cli_accounts
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
 from bot.cli import remind as cli_remind
+from bot.cli import stats as cli_stats
 from bot.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BAD_SETTINGS,
@@ -65,6 +66,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_accounts.add_commands(command, t)
     cli_query.add_commands(command, t)
     cli_remind.add_commands(command, t)
+    cli_stats.add_commands(command, t)
     cli_playground.add_commands(command, t)
     return parser
 
@@ -99,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_query.main(args, settings, t))
         if args.command in cli_remind.COMMANDS:
             return asyncio.run(cli_remind.main(args, settings, t))
+        if args.command in cli_stats.COMMANDS:
+            return asyncio.run(cli_stats.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

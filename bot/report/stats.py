@@ -8,6 +8,7 @@ here. No Telegram.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,9 +16,18 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.i18n import Translator
+from bot.people.accounts import Account
 from bot.query.engine import QueryEngine
 from bot.query.index import TargetIndex
-from bot.report.periods import default_deadline, parse_period, period_end, previous_period
+from bot.query.matching import match_names
+from bot.report.periods import (
+    default_deadline,
+    normalise_period,
+    parse_period,
+    period_end,
+    previous_period,
+)
 from bot.status.lights import StatusView
 from storage import reports, stats, targets
 
@@ -25,6 +35,9 @@ from storage import reports, stats, targets
 # completed, not reported; each with the key the JSON and the texts use.
 LIGHT_KEYS = {"🔴": "red", "🟡": "yellow", "🟢": "green", "⚪": "white"}
 COUNT_ORDER = tuple(LIGHT_KEYS)
+
+
+_PERIODISH = re.compile(r"^\d{4}[Qq]\d$")  # written as a period, but not one (2023Q5)
 
 
 class NoStats(Exception):
@@ -274,4 +287,128 @@ def changed(row: Row) -> dict[str, int]:
     }
 
 
-__all__ = ["Counts", "Late", "NoStats", "Row", "Stats", "changed", "period_stats"]
+async def asked_stats(
+    conn: aiosqlite.Connection,
+    engine: QueryEngine,
+    account: Account,
+    words: list[str],
+    *,
+    today: date,
+    zone: ZoneInfo,
+    deadline_days: int = 5,
+) -> Stats:
+    """Return the statistics `/stats [period] [leader|unit]` asks for, as the account may see.
+
+    A liaison gets their own unit's only; leaders and admins any leader's or unit's.
+    """
+    period: str | None = None
+    rest: list[str] = []
+    for word in words:
+        found = normalise_period(word)
+        if found is not None and period is None:
+            period = found
+        elif period is None and _PERIODISH.match(word):
+            raise NoStats("stats.bad_period", period=word)
+        else:
+            rest.append(word)
+    name = " ".join(rest).strip()
+    leader: int | None = None
+    unit: int | None = None
+    if name:
+        leaders = match_names(name, await targets.list_leaders(conn))
+        units = match_names(name, await targets.list_units(conn))
+        if len(leaders) == 1:
+            leader = leaders[0].id
+        elif len(units) == 1:
+            unit = units[0].id
+        else:
+            raise NoStats("stats.not_found", name=name)
+    if account.role == "liaison":
+        if leader is not None or (unit is not None and unit != account.unit_id):
+            raise NoStats("stats.own_unit_only")
+        unit = account.unit_id
+    return await period_stats(
+        conn,
+        engine,
+        today=today,
+        zone=zone,
+        period=period,
+        leader=leader,
+        unit=unit,
+        deadline_days=deadline_days,
+    )
+
+
+def lights_text(counts: Counts) -> str:
+    """Return counts as the lights show them: 🔴0 🟡2 🟢55 ⚪0."""
+    return " ".join(f"{light}{counts.of(light)}" for light in COUNT_ORDER)
+
+
+def legend(t: Translator) -> dict[str, str]:
+    """Return each light's name in the chart's legend."""
+    return {light: t(f"stats.{key}") for light, key in LIGHT_KEYS.items()}
+
+
+def chart_rows(found: Stats) -> tuple[list[Row], str]:
+    """Return the rows a chart draws and what they are (leader, or unit for one leader's)."""
+    if len(found.leaders) > 1:
+        return found.leaders, "leader"
+    return found.units, "unit"
+
+
+def describe(found: Stats, t: Translator) -> str:
+    """Return the statistics in words: totals, the change, per leader and unit, missing, late."""
+    scope = t("stats.scope", name=found.scope) if found.scope else ""
+    lines = [
+        t(
+            "stats.header",
+            plan=found.plan,
+            period=found.period,
+            scope=scope,
+            total=found.now.total,
+            lights=lights_text(found.now),
+        )
+    ]
+    moved = changed(Row("", found.now, found.before))
+    if moved:
+        changes = " ".join(f"{light}{n:+d}" for light, n in moved.items())
+        lines.append(t("stats.change", previous=found.previous, changes=changes))
+    else:
+        lines.append(t("stats.unchanged", previous=found.previous))
+    for title, rows in (("stats.leaders", found.leaders), ("stats.units", found.units)):
+        if len(rows) > 1 or (rows and title == "stats.units"):
+            lines.append("")
+            lines.append(t(title))
+            lines += [t("stats.row", name=row.name, lights=lights_text(row.now)) for row in rows]
+    lines.append("")
+    if found.missing:
+        lines.append(t("stats.missing", count=len(found.missing)))
+        lines += [
+            t("stats.missing_row", unit=unit, numbers=t.join(numbers))
+            for unit, numbers in found.missing.items()
+        ]
+    else:
+        lines.append(t("stats.all_reported"))
+    if found.late and found.deadline is not None:
+        lines.append(t("stats.late", deadline=found.deadline.isoformat()))
+        lines += [
+            t("stats.late_row", unit=late.unit, number=late.number, day=late.reported.isoformat())
+            for late in found.late
+        ]
+    return "\n".join(lines)
+
+
+__all__ = [
+    "Counts",
+    "Late",
+    "NoStats",
+    "Row",
+    "Stats",
+    "asked_stats",
+    "changed",
+    "chart_rows",
+    "describe",
+    "legend",
+    "lights_text",
+    "period_stats",
+]
