@@ -9,7 +9,18 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, imports, query, report, review, settings, start
+from handlers import (
+    account,
+    admin,
+    fallback,
+    imports,
+    query,
+    report,
+    review,
+    settings,
+    start,
+    stats,
+)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -28,6 +39,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *review.handlers(),
         *report.handlers(),
         *imports.handlers(),
+        *stats.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

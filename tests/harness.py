@@ -43,6 +43,7 @@ class RecordingRequest(BaseRequest):
         self.bad_requests: dict[int, str] = {}  # chat → a 400 every send to it answers
         self.fail_after: dict[int, int] = {}  # chat → sends that succeed before each 502
         self.files: dict[str, bytes] = {}  # file id → the bytes of a file a person sent
+        self.uploads: list[tuple[str, dict[str, bytes]]] = []  # (method, part → bytes) sent
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -72,6 +73,9 @@ class RecordingRequest(BaseRequest):
             return 200, self.files[file_id]
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            parts = request_data.multipart_data
+            self.uploads.append((name, {k: bytes(v[1]) for k, v in parts.items()}))  # type: ignore[arg-type]
         self.calls.append((name, params))
         if name == "answerCallbackQuery":
             query_id = str(params.get("callback_query_id"))
@@ -117,6 +121,16 @@ class RecordingRequest(BaseRequest):
                 "file_unique_id": f"u{file_id}",
                 "file_size": len(self.files[file_id]),
                 "file_path": f"documents/{file_id}",
+            }
+        if name == "sendPhoto":  # the photo itself is in `uploads`
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "from": BOT,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 1, "height": 1}],
+                **({"caption": params["caption"]} if "caption" in params else {}),
             }
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
