@@ -9,7 +9,18 @@ from typing import Any
 
 from telegram.ext import BaseHandler
 
-from handlers import account, admin, fallback, imports, query, report, review, settings, start
+from handlers import (
+    account,
+    admin,
+    fallback,
+    imports,
+    query,
+    report,
+    review,
+    settings,
+    start,
+    stats,
+)
 from handlers import export as export_handlers
 
 
@@ -30,6 +41,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *report.handlers(),
         *imports.handlers(),
         *export_handlers.handlers(),
+        *stats.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

@@ -27,7 +27,7 @@ _ASK = ("q", "settings", "whoami", "lang", "help")
 MENUS: dict[str | None, tuple[str, ...]] = {
     None: _STRANGER,
     "liaison": ("report", "mine", "cancel", *_ASK),
-    "leader": ("q", "export", *_ASK[1:]),
+    "leader": ("q", "stats", "export", *_ASK[1:]),
     "admin": (
         "q",
         "invite",
@@ -39,6 +39,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "whoami",
         "lang",
         "help",
+        "stats",
         "import",  # last: the menus' first items stay where admins know them
         "export",
     ),

@@ -123,6 +123,16 @@ class RecordingRequest(BaseRequest):
                 "file_size": len(self.files[file_id]),
                 "file_path": f"documents/{file_id}",
             }
+        if name == "sendPhoto":  # the photo itself is in `uploads`
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "from": BOT,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 1, "height": 1}],
+                **({"caption": params["caption"]} if "caption" in params else {}),
+            }
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             message: dict[str, Any] = {

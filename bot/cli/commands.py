@@ -18,6 +18,7 @@ from bot.cli import export as cli_export
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
 from bot.cli import remind as cli_remind
+from bot.cli import stats as cli_stats
 from bot.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_BAD_SETTINGS,
@@ -67,6 +68,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_accounts.add_commands(command, t)
     cli_query.add_commands(command, t)
     cli_remind.add_commands(command, t)
+    cli_stats.add_commands(command, t)
     cli_playground.add_commands(command, t)
     cli_export.add_commands(command, t)
     cli_backup.add_commands(command, t)
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_export.main(args, settings, t))
         if args.command in cli_backup.COMMANDS:
             return asyncio.run(cli_backup.main(args, settings, t))
+        if args.command in cli_stats.COMMANDS:
+            return asyncio.run(cli_stats.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:
