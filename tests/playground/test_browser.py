@@ -2,21 +2,22 @@
 
 One walk through the demo, as the issue's "Done when" asks: the leader asks `王昌华` and opens a
 target's details; the 市水务局 liaison submits #90 through the buttons; the bot's clock moves to
-a reminder day and the push check sends a reminder; a file goes up and a document comes down.
-Screenshots at a phone's width (375 px) and a desktop's (1280 px) land in
-tests/playground/screenshots/ (git-ignored) for a person to look at.
+a reminder day and the push check sends a reminder; a file goes up; the admin's `/export`
+sends the 一览表, downloaded and opened, and `/stats` its chart, shown inline. Screenshots
+at a phone's width (375 px) and a desktop's (1280 px) land in tests/playground/screenshots/
+(git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
 
+import io
 import re
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot import clock
 from bot.playground.server import Playground, running
@@ -55,6 +56,7 @@ DESKTOP = ViewportSize(width=1280, height=860)
 WAIT = 15_000  # ms: how long a reply may take
 PROGRESS = "1-11月完成水利投资21.5亿元，七网建设按计划推进"
 TODAY = datetime(2026, 11, 25, 10, 0)
+PLAN = "菏泽市人民政府2023年经济社会发展责任目标"
 TABLE = b"PK\x03\x04 not really a table, just bytes to carry"
 
 
@@ -171,30 +173,8 @@ async def a_reminder_day(page: Page) -> None:
     await shoot(page, "4-reminder")
 
 
-def chart_png(width: int = 120, height: int = 60) -> bytes:
-    """Return a small PNG: three bars, like a chart."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    def pixel(x: int, y: int) -> bytes:
-        bar, within = divmod(x, width // 3)
-        tall = y >= height - (bar + 1) * height // 4
-        return b"\x40\x80\xd0" if tall and 6 <= within <= width // 3 - 6 else b"\xff\xff\xff"
-
-    rows = b"".join(b"\x00" + b"".join(pixel(x, y) for x in range(width)) for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
 async def files_both_ways(page: Page, playground: Playground) -> None:
-    """The admin uploads a file; the bot's answer and a document from the bot, to download."""
+    """The admin uploads a file; then `/export` sends the 一览表 and `/stats` its chart."""
     await be(page, "管理员")
     await page.get_by_test_id("file").set_input_files(
         files=FilePayload(name="目标表.xlsx", mimeType="application/octet-stream", buffer=TABLE)
@@ -211,26 +191,31 @@ async def files_both_ways(page: Page, playground: Playground) -> None:
     assert await uploaded.body() == TABLE
     # An admin's file is an import: these bytes are no workbook, and the importer says so.
     await expect(from_bot(page, "目标表.xlsx：无法作为 .xlsx 读取")).to_have_count(1, timeout=WAIT)
-    # No feature sends a file yet (the export issue will): the running bot sends one over the
-    # real Bot API path, as a handler would, and the page offers it for download.
-    assert playground.application is not None
-    await playground.application.bot.send_document(
-        1001, TABLE, filename="导出.xlsx", caption="<b>导出</b>的目标表", parse_mode="HTML"
-    )
-    card = from_bot(page, "导出的目标表")
-    await expect(card.get_by_test_id("document")).to_contain_text("导出.xlsx", timeout=WAIT)
+
+    # The export comes down as a document, and the file the browser saves is the 一览表.
+    await say(page, "/export 2023Q3")
+    card = from_bot(page, f"《{PLAN}》2023Q3 一览表：59 行。")
+    name = f"{PLAN}_2023Q3.xlsx"
+    await expect(card.get_by_test_id("document")).to_contain_text(name, timeout=WAIT)
     async with page.expect_download() as download_info:
         await card.get_by_test_id("document").click()
     download = await download_info.value
-    assert download.suggested_filename == "导出.xlsx"
-    saved = await download.path()
-    assert saved.read_bytes() == TABLE
+    assert download.suggested_filename == name
+    # Playwright keeps the download under a name without its extension: read it as bytes.
+    sheet = load_workbook(io.BytesIO((await download.path()).read_bytes())).active
+    assert sheet is not None
+    assert sheet["A1"].value == f"{PLAN}三季度工作推进情况一览表"
 
-    # Nor a chart yet: the running bot sends one the same way, and the page shows it inline.
-    await playground.application.bot.send_photo(1001, chart_png(), caption="图表")
-    photo = from_bot(page, "图表").get_by_test_id("photo")
+    # The statistics in words, then the chart as a photo, shown inline and loaded.
+    await say(page, "/stats 2023Q3")
+    photo = from_bot(page, f"《{PLAN}》2023Q3 目标灯色").get_by_test_id("photo")
     await expect(photo).to_be_visible(timeout=WAIT)
-    assert await photo.evaluate("img => img.complete && img.naturalWidth") == 120
+    await expect(photo).to_have_js_property("complete", True, timeout=WAIT)
+    assert await photo.evaluate("img => img.naturalWidth") > 0
+    await page.set_viewport_size(DESKTOP)
+    await photo.scroll_into_view_if_needed()
+    await page.screenshot(path="/tmp/playground-stats.png")  # for a person to look at
+    await page.set_viewport_size(PHONE)
     await shoot(page, "5-files")
 
 
