@@ -371,6 +371,7 @@ def parse_table(
 
 
 _FILED = re.compile(r"(?:填报|报送|制表|上报)(?:时间|日期)")
+_LABELLED = re.compile(r"\s*([0-9]{1,3})\s*[-‐–—]\s*([0-9]{1,3})\s*")
 _DOTTED = re.compile(r"\s*([0-9]{1,5})\s*[.．]\s*[0-9]{1,3}\s*")
 
 
@@ -523,6 +524,12 @@ class _RowReader:
             current = drafts[-1] if drafts else None
             dotted = _DOTTED.fullmatch(unicodedata.normalize("NFKC", self.cell(row, "number")))
             number: int | None
+            labelled = _LABELLED.fullmatch(unicodedata.normalize("NFKC", self.cell(row, "number")))
+            if labelled:  # 2-3 as this bot exports a table numbered per section: section 2's 3
+                section, restarted = int(labelled.group(1)), True
+                row = replace(
+                    row, cells=_with_cell(row.cells, self.columns["number"], labelled.group(2))
+                )
             if dotted:  # 3.1, 3.2: the indicators of target 3, each a sub-item of it
                 number = int(dotted.group(1))
                 content = self.cell(row, "content")
@@ -804,6 +811,10 @@ def plan_import(
     new_units: dict[str, None] = {}
     for parsed in table.targets:
         old = state.targets.get(parsed.number)
+        if old is not None and parsed.category is None and old.category is not None:
+            # A file without section headings (this bot's own export) says nothing of the
+            # category the first import gave: it stays.
+            parsed = replace(parsed, category=old.category)
         deadline = parsed.deadline
         write = targets.TargetWrite(
             old.id if old else None,

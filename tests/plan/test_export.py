@@ -103,6 +103,27 @@ async def test_an_export_read_back_changes_nothing(
         }
 
 
+async def test_a_table_numbered_per_section_reads_back_the_same(
+    db: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    # Exported as #1-1 … #2-3 without the section headings: the same numbers come back, and
+    # the categories the headings gave stay.
+    tables = Path(__file__).parent / "tables"
+    await import_file(db, tables / "shape_sections_restart.tsv", actor="test")
+    table = await export.overview(db, "2023Q3")
+    assert [r.cells[0] for r in table.rows][:3] == ["1-1", "1-2", "2-1"]
+    for fmt in ("xlsx", "csv"):
+        before = await snapshot(db)
+        path = tmp_path / table.file_name(fmt)
+        path.write_bytes(export.render(table, fmt))
+        summary = await import_file(db, path, actor="test")
+        assert not summary.changes_anything, (fmt, summary)
+        after = await snapshot(db)
+        assert {k: v for k, v in after.items() if k != "plan_layout"} == {
+            k: v for k, v in before.items() if k != "plan_layout"
+        }
+
+
 async def _assignment(conn: aiosqlite.Connection, number: int, position: int = 1) -> int:
     plan = await repo.current_plan(conn)
     assert plan is not None
