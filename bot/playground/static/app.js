@@ -97,6 +97,13 @@
       img.dataset.testid = "photo";
       img.src = ev.photo.url;
       img.alt = "图片 / photo";
+      // The chat was brought to its end before the picture had a height: again once it has,
+      // if the reader was at the end (a chart is not cut off on a phone).
+      img.addEventListener("load", () => {
+        if (chatEl.scrollHeight - chatEl.scrollTop - chatEl.clientHeight < img.height + 80) {
+          scrollDown();
+        }
+      });
       bubble.appendChild(img);
     }
     if (ev.document) {
