@@ -28,8 +28,13 @@ def _parts(text: str) -> list[str]:
 
     A bracket never closed protects nothing: `市水务局(、市农业局` splits as if it were not there.
     """
+    return _split_outside_brackets(text, _UNIT_SEPARATORS)
+
+
+def _split_outside_brackets(text: str, marks: re.Pattern[str]) -> list[str]:
+    """Split `text` at the characters `marks` matches, except inside balanced brackets."""
     if _unbalanced(text):
-        return _UNIT_SEPARATORS.split(text)
+        return marks.split(text)
     parts: list[str] = []
     current: list[str] = []
     depth = 0
@@ -38,7 +43,7 @@ def _parts(text: str) -> list[str]:
             depth += 1
         elif char in ")）]】":
             depth = max(0, depth - 1)
-        if depth == 0 and _UNIT_SEPARATORS.fullmatch(char):
+        if depth == 0 and marks.fullmatch(char):
             parts.append("".join(current))
             current = []
         else:
@@ -129,23 +134,7 @@ def _names(text: str) -> list[str]:
 
 def _clauses(text: str) -> list[str]:
     """Split at the clause marks outside brackets (各区(县，市)政府 stays whole)."""
-    if _unbalanced(text):
-        return _CLAUSES.split(text)
-    clauses: list[str] = []
-    current: list[str] = []
-    depth = 0
-    for char in text:
-        if char in "(（[【":
-            depth += 1
-        elif char in ")）]】":
-            depth = max(0, depth - 1)
-        if depth == 0 and _CLAUSES.fullmatch(char):
-            clauses.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    clauses.append("".join(current))
-    return clauses
+    return _split_outside_brackets(text, _CLAUSES)
 
 
 def split_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
