@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler
 from handlers import (
     account,
     admin,
+    closing,
     fallback,
     imports,
     query,
@@ -42,6 +43,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *imports.handlers(),
         *export_handlers.handlers(),
         *stats.handlers(),
+        *closing.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

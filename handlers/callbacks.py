@@ -77,6 +77,12 @@ def target_details(data: str | None) -> int | None:
     return id_of(fields[0]) if fields else None
 
 
+def close_target(data: str | None) -> int | None:
+    """Parse `cl:<target id>` (✅ 办结 on a target's details)."""
+    fields = _fields(data, "cl", 1)
+    return id_of(fields[0]) if fields else None
+
+
 # ---------------------------------------------------------------------------- report
 
 

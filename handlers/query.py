@@ -14,6 +14,7 @@ from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
 from handlers import callbacks
 from handlers.access import requires
+from handlers.closing import closing_markup
 from handlers.context import BotContext
 from handlers.reply import Buttons, answer_query, as_html, buttons, show_html
 
@@ -208,7 +209,8 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    await show_html(update, as_html(await _details(context, account, target)), edit=False)
+    markup = closing_markup(context, account, target)
+    await show_html(update, as_html(await _details(context, account, target)), markup, edit=False)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

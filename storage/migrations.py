@@ -282,6 +282,12 @@ MIGRATIONS: tuple[str, ...] = (
         columns     TEXT NOT NULL
     );
     """,
+    # 11: 办结: a target the lead unit reported completed is closed by an admin (the local date
+    # and who); reopening clears both. Closing and reopening (with its reason) are audited.
+    """
+    ALTER TABLE target ADD COLUMN closed_on TEXT;
+    ALTER TABLE target ADD COLUMN closed_by TEXT;
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -176,6 +176,7 @@ async def lead_duties(conn: aiosqlite.Connection, plan_id: int) -> list[DutyRow]
         JOIN assignment_unit au ON au.assignment_id = a.id AND au.position = 1
         JOIN unit u ON u.id = au.unit_id JOIN leader l ON l.id = a.leader_id
         WHERE t.plan_id = ? AND t.retired_at IS NULL AND a.retired_at IS NULL
+          AND t.closed_on IS NULL  -- 办结: a closed target is neither reminded nor pushed
         ORDER BY t.number, a.position
         """,
         (plan_id,),

@@ -44,6 +44,7 @@ class TargetRow:
     label: str | None = None  # the number as the table shows it (2-3)
     category: str | None = None
     extra: str = "[]"  # the table's other columns, as stored (JSON)
+    closed_on: str | None = None  # 办结: the day it was closed
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ async def signature(conn: aiosqlite.Connection) -> tuple[object, ...]:
 async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
     """Return a plan's live targets, assignments, and latest report per assignment and period."""
     async with conn.execute(
-        "SELECT id, number, content, deadline, due_date, label, category, extra FROM target "
+        "SELECT id, number, content, deadline, due_date, label, category, extra, closed_on"
+        " FROM target "
         "WHERE plan_id = ? AND retired_at IS NULL ORDER BY number",
         (plan_id,),
     ) as cursor:

@@ -85,6 +85,7 @@ class Target:
     label: str | None = None  # the number as the table shows it (2-3) when numbering restarts
     category: str | None = None  # its section's category (生态环保)
     extra: tuple[tuple[str, str], ...] = ()  # the table's other columns: (header, value)
+    closed_on: date | None = None  # 办结: the day an admin closed it; None while open
 
     @property
     def shown_number(self) -> str:
@@ -291,6 +292,7 @@ async def list_targets(
             label=row["label"],
             category=row["category"],
             extra=extra_from_json(row["extra"]),
+            closed_on=_date(row["closed_on"]),
         )
         for row in target_rows
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot import clock
 from bot.cli import accounts as cli_accounts
 from bot.cli import backup as cli_backup
+from bot.cli import closing as cli_closing
 from bot.cli import export as cli_export
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
@@ -72,6 +73,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_playground.add_commands(command, t)
     cli_export.add_commands(command, t)
     cli_backup.add_commands(command, t)
+    cli_closing.add_commands(command, t)
     return parser
 
 
@@ -109,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_export.main(args, settings, t))
         if args.command in cli_backup.COMMANDS:
             return asyncio.run(cli_backup.main(args, settings, t))
+        if args.command in cli_closing.COMMANDS:
+            return asyncio.run(cli_closing.main(args, settings, t))
         if args.command in cli_stats.COMMANDS:
             return asyncio.run(cli_stats.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
@@ -263,4 +267,5 @@ def target_json(target: targets.Target) -> dict[str, object]:
         "label": target.label,
         "category": target.category,
         "extra": [list(pair) for pair in target.extra],
+        "closed": target.closed_on.isoformat() if target.closed_on else None,
     }

@@ -53,6 +53,7 @@ DEMO_COLUMNS: tuple[tuple[str, str], ...] = (
 TITLE_TAIL = "工作推进情况一览表"
 # Status words written in 是否按计划完成进度: each reads back as the same status on import.
 STATUS_WORDS = {"on_track": "是", "behind": "否", "completed": "已完成"}
+CLOSED_WORD = "已办结"  # a closed target's status cell, whatever the period's report said
 UNIT_SEPARATOR = "、"
 _PERIOD = re.compile(r"^(20\d\d)Q([1-4])$")
 _QUARTER_WORD = re.compile(r"(?:前|第)?[一二三四1-4]季度|上半年")
@@ -228,6 +229,8 @@ def _cell(
     if role == "progress":
         return progress_cell(report)
     if role == "on_schedule":
+        if target.closed_on is not None and report and report.status == "completed":
+            return CLOSED_WORD  # 办结: reads back as completed
         return STATUS_WORDS.get(report.status, "") if report else ""
     if role == EXTRA:
         return extra.get(re.sub(r"\s+", "", header), "")

@@ -56,6 +56,7 @@ class IndexedTarget:
     label: str | None = None  # the number as the table shows it when numbering restarts: 2-3
     category: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    closed_on: date | None = None  # 办结: the day an admin closed it
 
     @property
     def shown_number(self) -> str:
@@ -186,6 +187,7 @@ class TargetIndex:
                 row.label,
                 row.category,
                 extra_from_json(row.extra),
+                date.fromisoformat(row.closed_on) if row.closed_on else None,
             )
             for row in rows.targets
         ]

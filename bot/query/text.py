@@ -137,6 +137,8 @@ def _carried_status(hit: Hit, t: Translator, language: str | None) -> str:
 
     The mark stays at the end so that every line keeps its shape: the light, then `#<number>`.
     """
+    if hit.target.closed_on is not None:  # 办结 with its date, whatever the last report said
+        return t("close.status", language, date=hit.target.closed_on.isoformat())
     word = status_word(t, language, hit.status)
     carried = hit.carried_from
     return (
@@ -255,6 +257,8 @@ def details(
     `pending`: assignments whose lead unit has a newer update awaiting review.
     """
     lines = [t("detail.title", language, number=target.shown_number, content=target.content)]
+    if target.closed_on is not None:
+        lines.append(t("close.detail", language, date=target.closed_on.isoformat()))
     if target.category:
         lines.append(t("detail.category", language, category=target.category))
     if hit is not None:
@@ -435,6 +439,7 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
         "category": target.category,
         "extra": [list(pair) for pair in target.extra],
         "assisting": assisting,
+        "closed": target.closed_on.isoformat() if target.closed_on else None,
     }
 
 

@@ -67,6 +67,11 @@ FORGED = [
     "rp:hold:add:99999999999999999999999:key",
     "rp:edit:progress:nokey",
     "qa:1:99999:0",
+    "cl:",
+    "cl:0",
+    f"cl:{HUGE}",
+    "cl:1:2",
+    "cl:x",
 ]
 REFUSALS = {
     zh("query.stale"),

@@ -82,6 +82,7 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
         "label": None,
         "category": None,
         "extra": [],
+        "closed": None,
         "light": "🟢",
         "progress_estimate": {
             "target": 1700.0,
@@ -233,6 +234,7 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "category",
         "extra",
         "assisting",
+        "closed",
     ]
 
 

@@ -456,6 +456,7 @@ async def test_header_in_any_column_order_with_period_from_the_header(
             "label": None,
             "category": None,
             "extra": [],
+            "closed": None,
         },
         {
             "number": 2,
@@ -475,6 +476,7 @@ async def test_header_in_any_column_order_with_period_from_the_header(
             "label": None,
             "category": None,
             "extra": [],
+            "closed": None,
         },
     ]
 

@@ -229,6 +229,7 @@ async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) ->
         "category": None,
         "extra": [],
         "assisting": [],
+        "closed": None,
     }
     engine = QueryEngine()
     assert (await engine.ask(demo, "大数据局", today=TODAY)).hits == []
