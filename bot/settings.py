@@ -64,6 +64,7 @@ class Settings:
     fake_time: datetime | None = None  # tests and drills: the bot's clock starts here
     backup_dir: Path | None = None  # the running bot keeps a daily backup here
     backup_keep: int = 7  # daily backups kept in backup_dir, the newest
+    extension_approval: str = "admin"  # who decides extension requests: admin, or leader too
 
     @classmethod
     def from_env(
@@ -106,6 +107,7 @@ class Settings:
             fake_time=_parse_moment("FAKE_TIME", get("FAKE_TIME")),
             backup_dir=_parse_folder("BACKUP_DIR", get("BACKUP_DIR")),
             backup_keep=parse_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7", 1, 365),
+            extension_approval=_parse_approval(get("EXTENSION_APPROVAL") or "admin"),
         )
 
     def __post_init__(self) -> None:
@@ -245,3 +247,10 @@ def _parse_folder(name: str, raw: str | None) -> Path | None:
     if folder.exists() and not folder.is_dir():
         raise SettingsError("settings.not_a_folder", name=name, value=raw)
     return folder
+
+
+def _parse_approval(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("admin", "leader"):
+        raise SettingsError("settings.bad_extension_approval", value=raw)
+    return value

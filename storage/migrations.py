@@ -288,6 +288,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE target ADD COLUMN closed_on TEXT;
     ALTER TABLE target ADD COLUMN closed_by TEXT;
     """,
+    # 12: extension requests (延期申请): a lead unit's liaison asks for a later due date with the
+    # reason and the progress so far; an admin (or the leader) approves or refuses with a
+    # comment. `original_due` is the due date when asked; on approval target.due_date becomes
+    # `new_due`. At most one open request per target.
+    """
+    CREATE TABLE extension_request (
+        id             INTEGER PRIMARY KEY,
+        target_id      INTEGER NOT NULL REFERENCES target (id),
+        assignment_id  INTEGER REFERENCES assignment (id),
+        unit_id        INTEGER REFERENCES unit (id),
+        asked_by       INTEGER NOT NULL,
+        asked_at       TEXT NOT NULL,
+        original_due   TEXT,
+        new_due        TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        progress       TEXT NOT NULL,
+        state          TEXT NOT NULL DEFAULT 'open'
+                       CHECK (state IN ('open', 'approved', 'refused')),
+        decided_by     TEXT,
+        decided_at     TEXT,
+        comment        TEXT
+    );
+    CREATE UNIQUE INDEX extension_one_open ON extension_request (target_id)
+        WHERE state = 'open';
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from bot.cli import accounts as cli_accounts
 from bot.cli import backup as cli_backup
 from bot.cli import closing as cli_closing
 from bot.cli import export as cli_export
+from bot.cli import extensions as cli_extensions
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
 from bot.cli import remind as cli_remind
@@ -74,6 +75,7 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     cli_export.add_commands(command, t)
     cli_backup.add_commands(command, t)
     cli_closing.add_commands(command, t)
+    cli_extensions.add_commands(command, t)
     return parser
 
 
@@ -115,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_closing.main(args, settings, t))
         if args.command in cli_stats.COMMANDS:
             return asyncio.run(cli_stats.main(args, settings, t))
+        if args.command in cli_extensions.COMMANDS:
+            return asyncio.run(cli_extensions.main(args, settings, t))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

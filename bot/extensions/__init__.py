@@ -1,0 +1,1 @@
+"""Extension requests (延期申请): a later due date asked for by the lead unit, and decided."""
