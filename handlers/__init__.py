@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler
 from handlers import (
     account,
     admin,
+    extend,
     fallback,
     imports,
     query,
@@ -38,6 +39,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *admin.handlers(),
         *settings.handlers(),
         *review.handlers(),
+        *extend.handlers(),
         *report.handlers(),
         *imports.handlers(),
         *export_handlers.handlers(),

@@ -12,7 +12,7 @@ from bot.query import service
 from bot.query.engine import Answer
 from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
-from handlers import callbacks
+from handlers import callbacks, extend
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import Buttons, answer_query, as_html, buttons, show_html
@@ -208,7 +208,9 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    await show_html(update, as_html(await _details(context, account, target)), edit=False)
+    row = await extend.details_button(context, account, target)  # 🕒 for the lead's liaison
+    markup = buttons([row]) if row else None
+    await show_html(update, as_html(await _details(context, account, target)), markup, edit=False)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
