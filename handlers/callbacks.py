@@ -165,3 +165,12 @@ def import_key(data: str | None, verb: str) -> str | None:
     """Parse `imp:ok:<key>` or `imp:no:<key>`: return the pending import's key."""
     fields = _fields(data, f"imp:{verb}", 1)
     return key_of(fields[0]) if fields else None
+
+
+# ---------------------------------------------------------------------------- extensions
+
+
+def extension_press(data: str | None, verb: str) -> int | None:
+    """Parse `ex:<verb>:<id>` (ask: a target's id; ok, no: a request's id)."""
+    fields = _fields(data, f"ex:{verb}", 1)
+    return id_of(fields[0]) if fields else None

@@ -26,7 +26,7 @@ _STRANGER = ("start", "help", "whoami")
 _ASK = ("q", "settings", "whoami", "lang", "help")
 MENUS: dict[str | None, tuple[str, ...]] = {
     None: _STRANGER,
-    "liaison": ("report", "mine", "cancel", *_ASK),
+    "liaison": ("report", "mine", "cancel", "extend", *_ASK),
     "leader": ("q", "stats", "export", *_ASK[1:]),
     "admin": (
         "q",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.people.accounts import Account
@@ -12,7 +12,7 @@ from bot.query import service
 from bot.query.engine import Answer
 from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
-from handlers import callbacks
+from handlers import callbacks, extend
 from handlers.access import requires
 from handlers.closing import closing_markup
 from handlers.context import BotContext
@@ -209,7 +209,14 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    markup = closing_markup(context, account, target)
+    # ✅ 办结 for an admin when it may be closed; 🕒 申请延期 for the lead unit's liaison.
+    closing_row = closing_markup(context, account, target)
+    row = await extend.details_button(context, account, target)
+    rows = [
+        *(closing_row.inline_keyboard if closing_row else ()),
+        *(buttons([row]).inline_keyboard if row else ()),
+    ]
+    markup = InlineKeyboardMarkup(rows) if rows else None
     await show_html(update, as_html(await _details(context, account, target)), markup, edit=False)
 
 

@@ -155,3 +155,14 @@ async def decide(
             (request_id, request_id),
         )
     return True
+
+
+async def leader_users(conn: aiosqlite.Connection, target_id: int) -> list[int]:
+    """Return the active leader users bound to a leader of the target's live assignments."""
+    async with conn.execute(
+        "SELECT DISTINCT u.telegram_id FROM user u JOIN assignment a ON a.leader_id = u.leader_id"
+        " WHERE a.target_id = ? AND a.retired_at IS NULL AND u.role = 'leader' AND u.active = 1"
+        " ORDER BY u.telegram_id",
+        (target_id,),
+    ) as cursor:
+        return [int(row[0]) for row in await cursor.fetchall()]

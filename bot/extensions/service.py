@@ -9,19 +9,37 @@ original stays on the request. Every step is audited.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import aiosqlite
 
+from bot.people.accounts import admin_ids
+from bot.settings import Settings
 from storage import audit, targets
 from storage import extensions as store
 from storage.db import transaction
-from storage.extensions import Request
-from storage.users import User
+from storage.extensions import Request as Request  # re-exported for the handlers
 
 APPROVERS = ("admin", "leader")  # the values of EXTENSION_APPROVAL
 MAX_TEXT = 1000  # characters of a reason, a progress note or a comment
+
+
+class Person(Protocol):
+    """Who acts: a stored user or the bot's account of them."""
+
+    @property
+    def telegram_id(self) -> int: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def unit_id(self) -> int | None: ...
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def leader(self) -> str | None: ...
 
 
 class ExtensionError(Exception):
@@ -53,8 +71,31 @@ async def target_by_number(conn: aiosqlite.Connection, number: int) -> targets.T
     return target
 
 
+async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> targets.Target | None:
+    """Return a live target of the current plan by its id, or None."""
+    plan = await targets.current_plan(conn)
+    target = await targets.target_by_id(conn, target_id)
+    if target is None or plan is None or target.plan_id != plan.id or target.retired:
+        return None
+    return target
+
+
+_DATE = re.compile(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*")
+
+
+def parse_date(text: str) -> date | None:
+    """Return the date written as 2024-03-31, 2024/3/31, 2024.3.31 or 2024年3月31日, or None."""
+    found = _DATE.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
+
+
 async def may_ask(
-    conn: aiosqlite.Connection, asker: User, target: targets.Target, today: date
+    conn: aiosqlite.Connection, asker: Person, target: targets.Target, today: date
 ) -> Asking:
     """Return what `asker` may ask about `target` today, or refuse saying why."""
     if asker.role != "liaison" or asker.unit is None or asker.unit_id is None:
@@ -91,7 +132,7 @@ def check_text(text: str) -> str:
 
 async def ask(
     conn: aiosqlite.Connection,
-    asker: User,
+    asker: Person,
     target: targets.Target,
     *,
     new_due: date,
@@ -135,7 +176,9 @@ async def ask(
     return request
 
 
-def may_decide(user: User | None, is_admin: bool, leaders: tuple[str, ...], approval: str) -> bool:
+def may_decide(
+    user: Person | None, is_admin: bool, leaders: tuple[str, ...], approval: str
+) -> bool:
     """Return whether someone may approve or refuse a request on a target with these leaders."""
     if is_admin:
         return True
@@ -146,6 +189,29 @@ def may_decide(user: User | None, is_admin: bool, leaders: tuple[str, ...], appr
         and user.leader is not None
         and user.leader in leaders
     )
+
+
+async def get(conn: aiosqlite.Connection, request_id: int) -> Request | None:
+    """Return one request by its id."""
+    return await store.get(conn, request_id)
+
+
+async def may_decide_request(
+    conn: aiosqlite.Connection, settings: Settings, person: Person, request: Request
+) -> bool:
+    """Return whether `person` may approve or refuse `request` (read afresh)."""
+    is_admin = person.role == "admin" or person.telegram_id in settings.admin_ids
+    target = await targets.target_by_id(conn, request.target_id)
+    leaders = tuple(a.leader for a in target.assignments) if target else ()
+    return may_decide(person, is_admin, leaders, settings.extension_approval)
+
+
+async def deciders(conn: aiosqlite.Connection, settings: Settings, request: Request) -> list[int]:
+    """Return who is asked to decide a request: the admins, and the leader if the setting says."""
+    found = set(await admin_ids(conn, settings))
+    if settings.extension_approval == "leader":
+        found |= set(await store.leader_users(conn, request.target_id))
+    return sorted(found)
 
 
 async def decide(
@@ -203,3 +269,8 @@ async def extended_from(conn: aiosqlite.Connection, target_id: int) -> date | No
     """Return the due date a target had before its first approved extension, if extended."""
     approved = await store.list_requests(conn, state="approved", target_id=target_id)
     return approved[0].original_due if approved else None
+
+
+async def open_for(conn: aiosqlite.Connection, target_id: int) -> list[Request]:
+    """Return a target's request waiting for a decision (at most one)."""
+    return await store.list_requests(conn, state="open", target_id=target_id)

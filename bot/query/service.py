@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot import clock
+from bot.extensions import service as extensions
 from bot.i18n import Translator
 from bot.people.accounts import Account
 from bot.query.engine import Answer, Asker, QueryEngine
@@ -101,7 +102,28 @@ async def details_text(
     pending = await reports.pending_assignments(conn, target.id)
     await engine.refresh(conn)
     hit = engine.index.light_of(target.number, today=today) if engine.index else None
-    return details(target, history, t, account.language, hit, pending=pending, tz=tz)
+    extended = await extensions.extended_from(conn, target.id) is not None
+    notes = tuple(
+        t(
+            "extension.open_note",
+            account.language,
+            id=r.id,
+            due=r.original_due.isoformat() if r.original_due else "—",
+            new=r.new_due.isoformat(),
+        )
+        for r in await extensions.open_for(conn, target.id)
+    )
+    return details(
+        target,
+        history,
+        t,
+        account.language,
+        hit,
+        pending=pending,
+        tz=tz,
+        extended=extended,
+        extension_lines=notes,
+    )
 
 
 async def single_text(

@@ -251,8 +251,13 @@ def details(
     *,
     pending: frozenset[int] | set[int] = frozenset(),
     tz: ZoneInfo | None = None,
+    extended: bool = False,
+    extension_lines: tuple[str, ...] = (),
 ) -> str:
     """Return a target's full text, its light, every assignment, latest reports, and history.
+
+    `extended`: the due date was moved by an approved extension request; `extension_lines`:
+    what to say of an open one.
 
     `pending`: assignments whose lead unit has a newer update awaiting review.
     """
@@ -272,7 +277,10 @@ def details(
             )
         )
     due = target.due_date.isoformat() if target.due_date else t("detail.ongoing", language)
-    lines.append(t("detail.deadline", language, deadline=target.deadline, due=due))
+    # Moved by an approved extension request: 完成时限：年底 → 2024-03-31（延期）
+    deadline_key = "extension.detail" if extended else "detail.deadline"
+    lines.append(t(deadline_key, language, deadline=target.deadline, due=due))
+    lines.extend(extension_lines)
     lines.extend(
         t("detail.extra", language, header=header, value=value) for header, value in target.extra
     )

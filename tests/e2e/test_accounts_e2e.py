@@ -193,7 +193,7 @@ async def test_menus_per_role_and_language_and_the_description(
 
     # Menus change right after the reply: wait for them.
     await api.wait_until(lambda: first_item() == zh("menu.report"))
-    liaison_menu = ["report", "mine", "cancel", "q", "settings", "whoami", "lang", "help"]
+    liaison_menu = ["report", "mine", "cancel", "extend", "q", "settings", "whoami", "lang", "help"]
     assert menu(api.chat_commands[LIAISON.id]) == liaison_menu
     await say(api, LIAISON, "/lang en")
     await api.wait_until(lambda: first_item() == en("menu.report"))
