@@ -146,7 +146,7 @@ async def fix_pressed(update: Update, context: BotContext, account: Account) -> 
         for i, column in enumerate(columns[: preview.MAX_COLUMNS_SHOWN])
     ]
     rows.append([(context.text(language, "import.chat.back"), f"imp:back:{kept.key}")])
-    await show(update, context.text(language, "import.chat.pick_column"), buttons(rows))
+    await show_html(update, context.text(language, "import.chat.pick_column"), buttons(rows))
 
 
 @requires("admin", private=True)
@@ -171,8 +171,9 @@ async def column_pressed(update: Update, context: BotContext, account: Account) 
     ]
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
     rows.append([(context.text(language, "import.chat.back"), f"imp:back:{kept.key}")])
+    # context.text escapes the header already: shown as HTML, not escaped a second time.
     text = context.text(language, "import.chat.pick_role", header=column.header)
-    await show(update, text, buttons(rows))
+    await show_html(update, text, buttons(rows))
 
 
 @requires("admin", private=True)

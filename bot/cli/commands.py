@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 from bot import clock
 from bot.cli import accounts as cli_accounts
@@ -67,16 +68,23 @@ def build_parser(t: Translator) -> argparse.ArgumentParser:
     importing.add_argument("--columns", metavar="ROLE=HEADER,…", help=t("cli.help.columns"))
     listing = command("targets")
     listing.add_argument("--json", action="store_true", help=t("cli.help.json"))
-    cli_accounts.add_commands(command, t)
-    cli_query.add_commands(command, t)
-    cli_remind.add_commands(command, t)
-    cli_stats.add_commands(command, t)
-    cli_playground.add_commands(command, t)
-    cli_export.add_commands(command, t)
-    cli_backup.add_commands(command, t)
-    cli_closing.add_commands(command, t)
-    cli_extensions.add_commands(command, t)
+    for module in (*_FEATURES[:4], cli_playground, *_FEATURES[4:]):  # the order help lists
+        module.add_commands(command, t)
     return parser
+
+
+# The feature modules of the CLI: each has COMMANDS, add_commands(command, t) and an async
+# main(args, settings, t) returning the exit code.
+_FEATURES: tuple[ModuleType, ...] = (
+    cli_accounts,
+    cli_query,
+    cli_remind,
+    cli_stats,
+    cli_export,
+    cli_backup,
+    cli_closing,
+    cli_extensions,
+)
 
 
 def _translator(environ: Mapping[str, str]) -> Translator:
@@ -103,22 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, settings, t)
         if args.command in cli_playground.COMMANDS:
             return cli_playground.from_args(args, settings, t)
-        if args.command in cli_accounts.COMMANDS:
-            return asyncio.run(cli_accounts.main(args, settings, t))
-        if args.command in cli_query.COMMANDS:
-            return asyncio.run(cli_query.main(args, settings, t))
-        if args.command in cli_remind.COMMANDS:
-            return asyncio.run(cli_remind.main(args, settings, t))
-        if args.command in cli_export.COMMANDS:
-            return asyncio.run(cli_export.main(args, settings, t))
-        if args.command in cli_backup.COMMANDS:
-            return asyncio.run(cli_backup.main(args, settings, t))
-        if args.command in cli_closing.COMMANDS:
-            return asyncio.run(cli_closing.main(args, settings, t))
-        if args.command in cli_stats.COMMANDS:
-            return asyncio.run(cli_stats.main(args, settings, t))
-        if args.command in cli_extensions.COMMANDS:
-            return asyncio.run(cli_extensions.main(args, settings, t))
+        for module in _FEATURES:
+            if args.command in module.COMMANDS:
+                return int(asyncio.run(module.main(args, settings, t)))
         handler = {"import": _import, "targets": _targets}[args.command]
         return asyncio.run(handler(args, settings, t))
     except SettingsError as error:

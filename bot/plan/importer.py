@@ -187,6 +187,12 @@ def read_leader(cell: str) -> str:
 def read_units(cell: str) -> tuple[str, ...]:
     """Read a 责任单位 cell into unit names (lead first), each of at most MAX_UNIT_CHARS."""
     units = split_units(cell)
+    _check_units(units)
+    return units
+
+
+def _check_units(units: Sequence[str]) -> None:
+    """Refuse a cell's units: none, one too long, or too many."""
     if not units:
         raise CellError("import.error.empty_cell")
     for unit in units:
@@ -199,14 +205,13 @@ def read_units(cell: str) -> tuple[str, ...]:
             )
     if len(units) > MAX_UNITS_PER_CELL:
         raise CellError("import.error.too_many_units", count=len(units), limit=MAX_UNITS_PER_CELL)
-    return units
 
 
 def read_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Read a 责任单位 cell into (lead units, assisting units it names: `B配合`), checked
     as `read_units` checks; a cell naming only assisting units has them lead."""
-    read_units(cell)  # the same limits, and the same refusals
     lead, assisting = split_lead_and_assisting(cell)
+    _check_units((*lead, *assisting))
     if not lead:
         lead, assisting = assisting, ()
     return lead, assisting
@@ -977,6 +982,20 @@ def describe_error(error: TableError, t: Translator, language: str | None = None
     return t("import.error_line", language, where=where, problem=problem)
 
 
+def new_names(summary: ImportSummary, t: Translator, language: str | None = None) -> list[str]:
+    """Return the line naming how many leaders and units the import registers, if any."""
+    if not (summary.leaders_added or summary.units_added):
+        return []
+    return [
+        t(
+            "import.new_names",
+            language,
+            leaders=summary.leaders_added,
+            units=summary.units_added,
+        )
+    ]
+
+
 def describe_summary(
     summary: ImportSummary, t: Translator, language: str | None = None
 ) -> list[str]:
@@ -999,15 +1018,7 @@ def describe_summary(
                 **values,
             )
         )
-        if summary.leaders_added or summary.units_added:
-            lines.append(
-                t(
-                    "import.new_names",
-                    language,
-                    leaders=summary.leaders_added,
-                    units=summary.units_added,
-                )
-            )
+        lines.extend(new_names(summary, t, language))
         if summary.changed:
             lines.append(t("import.changed_numbers", language, numbers=_numbers(summary.changed)))
         if summary.retired:

@@ -25,6 +25,7 @@ from bot.plan.importer import (
     ParsedAssignment,
     ParsedTable,
     ParsedTarget,
+    new_names,
     parse_table,
     store_table,
 )
@@ -207,15 +208,7 @@ def _count_lines(summary: ImportSummary, t: Translator, language: str | None) ->
             reports=summary.reports_added,
         )
     ]
-    if summary.leaders_added or summary.units_added:
-        lines.append(
-            t(
-                "import.new_names",
-                language,
-                leaders=summary.leaders_added,
-                units=summary.units_added,
-            )
-        )
+    lines.extend(new_names(summary, t, language))
     return lines
 
 

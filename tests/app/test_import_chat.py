@@ -317,3 +317,15 @@ async def test_an_admin_corrects_a_column_read_wrongly_before_confirming(tmp_pat
             (2, "新建城市绿道50公里", ""),
             (3, "改造老旧小区120个", ""),
         ]
+
+
+async def test_a_header_with_markup_characters_is_shown_as_written(tmp_path: Path) -> None:
+    # 备注<A&B> is the table's own header: shown as written, never as &lt;A&amp;B&gt;.
+    data = table_tsv().replace("是否按计划完成进度".encode(), "备注<A&B>".encode())
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        first = await harness.send_document(ADMIN, "2024一季度.tsv", data)
+        columns = await harness.press(ADMIN, buttons(first)["🔧 更正某列"])
+        [label] = [b for b in buttons(columns) if "备注" in b]
+        roles = await harness.press(ADMIN, buttons(columns)[label])
+        assert shown(roles) == ["“备注<A&B>” 这一列应当是："]
