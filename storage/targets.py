@@ -411,6 +411,30 @@ class ImportState:
     # The period's official report by (number, position), whatever its source: a table that
     # says what it says (an export of this plan, imported again) adds nothing.
     official: dict[tuple[int, int], Report] = field(default_factory=dict)
+    # Targets whose due date approved extensions moved, by number: (the due date before the
+    # first approved extension, the due date now). A table still showing the first keeps the
+    # extension; a table with another date is the office changing it.
+    extended: dict[int, tuple[date | None, date]] = field(default_factory=dict)
+
+
+async def _extended(conn: aiosqlite.Connection, plan_id: int) -> dict[int, tuple[date | None, date]]:
+    """Return the plan's targets moved by approved extensions: number → (before, now)."""
+    rows = await _fetchall(
+        conn,
+        "SELECT t.number, t.due_date,"
+        " (SELECT e.original_due FROM extension_request e WHERE e.target_id = t.id"
+        "  AND e.state = 'approved' ORDER BY e.id LIMIT 1) AS before_due"
+        " FROM target t WHERE t.plan_id = ? AND t.due_date IS NOT NULL AND EXISTS"
+        " (SELECT 1 FROM extension_request e WHERE e.target_id = t.id AND e.state = 'approved')",
+        (plan_id,),
+    )
+    return {
+        int(row["number"]): (
+            date.fromisoformat(row["before_due"]) if row["before_due"] else None,
+            date.fromisoformat(row["due_date"]),
+        )
+        for row in rows
+    }
 
 
 async def import_state(conn: aiosqlite.Connection, title: str, period: str | None) -> ImportState:
@@ -440,7 +464,10 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
                         official[(target.number, assignment.position)] = assignment.latest_report
     leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
     units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
-    return ImportState(plan, await current_plan(conn), targets, slots, leaders, units, official)
+    extended = await _extended(conn, plan.id) if plan is not None else {}
+    return ImportState(
+        plan, await current_plan(conn), targets, slots, leaders, units, official, extended
+    )
 
 
 @dataclass(frozen=True)

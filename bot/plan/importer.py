@@ -821,6 +821,10 @@ def plan_import(
             # category the first import gave: it stays.
             parsed = replace(parsed, category=old.category)
         deadline = parsed.deadline
+        moved = state.extended.get(parsed.number)
+        if moved is not None and deadline.due_date == moved[0]:
+            # The table still shows the date an approved extension (延期) moved: it stands.
+            deadline = replace(deadline, due_date=moved[1])
         write = targets.TargetWrite(
             old.id if old else None,
             parsed.number,

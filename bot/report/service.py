@@ -16,6 +16,7 @@ from bot import clock
 from bot.query.parse import ParsedQuery
 from bot.report.periods import OpenPeriod, choose_open_period, just_ended, parse_period
 from storage import audit, reports, targets
+from storage import extensions as extension_requests
 from storage.db import transaction
 from storage.reports import Draft, Revision, TaskRow
 from storage.targets import Plan, Report
@@ -96,6 +97,7 @@ class Background:
     previous: Report | None
     others: list[tuple[str, Report]]  # (unit, latest revision) of the other units this period
     mine: list[Revision]  # own revisions this period with their review
+    extended: bool = False  # an approved extension request (延期) moved the due date
 
 
 async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window | None:
@@ -205,7 +207,9 @@ async def background(
         if theirs:
             others.append((other.name, theirs[-1]))
     mine = [r for r in revisions if _own(r, unit_id, task.lead)]
-    return Background(await reports.latest_before(conn, task.assignment_id, period), others, mine)
+    previous = await reports.latest_before(conn, task.assignment_id, period)
+    moved = await extension_requests.list_requests(conn, state="approved", target_id=task.target_id)
+    return Background(previous, others, mine, extended=bool(moved))
 
 
 # ---------------------------------------------------------------------------- drafts

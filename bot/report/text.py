@@ -114,7 +114,13 @@ def card(
     due = task.due_date.isoformat() if task.due_date else t("detail.ongoing", lang)
     lines = [
         t("detail.title", lang, number=task.number, content=task.content),
-        t("detail.deadline", lang, deadline=task.deadline, due=due),
+        # Moved by an approved extension request: 完成时限：年底 → 2024-03-31（延期）
+        t(
+            "extension.detail" if back.extended else "detail.deadline",
+            lang,
+            deadline=task.deadline,
+            due=due,
+        ),
         t(
             "report.role_line",
             lang,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -12,6 +13,7 @@ import pytest
 from bot.extensions import service
 from bot.extensions.service import ExtensionError
 from bot.i18n import Translator
+from bot.plan.importer import DEMO_TABLE, import_file
 from bot.push import service as pushes
 from bot.query.engine import QueryEngine
 from bot.settings import Settings, SettingsError
@@ -120,6 +122,29 @@ async def test_reminders_and_the_overdue_rule_follow_the_new_date(
     await engine.refresh(demo)
     assert engine.index is not None
     assert {t.number: t.due_date for t in engine.index.targets}[93] == date(2024, 3, 31)
+
+
+async def test_importing_the_table_again_keeps_an_approved_extension(
+    demo: aiosqlite.Connection, tmp_path: Path
+) -> None:
+    who = await people(demo)
+    request = await ask_93(demo, who[LIAISON])
+    await service.decide(demo, request.id, approve=True, actor="cli", comment=None, at=AT)
+    # The office sends the same table again: #93 still reads 年底 there, the extension stands.
+    summary = await import_file(demo, DEMO_TABLE, actor="test")
+    assert 93 in summary.unchanged
+    assert (await service.target_by_number(demo, 93)).due_date == date(2024, 3, 31)
+    # A table with another deadline for #93 is the office changing it: the table's date wins.
+    lines = DEMO_TABLE.read_text(encoding="utf-8").splitlines()
+    changed = [
+        line.replace("年底", "2024年6月底") if line.startswith("93\t") else line for line in lines
+    ]
+    assert changed != lines
+    moved = tmp_path / "heze.tsv"
+    moved.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    summary = await import_file(demo, moved, actor="test")
+    assert 93 in summary.changed
+    assert (await service.target_by_number(demo, 93)).due_date == date(2024, 6, 30)
 
 
 async def test_a_refusal_needs_a_reason_and_leaves_the_due_date(demo: aiosqlite.Connection) -> None:

@@ -86,6 +86,9 @@ async def test_a_liaison_asks_the_admin_approves_and_the_details_show_the_new_da
         target_id = rows(harness.db_path, "SELECT id FROM target WHERE number = 93")[0][0]
         details = shown(await harness.press(LIAISON, f"qd:{target_id}"))
         assert "完成时限：年底 → 2024-03-31（延期）" in details[0]
+        # The liaison's /report card shows the moved date the same way.
+        card = shown(await harness.send(LIAISON, "/report 93"))
+        assert "完成时限：年底 → 2024-03-31（延期）" in card[0]
         actions = rows(
             harness.db_path,
             "SELECT actor, action FROM audit_log WHERE action LIKE 'extension_%' ORDER BY id",
