@@ -417,7 +417,9 @@ class ImportState:
     extended: dict[int, tuple[date | None, date]] = field(default_factory=dict)
 
 
-async def _extended(conn: aiosqlite.Connection, plan_id: int) -> dict[int, tuple[date | None, date]]:
+async def _extended(
+    conn: aiosqlite.Connection, plan_id: int
+) -> dict[int, tuple[date | None, date]]:
     """Return the plan's targets moved by approved extensions: number → (before, now)."""
     rows = await _fetchall(
         conn,
