@@ -41,11 +41,11 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *settings.handlers(),
         *review.handlers(),
         *extend.handlers(),
+        *closing.handlers(),  # its reopen reason is a conversation too: before /report's /cancel
         *report.handlers(),
         *imports.handlers(),
         *export_handlers.handlers(),
         *stats.handlers(),
-        *closing.handlers(),
         *query.handlers(),
         *fallback.handlers(),
     ]

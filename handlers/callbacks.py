@@ -83,6 +83,12 @@ def close_target(data: str | None) -> int | None:
     return id_of(fields[0]) if fields else None
 
 
+def reopen_target(data: str | None) -> int | None:
+    """Parse `cl:reopen:<target id>` (↩️ reopen on a closed target's details)."""
+    fields = _fields(data, "cl:reopen", 1)
+    return id_of(fields[0]) if fields else None
+
+
 # ---------------------------------------------------------------------------- report
 
 

@@ -59,6 +59,8 @@ class Dated(Protocol):
     @property
     def due_date(self) -> date | None: ...
     @property
+    def closed_on(self) -> date | None: ...  # 办结: the day an admin closed it
+    @property
     def assignments(self) -> tuple[int, ...]: ...  # indexes of its assignments
 
 
@@ -154,7 +156,8 @@ def status_view(
     members: dict[str, set[int]] = {status: set() for status in LIGHTS}
     for index, status in enumerate(of):
         members[status].add(index)
-    members["not_submitted"] |= set(carried)  # still not reported for this period
+    # Still not reported for this period (a target closed by then needs no report).
+    members["not_submitted"] |= {i for i in carried if of[i] != "completed"}
     # A target's light is its assignments' most urgent (STATUS_ORDER runs with the lights).
     place = [_RANK[status] for status in of]
     green, white = _RANK["on_track"], _RANK["not_submitted"]
@@ -222,9 +225,12 @@ def _status(
     margin: float,
 ) -> str:
     """Return an assignment's status: its report's, overruled by the calendar and the numbers."""
+    target = targets[assignment.target]
+    if target.closed_on is not None and target.closed_on <= as_of:
+        return "completed"  # 办结: closed by an admin, completed in every view from that day
     report = assignment.reports.get(period) if period else None
     status = report[0] if report else "not_submitted"
-    due = targets[assignment.target].due_date
+    due = target.due_date
     if status != "completed" and due is not None and due < as_of:
         return "overdue" if status != "behind" else "behind"
     if status == "on_track" and risk is not None and risk.lag > margin:

@@ -42,7 +42,7 @@ async def test_a_liaison_extends_93_and_the_admin_approves(
         pick = next(data for label, data in listing.buttons if "#93" in label)
         await api.press(LIAISON, listing, pick)
         card_93 = await api.reply(LIAISON.id)
-        assert "完成时限：年底（2024-03-31）" in card_93.text
+        assert "完成时限：年底 → 2024-03-31（延期）" in card_93.text
     finally:
         await bot.stop()
 

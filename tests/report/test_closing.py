@@ -133,6 +133,43 @@ async def test_the_admin_closes_from_the_details_and_others_are_not_offered_it(
         assert line.endswith(zh("close.status", date=day))
 
 
+async def test_the_admin_reopens_in_chat_with_a_reason(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        await report_completed(harness, 90)
+        target_id = (await target(harness, 90)).id
+        day = harness.app.bot_data.today().isoformat()
+        # Not closed yet: a forged reopen button is refused and changes nothing.
+        assert shown(await harness.press(ADMIN, f"cl:reopen:{target_id}")) == [
+            zh("close.not_closed", number="90")
+        ]
+        closed = await harness.press(ADMIN, f"cl:{target_id}")
+        edited = next(p for n, p in closed if n == "editMessageText")
+        (button,) = [b for row in edited["reply_markup"]["inline_keyboard"] for b in row]
+        assert button["text"] == zh("close.reopen_button")
+        # Leaders and liaisons may not reopen; nothing changes.
+        for person in (LIAISON, LEADER):
+            assert shown(await harness.press(person, button["callback_data"])) == [
+                zh("access.denied")
+            ]
+        asked = shown(await harness.press(ADMIN, button["callback_data"]))
+        assert asked == [zh("close.ask_reopen_reason", number="90", date=day)]
+        assert shown(await harness.send(ADMIN, "/cancel")) == [zh("close.reopen_cancelled")]
+        assert (await target(harness, 90)).closed_on is not None
+        await harness.press(ADMIN, button["callback_data"])
+        texts = shown(await harness.send(ADMIN, "验收未通过，需补充材料"))
+        assert texts[0].startswith(zh("close.reopened_in_chat", number="90"))
+        assert zh("close.detail", date=day) not in texts[0]
+        assert (await target(harness, 90)).closed_on is None
+        # The button of the old message: the target is open now, said so.
+        assert shown(await harness.press(ADMIN, button["callback_data"])) == [
+            zh("close.not_closed", number="90")
+        ]
+    actions = audit_actions(tmp_path / "targetbot.db")
+    assert [a for a, _ in actions] == ["target_close", "target_reopen"]
+    assert json.loads(actions[1][1])["reason"] == "验收未通过，需补充材料"
+
+
 def test_close_and_reopen_from_the_command_line(tmp_path: Path) -> None:
     db = str(tmp_path / "t.db")
     assert targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", db).returncode == 0

@@ -33,6 +33,7 @@ class Goal:
     assignments: tuple[int, ...]
     content: str = "新建服务站50个"
     due_date: date | None = None
+    closed_on: date | None = None
 
 
 def view(
@@ -224,3 +225,18 @@ def test_a_reading_that_fails_or_is_not_finite_is_logged_and_left_out(
     assert [r.getMessage() for r in caplog.records] == [
         "target #7, assignment 11: progress not read"
     ]
+
+
+def test_a_closed_target_is_completed_from_the_day_it_was_closed() -> None:
+    closed = Goal(1, (0,), due_date=date(2023, 9, 1), closed_on=date(2023, 10, 20))
+    rows = [Row(0, {"2023Q3": ("behind", "")})]
+    # Before the day it was closed, the report and the calendar speak.
+    before = view([closed], rows, "2023Q3", date(2023, 9, 30))
+    assert before.of == ["behind"]
+    # From that day on it is completed and green, also in a quarter it was never reported for.
+    later = view([closed], rows, "2023Q4", date(2023, 12, 31), carry=True)
+    assert later.of == ["completed"]
+    assert later.light_of([0]) == "🟢"
+    assert later.members["not_submitted"] == set()
+    open_one = view([Goal(1, (0,))], rows, "2023Q4", date(2023, 12, 31), carry=True)
+    assert open_one.members["not_submitted"] == {0}
