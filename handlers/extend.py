@@ -307,6 +307,31 @@ async def cancel(update: Update, context: BotContext) -> object:
     return END
 
 
+MAX_LISTED = 20  # requests sent as cards by /extensions; the rest are counted
+
+
+@requires("leader", private=True)
+async def extensions_command(update: Update, context: BotContext, account: Account) -> None:
+    """/extensions: the open requests this account may decide, oldest first, each with ✅/❌."""
+    services = context.services
+    waiting = [
+        request
+        for request in await service.open_requests(services.db)
+        if await service.may_decide_request(services.db, services.settings, account, request)
+    ]
+    language = account.language
+    if not waiting:
+        await show_html(update, context.text(language, "extension.none_open"))
+        return
+    await show_html(update, context.text(language, "extension.open_count", count=len(waiting)))
+    for request in waiting[:MAX_LISTED]:
+        text = context.text(language, "extension.to_decide", **_values(request))
+        await show_html(update, text, _decision_buttons(context, language, request.id), edit=False)
+    if len(waiting) > MAX_LISTED:
+        more = context.text(language, "extension.more_open", count=len(waiting) - MAX_LISTED)
+        await show_html(update, more, edit=False)
+
+
 def _conversation() -> ConversationHandler[BotContext]:
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
@@ -333,4 +358,4 @@ def _conversation() -> ConversationHandler[BotContext]:
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Return this feature's handlers, with a conversation of its own for one Application."""
-    return [_conversation()]
+    return [_conversation(), CommandHandler("extensions", extensions_command)]

@@ -35,6 +35,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "revoke",
         "period",
         "review",
+        "extensions",
         "settings",
         "whoami",
         "lang",

@@ -171,3 +171,26 @@ async def test_after_the_due_date_a_request_is_refused_naming_the_date(tmp_path:
             "第 93 号目标的完成时限 2023-12-31 已过，不能再申请延期。延期须在完成时限之前申请。"
         ]
         assert shown(await harness.send(LIAISON, "/extend 4000")) == ["没有第 4000 号目标。"]
+
+
+async def test_extensions_lists_the_open_requests_for_those_who_decide(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        assert shown(await harness.send(ADMIN, "/extensions")) == ["没有待您审批的延期申请。"]
+        await ask_93(harness)
+        listed = await harness.send(ADMIN, "/extensions")
+        assert to(listed, ADMIN.id) == [
+            "待审批的延期申请 1 条：",
+            "🕒 延期申请 1：#93（市水务局）\n完成时限：2023-12-31 → 2024-03-31\n"
+            "理由：动员大会推迟到一月\n进展：已委托第三方技术服务单位",
+        ]
+        # EXTENSION_APPROVAL=admin: the leader decides nothing; a liaison may not ask the list.
+        assert shown(await harness.send(LEADER, "/extensions")) == ["没有待您审批的延期申请。"]
+        assert shown(await harness.send(LIAISON, "/extensions")) == [
+            "抱歉，这项功能不在您的权限范围内。发送 /help 查看您可以使用的功能。"
+        ]
+        # The listed card's ✅ decides the request as the pushed one does.
+        await harness.press(ADMIN, buttons(listed)["✅ 批准"])
+        await harness.send(ADMIN, "-")
+        assert due_93(harness) == "2024-03-31"
+        assert shown(await harness.send(ADMIN, "/extensions")) == ["没有待您审批的延期申请。"]
