@@ -41,8 +41,10 @@ browser:
 		fi; \
 	}
 
+# The suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in this one process).
+TEST_WORKERS ?= auto
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: setup
 	$(BIN)/python -m bench.bench_query

@@ -35,7 +35,6 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "revoke",
         "period",
         "review",
-        "extensions",
         "settings",
         "whoami",
         "lang",
@@ -43,6 +42,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "stats",
         "import",  # last: the menus' first items stay where admins know them
         "export",
+        "extensions",
     ),
 }
 

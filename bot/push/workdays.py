@@ -6,11 +6,13 @@ does not know yet, Monday to Friday count as working days.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 import chinese_calendar
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every duty every minute: a day's answer is fixed
 def is_workday(day: date) -> bool:
     """Tell whether offices work on this day (国庆 no; a make-up Saturday yes)."""
     try:
