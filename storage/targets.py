@@ -207,42 +207,45 @@ async def list_targets(
     include_retired: bool = False,
     report_source: str | None = None,
     report_period: str | None = None,
+    target_id: int | None = None,
 ) -> list[Target]:
     """Return the plan's targets by number, each with its live assignments and latest report.
 
-    `report_source` and `report_period` narrow which reports count as "latest".
+    `report_source` and `report_period` narrow which reports count as "latest"; `target_id`
+    reads that one target only (a point read: a few indexed rows, whatever the plan's size).
     """
+    scope, key = ("t.id = ?", target_id) if target_id is not None else ("t.plan_id = ?", plan_id)
     target_rows = await _fetchall(
         conn,
-        "SELECT * FROM target WHERE plan_id = ?"
+        f"SELECT * FROM target t WHERE {scope}"
         + ("" if include_retired else " AND retired_at IS NULL")
         + " ORDER BY number",
-        (plan_id,),
+        (key,),
     )
     assignment_rows = await _fetchall(
         conn,
-        """
+        f"""
         SELECT a.id, a.target_id, a.position, l.name AS leader
         FROM assignment a JOIN target t ON t.id = a.target_id JOIN leader l ON l.id = a.leader_id
-        WHERE t.plan_id = ? AND a.retired_at IS NULL
+        WHERE {scope} AND a.retired_at IS NULL
         ORDER BY a.target_id, a.position
         """,
-        (plan_id,),
+        (key,),
     )
     unit_rows = await _fetchall(
         conn,
-        """
+        f"""
         SELECT au.assignment_id, u.name, au.role
         FROM assignment_unit au JOIN unit u ON u.id = au.unit_id
         JOIN assignment a ON a.id = au.assignment_id JOIN target t ON t.id = a.target_id
-        WHERE t.plan_id = ?
+        WHERE {scope}
         ORDER BY au.assignment_id, au.position
         """,
-        (plan_id,),
+        (key,),
     )
     # Only the official rows: imported, or written by the assignment's lead unit.
-    conditions = ["t.plan_id = ?", official()]
-    params: list[object] = [plan_id]
+    conditions = [scope, official()]
+    params: list[object] = [key]
     if report_source is not None:
         conditions.append("r.source = ?")
         params.append(report_source)
@@ -383,8 +386,10 @@ async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | N
     rows = await _fetchall(conn, "SELECT plan_id FROM target WHERE id = ?", (target_id,))
     if not rows:
         return None
-    targets = await list_targets(conn, int(rows[0]["plan_id"]), include_retired=True)
-    return next((t for t in targets if t.id == target_id), None)
+    targets = await list_targets(
+        conn, int(rows[0]["plan_id"]), include_retired=True, target_id=target_id
+    )
+    return targets[0] if targets else None
 
 
 # ---------------------------------------------------------------------------- bulk import
