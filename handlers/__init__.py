@@ -13,6 +13,7 @@ from handlers import (
     account,
     admin,
     closing,
+    evidence,
     extend,
     fallback,
     imports,
@@ -46,6 +47,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *export_handlers.handlers(),
         *stats.handlers(),
         *closing.handlers(),
+        *evidence.handlers(),  # 📎 buttons that send evidence (`ev:`)
         *query.handlers(),
         *fallback.handlers(),
     ]

@@ -174,3 +174,21 @@ def extension_press(data: str | None, verb: str) -> int | None:
     """Parse `ex:<verb>:<id>` (ask: a target's id; ok, no: a request's id)."""
     fields = _fields(data, f"ex:{verb}", 1)
     return id_of(fields[0]) if fields else None
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+def evidence_press(data: str | None, verb: str) -> int | None:
+    """Parse `ev:<verb>:<id>` (r: a report revision's id; t: a target's id)."""
+    fields = _fields(data, f"ev:{verb}", 1)
+    return id_of(fields[0]) if fields else None
+
+
+def evidence_remove(data: str | None) -> tuple[int, str] | None:
+    """Parse `rp:evdel:<evidence id>:<draft key>`."""
+    fields = _fields(data, "rp:evdel", 2)
+    if not fields:
+        return None
+    item, key = id_of(fields[0]), key_of(fields[1])
+    return (item, key) if item is not None and key is not None else None

@@ -1,0 +1,233 @@
+"""佐证材料 in chat: take a photo or document into an owner's list; send an owner's files.
+
+The API other flows use (the 批示 answer flow takes evidence exactly as /report does):
+
+- `incoming_of(message) -> Incoming | None`: the file a message carries (a photo: its largest
+  size), or None when it carries none.
+- `await take(update, context, account, owner) -> Attached | None`: check the file before the
+  download (kind, count, declared size, total), download it (getFile), check it again, keep the
+  bytes durably in the files folder and then commit its row; None when refused or failed (the
+  one line saying why was shown, nothing changed). A file attached already comes back with
+  `duplicate=True`. Say it with `taken_line(context, language, attached)` — the caller answers
+  AFTER `take` returns, so the user is told only what is on disk.
+- `file_lines(context, language, items)`: the list (`1. 现场照片.jpg（1.2 MB）`) for previews and
+  receipts.
+- `await send_files(update, context, account, items)`: send files to the presser's chat by
+  Telegram `file_id`; when Telegram refuses the id, upload the kept copy instead.
+- Buttons: `ev:r:<report id>` sends a report revision's files and `ev:t:<target id>` those of a
+  target's current revisions, to anyone who may see the target's details (checked when pressed;
+  a forged one gets an alert). An answers flow adds its own `ev:a:<answer id>` handler that
+  checks who may see the answer and calls `send_files`; `send_button(...)` makes the button.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InputFile, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.people.accounts import Account
+from bot.query import service as asking
+from bot.report import evidence
+from bot.report.evidence import Attached, Evidence, EvidenceRefused, FileStore, Incoming, Owner
+from handlers import callbacks
+from handlers.access import requires
+from handlers.context import BotContext
+from handlers.reply import answer_query, show_html
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Attached",
+    "Owner",
+    "file_lines",
+    "incoming_of",
+    "send_button",
+    "send_files",
+    "store_of",
+    "take",
+    "taken_line",
+]
+
+
+def store_of(context: BotContext) -> FileStore:
+    """Return the files folder next to the configured database."""
+    return FileStore.beside(context.services.settings.database_path)
+
+
+def incoming_of(message: Message | None, photo_name: str = "photo.jpg") -> Incoming | None:
+    """Return the file a message carries: a document, or a photo's largest size."""
+    if message is None:
+        return None
+    if message.document is not None:
+        document = message.document
+        return Incoming(
+            file_id=document.file_id,
+            file_unique_id=document.file_unique_id,
+            name=document.file_name or f"file-{document.file_unique_id}",
+            kind="document",
+            mime=document.mime_type or "",
+            size=document.file_size,
+        )
+    if message.photo:
+        largest = max(message.photo, key=lambda size: (size.file_size or 0, size.width))
+        return Incoming(
+            file_id=largest.file_id,
+            file_unique_id=largest.file_unique_id,
+            name=photo_name,
+            kind="photo",
+            mime="image/jpeg",
+            size=largest.file_size,
+        )
+    return None
+
+
+async def take(
+    update: Update, context: BotContext, account: Account, owner: Owner
+) -> Attached | None:
+    """Download, check and keep the file of the message with `owner`; None when refused."""
+    services = context.services
+    language = account.language
+    count = len(await evidence.listing(services.db, owner))
+    name = context.services.t("evidence.photo_name", language, n=count + 1)
+    incoming = incoming_of(update.effective_message, name)
+    if incoming is None:
+        return None
+    total = services.settings.evidence_max_mb
+    try:
+        same = await evidence.precheck(services.db, owner, incoming, total)
+        if same is not None:
+            return same
+        try:
+            telegram_file = await context.bot.get_file(incoming.file_id)
+            data = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("could not download evidence %r: %s", incoming.name, error)
+            text = context.text(language, "evidence.download_failed", file=incoming.name)
+            await _say(update, text)
+            return None
+        return await evidence.attach(
+            services.db,
+            store_of(context),
+            owner,
+            incoming,
+            data,
+            added_by=account.telegram_id,
+            total_mb=total,
+        )
+    except EvidenceRefused as refusal:
+        await _say(update, context.text(language, refusal.key, **refusal.values))
+        return None
+
+
+async def _say(update: Update, text: str) -> None:
+    await show_html(update, text, edit=False)
+
+
+def taken_line(context: BotContext, language: str | None, attached: Attached) -> str:
+    """Return `已收到 2/9：现场照片.jpg（1.2 MB）`, or that the file was attached already (HTML)."""
+    item = attached.item
+    if attached.duplicate:
+        return context.text(language, "evidence.already", file=item.name, position=item.position)
+    return context.text(
+        language,
+        "evidence.received",
+        count=attached.count,
+        limit=evidence.MAX_FILES,
+        file=item.name,
+        size=evidence.size_words(item.size),
+    )
+
+
+def file_lines(context: BotContext, language: str | None, items: list[Evidence]) -> str:
+    """Return the files one a line, numbered from 1 (HTML)."""
+    return "\n".join(
+        context.text(
+            language,
+            "evidence.file_line",
+            position=number,
+            file=item.name,
+            size=evidence.size_words(item.size),
+        )
+        for number, item in enumerate(items, 1)
+    )
+
+
+def send_button(
+    context: BotContext, language: str | None, count: int, data: str, unit: str | None = None
+) -> tuple[str, str]:
+    """Return the button that sends files: `📎 佐证材料 3 份` and its callback data."""
+    if unit:
+        return context.text(language, "evidence.button.send_of", unit=unit, count=count), data
+    return context.text(language, "evidence.button.send", count=count), data
+
+
+async def send_files(
+    update: Update, context: BotContext, account: Account, items: list[Evidence]
+) -> int:
+    """Send files to the chat of the update, by file_id, else from the kept copy; return sent."""
+    chat = update.effective_chat
+    if chat is None:
+        return 0
+    store = store_of(context)
+    sent = 0
+    for item in items:
+        try:
+            await _send_one(context, chat.id, item, item.file_id)
+            sent += 1
+            continue
+        except TelegramError as error:
+            log.warning("file_id of evidence %d refused (%s): uploading the copy", item.id, error)
+        data = await store.read(item.sha256)
+        if data is None:
+            await context.bot.send_message(
+                chat.id, context.text(account.language, "evidence.send_failed", file=item.name)
+            )
+            continue
+        await _send_one(context, chat.id, item, InputFile(data, filename=item.name))
+        sent += 1
+    return sent
+
+
+async def _send_one(context: BotContext, chat_id: int, item: Evidence, what: Any) -> None:
+    if item.kind == "photo":
+        await context.bot.send_photo(chat_id, what, caption=item.name, parse_mode=None)
+    else:
+        await context.bot.send_document(chat_id, what, parse_mode=None)
+
+
+# ---------------------------------------------------------------------------- the buttons
+
+
+async def _refuse(update: Update, context: BotContext, account: Account) -> None:
+    text = context.text(account.language, "evidence.not_found")
+    await answer_query(update, text, alert=True)
+
+
+@requires("liaison")
+async def send_pressed(update: Update, context: BotContext, account: Account) -> None:
+    """Send a report revision's (`ev:r:`) or a target's (`ev:t:`) files to whoever may see them."""
+    query = update.callback_query
+    assert query is not None
+    db = context.services.db
+    items: list[Evidence] | None = None
+    report_id = callbacks.evidence_press(query.data, "r")
+    target_id = callbacks.evidence_press(query.data, "t")
+    if report_id is not None:
+        items = await evidence.report_files(db, account, report_id)
+    elif target_id is not None:
+        target = await asking.visible_target(db, account, target_id)
+        items = await evidence.current_files(db, target.id) if target is not None else None
+    if not items:
+        await _refuse(update, context, account)
+        return
+    await answer_query(update, context.text(account.language, "evidence.sending", count=len(items)))
+    await send_files(update, context, account, items)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Return the buttons that send evidence (any `ev:` press lands here: forged ones too)."""
+    return [CallbackQueryHandler(send_pressed, pattern=r"^ev:")]
