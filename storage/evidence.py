@@ -246,3 +246,17 @@ async def current_with_files(conn: aiosqlite.Connection, target_id: int) -> list
         (target_id,),
     ) as cursor:
         return [(int(i), int(n)) for i, n in await cursor.fetchall()]
+
+
+async def report_ids_of(conn: aiosqlite.Connection, plan_id: int, period: str) -> list[int]:
+    """Return the ids of a plan's reports for a period that carry evidence."""
+    async with conn.execute(
+        """
+        SELECT DISTINCT r.id FROM report r JOIN assignment a ON a.id = r.assignment_id
+        JOIN target t ON t.id = a.target_id
+        JOIN evidence e ON e.owner_kind = 'report' AND e.owner_id = r.id
+        WHERE t.plan_id = ? AND r.period = ?
+        """,
+        (plan_id, period),
+    ) as cursor:
+        return [int(row[0]) for row in await cursor.fetchall()]

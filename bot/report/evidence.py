@@ -292,6 +292,14 @@ async def current_files(conn: aiosqlite.Connection, target_id: int) -> list[Evid
     return found
 
 
+async def target_json(conn: aiosqlite.Connection, target_id: int) -> list[dict[str, object]]:
+    """Return a target's current evidence in the JSON outputs' shape: name, size, kind."""
+    return [
+        {"name": item.name, "size": item.size, "kind": item.kind, "mime": item.mime}
+        for item in await current_files(conn, target_id)
+    ]
+
+
 async def report_counts(
     conn: aiosqlite.Connection, report_ids: list[int]
 ) -> dict[int, list[Evidence]]:
