@@ -10,6 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from bot.plan import export
 from bot.plan.importer import DEMO_TABLE, import_file
 from bot.report import evidence
 from bot.report import service as reporting
@@ -261,6 +262,8 @@ async def _draft_with_file(conn: aiosqlite.Connection, tmp_path: Path) -> Draft:
 async def test_confirm_moves_the_drafts_files_to_the_revision_in_its_transaction(
     conn: aiosqlite.Connection, tmp_path: Path
 ) -> None:
+    # Without evidence the export keeps the plan's own columns.
+    assert "佐证材料" not in (await export.overview(conn, "2023Q4")).headers
     draft = await _draft_with_file(conn, tmp_path)
     # A refused submission (another unit's key) leaves the files with the draft.
     with pytest.raises(UpdateRefused):
@@ -307,3 +310,8 @@ async def test_confirm_moves_the_drafts_files_to_the_revision_in_its_transaction
     assert await evidence.target_json(conn, target) == [
         {"name": "验收.pdf", "size": 3, "kind": "document", "mime": "application/pdf"}
     ]
+    table = await export.overview(conn, "2023Q4")
+    column = table.headers.index("佐证材料")
+    cells = {row.cells[0]: row.cells[column] for row in table.rows}
+    assert cells["90"] == "1 份：验收.pdf"
+    assert cells["93"] == ""
