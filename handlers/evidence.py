@@ -35,7 +35,7 @@ from bot.report import evidence
 from bot.report.evidence import Attached, Evidence, EvidenceRefused, FileStore, Incoming, Owner
 from handlers import callbacks
 from handlers.access import requires
-from handlers.context import BotContext
+from handlers.context import BotContext, Html
 from handlers.reply import answer_query, show_html
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ def store_of(context: BotContext) -> FileStore:
 
 
 def incoming_of(message: Message | None, photo_name: str = "photo.jpg") -> Incoming | None:
-    """Return the file a message carries: a document, or a photo's largest size."""
+    """Return the file a message carries: a document, or a photo's largest size.
+
+    A photo is named by its caption, else `photo_name` (照片3.jpg).
+    """
     if message is None:
         return None
     if message.document is not None:
@@ -77,7 +80,7 @@ def incoming_of(message: Message | None, photo_name: str = "photo.jpg") -> Incom
         return Incoming(
             file_id=largest.file_id,
             file_unique_id=largest.file_unique_id,
-            name=photo_name,
+            name=evidence.photo_name(message.caption, photo_name),
             kind="photo",
             mime="image/jpeg",
             size=largest.file_size,
@@ -143,16 +146,18 @@ def taken_line(context: BotContext, language: str | None, attached: Attached) ->
 
 
 def file_lines(context: BotContext, language: str | None, items: list[Evidence]) -> str:
-    """Return the files one a line, numbered from 1 (HTML)."""
-    return "\n".join(
-        context.text(
-            language,
-            "evidence.file_line",
-            position=number,
-            file=item.name,
-            size=evidence.size_words(item.size),
+    """Return the files one a line, numbered from 1 (HTML, put into other messages as it is)."""
+    return Html(
+        "\n".join(
+            context.text(
+                language,
+                "evidence.file_line",
+                position=number,
+                file=item.name,
+                size=evidence.size_words(item.size),
+            )
+            for number, item in enumerate(items, 1)
         )
-        for number, item in enumerate(items, 1)
     )
 
 
@@ -160,9 +165,10 @@ def send_button(
     context: BotContext, language: str | None, count: int, data: str, unit: str | None = None
 ) -> tuple[str, str]:
     """Return the button that sends files: `📎 佐证材料 3 份` and its callback data."""
+    t = context.services.t  # a button's label is plain text, never HTML
     if unit:
-        return context.text(language, "evidence.button.send_of", unit=unit, count=count), data
-    return context.text(language, "evidence.button.send", count=count), data
+        return t("evidence.button.send_of", language, unit=unit, count=count), data
+    return t("evidence.button.send", language, count=count), data
 
 
 async def send_files(

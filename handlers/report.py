@@ -128,10 +128,9 @@ def _markup(
         removes = [
             [
                 (
-                    _text(
-                        context,
-                        account,
+                    context.services.t(  # a label is plain text: the name as it is
                         "evidence.button.remove",
+                        account.language,
                         position=number,
                         file=evidence_rules.shortened(item.name),
                     ),

@@ -60,6 +60,7 @@ __all__ = [
     "check",
     "current_files",
     "listing",
+    "photo_name",
     "precheck",
     "remove",
     "report_files",
@@ -71,6 +72,7 @@ __all__ = [
 MAX_FILES = 9
 MAX_FILE_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
 MB = 1024 * 1024
+MAX_CAPTION_NAME = 40  # characters of a photo's caption kept as its name
 
 # Documents taken, by the name's extension → the type stored when Telegram tells none.
 DOCUMENT_KINDS: dict[str, str] = {
@@ -146,6 +148,13 @@ def shortened(name: str, limit: int = 24) -> str:
         return name
     suffix = PurePath(name).suffix[:8]
     return name[: limit - len(suffix) - 1] + "…" + suffix
+
+
+def photo_name(caption: str | None, fallback: str) -> str:
+    """Return a photo's name: its caption (`现场照片` → `现场照片.jpg`), else `fallback`."""
+    words = " ".join((caption or "").split())[:MAX_CAPTION_NAME].strip()
+    cleaned = "".join(c for c in words if c not in '/\\:*?"<>|')
+    return f"{cleaned}.jpg" if cleaned else fallback
 
 
 def extension(name: str) -> str:
@@ -338,6 +347,7 @@ class FileStore:
         target = self.path_of(sha)
         if target.is_file() and target.stat().st_size == len(data):
             return target
+        new_root = not self.root.is_dir()
         created = not target.parent.is_dir()
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{sha}.{os.getpid()}.tmp")
@@ -351,7 +361,9 @@ class FileStore:
             temporary.unlink(missing_ok=True)
         sync_folder(target.parent)
         if created:
-            sync_folder(target.parent.parent)
+            sync_folder(self.root)
+        if new_root:
+            sync_folder(self.root.parent)
         return target
 
     async def read(self, sha: str) -> bytes | None:

@@ -299,3 +299,22 @@ async def test_in_english_the_same_steps_read_in_english(tmp_path: Path) -> None
         done = await harness.press(english, buttons(step)["✅ Done"])
         receipt = shown(await harness.press(english, buttons(done)["✅ Confirm"]))[0]
         assert receipt.endswith("📎 Evidence, 1 file:\n1. photo-1.jpg (0.2 MB)")
+
+
+async def test_a_photos_caption_names_it_escaped_in_messages_and_as_it_is_on_buttons(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await walk_to_preview(harness)
+        # What a file name may not hold (/ < > …) is left out; the rest is the name.
+        taken = await harness.send_photo(LIAISON, PHOTO, caption="泵站 <B> & 现场/1")
+        assert shown(taken) == ["📎 已收到 1/9：泵站 B &amp; 现场1.jpg（0.2 MB）"]
+        assert "📎 佐证材料（1）" in buttons(taken)  # the preview's buttons, counting it
+        step = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:ev"))
+        assert "🗑 1. 泵站 B & 现场1.jpg" in buttons(step)
+        assert "1. 泵站 B &amp; 现场1.jpg（0.2 MB）" in shown(step)[0]
+        done = await harness.press(LIAISON, keyed(harness, LIAISON, "rp:evdone"))
+        assert "📎 佐证材料 1 份：\n1. 泵站 B &amp; 现场1.jpg（0.2 MB）" in shown(done)[0]
+        receipt = shown(await harness.press(LIAISON, buttons(done)["✅ 确认提交"]))[0]
+        assert receipt.endswith("📎 佐证材料 1 份：\n1. 泵站 B &amp; 现场1.jpg（0.2 MB）")
