@@ -41,7 +41,7 @@ from bot.report.service import (
     UpdateRefused,
     Window,
 )
-from handlers import callbacks
+from handlers import callbacks, fallback, imports
 from handlers import evidence as files
 from handlers import query as asking
 from handlers.access import requires
@@ -758,6 +758,35 @@ async def file_sent(update: Update, context: BotContext, account: Account) -> ob
     if draft is None or draft.unit_id != account.unit_id:
         await show_html(update, _text(context, account, "report.no_draft"))
         return END
+    return await _take_file(update, context, account, draft)
+
+
+@requires(None, private=True)
+async def file_outside(update: Update, context: BotContext, account: Account) -> object:
+    """A file with no flow going: evidence for the sender's paused draft, else as before.
+
+    A liaison back after the flow paused (or after a restart) just sends the photo: it goes
+    into the draft, which goes on. Anyone without a draft: a document is an import (an
+    admin's, refused to others), anything else is not understood.
+    """
+    db = context.services.db
+    draft = (
+        await flow.resumed(db, account.telegram_id, account.unit_id)
+        if account.has("liaison") and account.unit_id is not None
+        else None
+    )
+    if draft is not None:
+        return await _take_file(update, context, account, draft)
+    message = update.effective_message
+    if message is not None and message.document is not None:
+        await imports.document_sent(update, context)
+    else:
+        await fallback.not_understood(update, context)
+    return END
+
+
+async def _take_file(update: Update, context: BotContext, account: Account, draft: Draft) -> object:
+    """Take the message's file into the draft and answer; the draft stays at its step."""
     attached = await files.take(update, context, account, _owner(account))
     if attached is None:
         return draft.step  # refused in one line: the draft keeps everything else
@@ -902,13 +931,15 @@ def _conversation() -> ConversationHandler[BotContext]:
     pick = CallbackQueryHandler(pick_pressed, pattern=r"^rp:pick:\d+$")
     opened = CallbackQueryHandler(open_pressed, pattern=r"^rp:open:\d+$")
     report = CommandHandler("report", report_command)
+    # Any file in a private chat with no flow going comes here first (see file_outside).
+    file_first = MessageHandler(FILE_IN_PRIVATE, file_outside)
     key = r":[\w-]+$"  # a draft's buttons end with its key
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user, not per message, on purpose: every step checks
         # the draft its button names, so an old button can never act on the wrong step or draft.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[report, pick, opened],
+            entry_points=[report, pick, opened, file_first],
             states={
                 PROGRESS: [
                     MessageHandler(TEXT_IN_PRIVATE, progress_text),

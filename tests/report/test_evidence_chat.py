@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.i18n import Translator
+from bot.report import service as reporting
 from tests.harness import Harness, Person, running_bot, shown
 from tests.report.test_report_chat import (
     ADMIN,
@@ -318,3 +319,29 @@ async def test_a_photos_caption_names_it_escaped_in_messages_and_as_it_is_on_but
         assert "📎 佐证材料 1 份：\n1. 泵站 B &amp; 现场1.jpg（0.2 MB）" in shown(done)[0]
         receipt = shown(await harness.press(LIAISON, buttons(done)["✅ 确认提交"]))[0]
         assert receipt.endswith("📎 佐证材料 1 份：\n1. 泵站 B &amp; 现场1.jpg（0.2 MB）")
+
+
+async def test_a_file_after_the_flow_paused_and_a_restart_goes_into_the_draft(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        await reporting.pause(harness.app.bot_data.db, LIAISON.id)
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), load_demo=False) as harness:
+        taken = await harness.send_photo(LIAISON, PHOTO, caption="泵站现场")
+        assert shown(taken) == ["📎 已收到 1/9：泵站现场.jpg（0.2 MB）"]
+        assert rows(harness.db_path, "SELECT paused, step FROM draft") == [(0, "progress")]
+        # The flow goes on where it was: the next words are progress text.
+        more = await harness.send(LIAISON, "受汛期影响两处工程停工")
+        assert shown(more)[0].startswith("已记入 #90 的进展")
+        # Others' files outside a flow are what they were before.
+        assert shown(await harness.send_photo(LEADER, PHOTO)) == [zh("fallback.unknown")]
+        assert shown(await harness.send_document(LEADER, "a.pdf", b"%PDF")) == [
+            zh("import.chat.not_admin")
+        ]
+        assert shown(await harness.send_photo(Person(9009, "路人"), PHOTO)) == [
+            zh("access.stranger")
+        ]
+        assert rows(harness.db_path, "SELECT COUNT(*) FROM evidence") == [(1,)]
