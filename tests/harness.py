@@ -45,6 +45,7 @@ class RecordingRequest(BaseRequest):
         self.files: dict[str, bytes] = {}  # file id → the bytes of a file a person sent
         self.uploads: list[tuple[str, str, bytes]] = []  # (method, file name, bytes) sent
         self.forgotten: set[str] = set()  # file ids Telegram no longer takes (sendPhoto …)
+        self.failing_downloads = 0  # how many more file downloads answer 502
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -69,6 +70,9 @@ class RecordingRequest(BaseRequest):
         if "/file/bot" in url:  # a download of a file getFile named: documents/<file id>
             file_id = url.rsplit("/", 1)[-1]
             self.calls.append(("download", {"file_id": file_id}))
+            if self.failing_downloads:
+                self.failing_downloads -= 1
+                return 502, _error(502, "Bad Gateway")
             if file_id not in self.files:
                 return 404, _error(404, "Not Found")
             return 200, self.files[file_id]

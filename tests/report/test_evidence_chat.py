@@ -345,3 +345,17 @@ async def test_a_file_after_the_flow_paused_and_a_restart_goes_into_the_draft(
             zh("access.stranger")
         ]
         assert rows(harness.db_path, "SELECT COUNT(*) FROM evidence") == [(1,)]
+
+
+async def test_a_download_that_fails_is_said_in_one_line_and_sending_again_works(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        harness.request.failing_downloads = 1
+        failed = await harness.send_document(LIAISON, "验收报告.pdf", REPORT_PDF)
+        assert shown(failed) == [zh("evidence.download_failed", file="验收报告.pdf")]
+        assert draft_files(harness, LIAISON) == []
+        again = await harness.send_document(LIAISON, "验收报告.pdf", REPORT_PDF)
+        assert shown(again) == ["📎 已收到 1/9：验收报告.pdf（53 KB）"]
