@@ -179,10 +179,15 @@ def extension_press(data: str | None, verb: str) -> int | None:
 # ---------------------------------------------------------------------------- evidence
 
 
-def evidence_press(data: str | None, verb: str) -> int | None:
-    """Parse `ev:<verb>:<id>` (r: a report revision's id; t: a target's id)."""
-    fields = _fields(data, f"ev:{verb}", 1)
-    return id_of(fields[0]) if fields else None
+def evidence_press(data: str | None) -> tuple[str, int] | None:
+    """Parse `ev:<verb>:<id>` (r: a report revision; t: a target; a flow may add its own)."""
+    if data is None or not data.startswith("ev:"):
+        return None
+    parts = data.split(":")
+    if len(parts) != 3 or not re.fullmatch(r"[a-z]{1,8}", parts[1]):
+        return None
+    found = id_of(parts[2])
+    return (parts[1], found) if found is not None else None
 
 
 def evidence_remove(data: str | None) -> tuple[int, str] | None:

@@ -16,15 +16,18 @@ The API other flows use (the 批示 answer flow takes evidence exactly as /repor
   Telegram `file_id`; when Telegram refuses the id, upload the kept copy instead.
 - Buttons: `ev:r:<report id>` sends a report revision's files and `ev:t:<target id>` those of a
   target's current revisions, to anyone who may see the target's details (checked when pressed;
-  a forged one gets an alert). An answers flow adds its own `ev:a:<answer id>` handler that
-  checks who may see the answer and calls `send_files`; `send_button(...)` makes the button.
+  a forged one gets an alert and nothing is sent). Another flow adds its own kind of button with
+  `may_send("a", finder)`: `finder(conn, account, id)` returns the files the presser may have,
+  or None; `send_button(context, language, count, "ev:a:<id>")` makes the button.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiosqlite
 from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
@@ -45,6 +48,7 @@ __all__ = [
     "Owner",
     "file_lines",
     "incoming_of",
+    "may_send",
     "send_button",
     "send_files",
     "store_of",
@@ -213,20 +217,41 @@ async def _refuse(update: Update, context: BotContext, account: Account) -> None
     await answer_query(update, text, alert=True)
 
 
+# Who may have which files sent: `ev:<verb>:<id>` → the files, or None when the presser may not
+# see them (or they are gone). Another flow adds its verb with `may_send` (the answers: "a").
+Finder = Callable[[aiosqlite.Connection, Account, int], Awaitable[list[Evidence] | None]]
+FINDERS: dict[str, Finder] = {}
+
+
+def may_send(verb: str, finder: Finder) -> None:
+    """Let `ev:<verb>:<id>` buttons send the files `finder` returns for the presser."""
+    FINDERS[verb] = finder
+
+
+async def _target_files(
+    conn: aiosqlite.Connection, account: Account, target_id: int
+) -> list[Evidence] | None:
+    """Return the files of a target's current revisions, if the account may see the target."""
+    target = await asking.visible_target(conn, account, target_id)
+    return await evidence.current_files(conn, target.id) if target is not None else None
+
+
+may_send("r", evidence.report_files)  # a report revision's (the review)
+may_send("t", _target_files)  # a target's current revisions' (the details)
+
+
 @requires("liaison")
 async def send_pressed(update: Update, context: BotContext, account: Account) -> None:
-    """Send a report revision's (`ev:r:`) or a target's (`ev:t:`) files to whoever may see them."""
+    """Send the files an `ev:` button names to whoever may see them; refuse anything else."""
     query = update.callback_query
     assert query is not None
-    db = context.services.db
-    items: list[Evidence] | None = None
-    report_id = callbacks.evidence_press(query.data, "r")
-    target_id = callbacks.evidence_press(query.data, "t")
-    if report_id is not None:
-        items = await evidence.report_files(db, account, report_id)
-    elif target_id is not None:
-        target = await asking.visible_target(db, account, target_id)
-        items = await evidence.current_files(db, target.id) if target is not None else None
+    pressed = callbacks.evidence_press(query.data)
+    finder = FINDERS.get(pressed[0]) if pressed is not None else None
+    items = (
+        await finder(context.services.db, account, pressed[1])
+        if finder is not None and pressed is not None
+        else None
+    )
     if not items:
         await _refuse(update, context, account)
         return

@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.i18n import Translator
+from bot.people.accounts import Account
+from bot.report import evidence
 from bot.report import service as reporting
+from bot.report.evidence import Evidence
+from handlers import evidence as files
 from tests.harness import Harness, Person, running_bot, shown
 from tests.report.test_report_chat import (
     ADMIN,
@@ -359,3 +363,28 @@ async def test_a_download_that_fails_is_said_in_one_line_and_sending_again_works
         assert draft_files(harness, LIAISON) == []
         again = await harness.send_document(LIAISON, "验收报告.pdf", REPORT_PDF)
         assert shown(again) == ["📎 已收到 1/9：验收报告.pdf（53 KB）"]
+
+
+async def test_another_flow_adds_its_own_evidence_button_with_may_send(tmp_path: Path) -> None:
+    """How the 批示 answers reuse the button: `ev:<verb>:<id>` with their own check."""
+
+    async def admins_only(conn: Any, account: Account, report_id: int) -> list[Evidence] | None:
+        return (
+            await evidence.report_files(conn, account, report_id) if account.has("admin") else None
+        )
+
+    files.may_send("z", admins_only)
+    try:
+        async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+            await bind(harness)
+            preview = await walk_to_preview(harness)
+            await harness.send_photo(LIAISON, PHOTO)
+            await harness.press(LIAISON, buttons(preview)["✅ 确认提交"])
+            report_id = rows(harness.db_path, "SELECT id FROM report WHERE source = 'chat'")[0][0]
+            refused = await harness.press(LIAISON, f"ev:z:{report_id}")
+            assert shown(refused) == [zh("evidence.not_found")]
+            assert sent_files(refused) == []
+            sent = await harness.press(ADMIN, f"ev:z:{report_id}")
+            assert [name for name, _ in sent_files(sent)] == ["sendPhoto"]
+    finally:
+        files.FINDERS.pop("z")
