@@ -109,7 +109,7 @@ async def list_for(conn: aiosqlite.Connection, owner_kind: str, owner_id: int) -
         return [_evidence(row) for row in await cursor.fetchall()]
 
 
-async def counts_for(
+async def files_of(
     conn: aiosqlite.Connection, owner_kind: str, owner_ids: list[int]
 ) -> dict[int, list[Evidence]]:
     """Return the files of many owners of one kind: owner id → files (owners without: absent)."""
@@ -209,12 +209,6 @@ async def drop(
         sql, params = sql + " AND id = ?", (*params, evidence_id)
     async with conn.execute(sql, params) as cursor:
         return cursor.rowcount
-
-
-async def all_hashes(conn: aiosqlite.Connection) -> set[str]:
-    """Return the hash of every file any row names (what a backup must carry)."""
-    async with conn.execute("SELECT DISTINCT sha256 FROM evidence") as cursor:
-        return {str(row[0]) for row in await cursor.fetchall()}
 
 
 async def target_of_report(conn: aiosqlite.Connection, report_id: int) -> int | None:

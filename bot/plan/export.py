@@ -205,7 +205,7 @@ async def _evidence(
     conn: aiosqlite.Connection, plan_id: int, period: str
 ) -> dict[int, list[evidence.Evidence]]:
     """Return the evidence of the plan's reports for a period: report id → files."""
-    return await evidence.counts_for(
+    return await evidence.files_of(
         conn, "report", await evidence.report_ids_of(conn, plan_id, period)
     )
 

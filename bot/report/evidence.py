@@ -17,7 +17,13 @@ id), `report` (a revision: report.id), `answer_draft` (an answer being written: 
 Telegram id) or `answer` (a stored answer: its id). Other flows keep evidence the same way:
 take files into their draft owner, then `storage.evidence.move(conn, draft_kind, draft_id,
 kind, id)` in the very transaction that stores their row; `listing(conn, owner)` and
-`remove(conn, owner, evidence_id)` serve their previews.
+`remove(conn, owner, evidence_id)` serve their previews; when a draft is thrown away (or a new
+one begun), `storage.evidence.drop(conn, draft_kind, draft_id)` in that transaction forgets its
+rows (the bytes stay: content-addressed, maybe named by other rows or backups).
+
+With /report (bot/report/service.py): `begin` starts a revision's draft with copies of the
+previous revision's rows (what is not removed is carried on), `discard` drops the draft's,
+`submit` moves them to the new report row in the transaction that stores it.
 
 Where the bytes are: `FileStore.beside(database_path)` is `<database folder>/files`, each file at
 `files/<sha[:2]>/<sha>`; backups carry the folder (bot/backup.py).
@@ -307,13 +313,6 @@ async def target_json(conn: aiosqlite.Connection, target_id: int) -> list[dict[s
         {"name": item.name, "size": item.size, "kind": item.kind, "mime": item.mime}
         for item in await current_files(conn, target_id)
     ]
-
-
-async def report_counts(
-    conn: aiosqlite.Connection, report_ids: list[int]
-) -> dict[int, list[Evidence]]:
-    """Return the files of many report revisions: report id → files (none: absent)."""
-    return await rows.counts_for(conn, "report", report_ids)
 
 
 # ---------------------------------------------------------------------------- the bytes
