@@ -65,6 +65,7 @@ class Settings:
     backup_dir: Path | None = None  # the running bot keeps a daily backup here
     backup_keep: int = 7  # daily backups kept in backup_dir, the newest
     extension_approval: str = "admin"  # who decides extension requests: admin, or leader too
+    evidence_max_mb: int = 50  # all evidence files of one report (or answer) together, in MB
 
     @classmethod
     def from_env(
@@ -108,6 +109,7 @@ class Settings:
             backup_dir=_parse_folder("BACKUP_DIR", get("BACKUP_DIR")),
             backup_keep=parse_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7", 1, 365),
             extension_approval=_parse_approval(get("EXTENSION_APPROVAL") or "admin"),
+            evidence_max_mb=parse_int("EVIDENCE_MAX_MB", get("EVIDENCE_MAX_MB") or "50", 1, 1000),
         )
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from handlers import (
     account,
     admin,
     closing,
+    evidence,
     extend,
     fallback,
     imports,
@@ -46,6 +47,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *imports.handlers(),
         *export_handlers.handlers(),
         *stats.handlers(),
+        *evidence.handlers(),  # 📎 buttons that send evidence (`ev:`)
         *query.handlers(),
         *fallback.handlers(),
     ]

@@ -180,3 +180,26 @@ def extension_press(data: str | None, verb: str) -> int | None:
     """Parse `ex:<verb>:<id>` (ask: a target's id; ok, no: a request's id)."""
     fields = _fields(data, f"ex:{verb}", 1)
     return id_of(fields[0]) if fields else None
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+def evidence_press(data: str | None) -> tuple[str, int] | None:
+    """Parse `ev:<verb>:<id>` (r: a report revision; t: a target; a flow may add its own)."""
+    if data is None or not data.startswith("ev:"):
+        return None
+    parts = data.split(":")
+    if len(parts) != 3 or not re.fullmatch(r"[a-z]{1,8}", parts[1]):
+        return None
+    found = id_of(parts[2])
+    return (parts[1], found) if found is not None else None
+
+
+def evidence_remove(data: str | None) -> tuple[int, str] | None:
+    """Parse `rp:evdel:<evidence id>:<draft key>`."""
+    fields = _fields(data, "rp:evdel", 2)
+    if not fields:
+        return None
+    item, key = id_of(fields[0]), key_of(fields[1])
+    return (item, key) if item is not None and key is not None else None

@@ -12,7 +12,9 @@ from bot.query import service
 from bot.query.engine import Answer
 from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
+from bot.report import evidence
 from handlers import callbacks, extend
+from handlers import evidence as files
 from handlers.access import requires
 from handlers.closing import closing_markup
 from handlers.context import BotContext
@@ -95,6 +97,8 @@ async def _show(
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
         body = as_html(await _single(context, account, answer))
+        shown_files = await evidence_button(context, account, answer.hits[0].target.id)
+        markup = buttons([shown_files]) if shown_files else None
     else:
         body = as_html(summary(answer, services.t, language, page))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
@@ -198,6 +202,16 @@ async def suggestion_pressed(update: Update, context: BotContext, account: Accou
     await _show(update, context, account, suggestions[index])
 
 
+async def evidence_button(
+    context: BotContext, account: Account, target_id: int
+) -> list[tuple[str, str]] | None:
+    """Return the 📎 button of a target's details when its current revisions carry evidence."""
+    count = sum(n for _, n in await evidence.target_files(context.services.db, target_id))
+    if not count:
+        return None
+    return [files.send_button(context, account.language, count, f"ev:t:{target_id}")]
+
+
 @requires("liaison")
 async def details_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Show a target's full text, assignments, latest reports and history."""
@@ -212,7 +226,9 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     # ✅ 办结 for an admin when it may be closed; 🕒 申请延期 for the lead unit's liaison.
     closing_row = closing_markup(context, account, target)
     row = await extend.details_button(context, account, target)
+    shown_files = await evidence_button(context, account, target.id)
     rows = [
+        *(buttons([shown_files]).inline_keyboard if shown_files else ()),
         *(closing_row.inline_keyboard if closing_row else ()),
         *(buttons([row]).inline_keyboard if row else ()),
     ]

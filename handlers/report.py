@@ -24,13 +24,25 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.report import evidence as evidence_rules
 from bot.report import flow
 from bot.report import service as reporting
 from bot.report import text as view
+from bot.report.evidence import Evidence, Owner
 from bot.report.flow import DRAFT_CONVERSATION, Draft
 from bot.report.periods import OpenPeriod
-from bot.report.service import PREVIEW, PROGRESS, REASON, REMEDY, STATUS, UpdateRefused, Window
-from handlers import callbacks
+from bot.report.service import (
+    EVIDENCE,
+    PREVIEW,
+    PROGRESS,
+    REASON,
+    REMEDY,
+    STATUS,
+    UpdateRefused,
+    Window,
+)
+from handlers import callbacks, fallback, imports
+from handlers import evidence as files
 from handlers import query as asking
 from handlers.access import requires
 from handlers.context import BotContext
@@ -41,6 +53,7 @@ REPORT_IDLE = timedelta(hours=2)  # a flow left this long is paused; its draft i
 PAUSE_CHECK_EVERY = 300  # seconds between looks for idle flows (the timer is lost on restart)
 MAX_BUTTONS = 90  # targets listed as buttons; Telegram allows 100 in one keyboard
 TEXT_IN_PRIVATE = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+FILE_IN_PRIVATE = filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -77,7 +90,19 @@ async def _refuse(
     await notice(update, context.text(account.language, refusal.key, **refusal.values))
 
 
-def _markup(context: BotContext, account: Account, draft: Draft) -> Buttons | None:
+def _owner(account: Account) -> Owner:
+    """Return the owner of the evidence taken into the account's draft."""
+    return Owner("draft", account.telegram_id)
+
+
+async def _files(context: BotContext, account: Account) -> list[Evidence]:
+    """Return the evidence taken into the account's draft so far."""
+    return await evidence_rules.listing(context.services.db, _owner(account))
+
+
+def _markup(
+    context: BotContext, account: Account, draft: Draft, items: list[Evidence] | None = None
+) -> Buttons | None:
     """Return the buttons of the draft's step; each names the draft it belongs to."""
 
     def label(key: str) -> str:
@@ -98,8 +123,32 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> Buttons | No
         return buttons([statuses, *back, discard])
     if draft.step in (REASON, REMEDY):
         return buttons([*back, discard])
+    files = items or []
+    if draft.step == EVIDENCE:
+        removes = [
+            [
+                (
+                    context.services.t(  # a label is plain text: the name as it is
+                        "evidence.button.remove",
+                        account.language,
+                        position=number,
+                        file=evidence_rules.shortened(item.name),
+                    ),
+                    f"rp:evdel:{item.id}:{key}",
+                )
+            ]
+            for number, item in enumerate(files, 1)
+        ]
+        done = [(_text(context, account, "evidence.button.done"), f"rp:evdone:{key}")]
+        return buttons([*removes, done, discard])
+    attach = (
+        _text(context, account, "evidence.button.add_count", count=len(files))
+        if files
+        else _text(context, account, "evidence.button.add")
+    )
     rows = [
         [(label("confirm"), f"rp:confirm:{key}")],
+        [(attach, f"rp:ev:{key}")],
         [
             (label("edit_progress"), f"rp:edit:progress:{key}"),
             (label("edit_status"), f"rp:edit:status:{key}"),
@@ -116,7 +165,13 @@ def _markup(context: BotContext, account: Account, draft: Draft) -> Buttons | No
     return buttons(rows)
 
 
-def _step_text(context: BotContext, account: Account, draft: Draft, task: reporting.Task) -> str:
+def _step_text(
+    context: BotContext,
+    account: Account,
+    draft: Draft,
+    task: reporting.Task,
+    items: list[Evidence],
+) -> str:
     """Return the draft's step in HTML: the preview, or the prompt with the text so far."""
     t, lang = context.services.t, account.language
     returned = (
@@ -124,11 +179,27 @@ def _step_text(context: BotContext, account: Account, draft: Draft, task: report
         if task.comment
         else ""
     )
+    if draft.step == EVIDENCE:
+        return _text(
+            context,
+            account,
+            "evidence.step",
+            count=len(items),
+            limit=evidence_rules.MAX_FILES,
+            files=files.file_lines(context, lang, items)
+            or _text(context, account, "evidence.step_empty"),
+            total=context.services.settings.evidence_max_mb,
+        )
     prompt = as_html(view.prompt(t, lang, draft, draft.period))
     if draft.step == PREVIEW:
         unit = account.unit or ""
-        preview = view.preview(t, lang, draft, task.number, task.content, unit, task.lead)
-        return f"{returned}{as_html(preview)}\n\n{prompt}"
+        preview = as_html(view.preview(t, lang, draft, task.number, task.content, unit, task.lead))
+        if items:
+            listing = files.file_lines(context, lang, items)
+            preview += "\n" + _text(
+                context, account, "evidence.listing", count=len(items), files=listing
+            )
+        return f"{returned}{preview}\n\n{prompt}"
     return returned + prompt
 
 
@@ -161,11 +232,12 @@ async def _show_step(
     if lead_key is not None:
         lead = _text(context, account, lead_key, number=task.number, period=draft.period)
         before = f"{lead}\n{before}" if before else lead
-    text = _step_text(context, account, draft, task)
+    items = await _files(context, account)
+    text = _step_text(context, account, draft, task, items)
     await show_html(
         update,
         f"{before}\n\n{text}" if before else text,
-        _markup(context, account, draft),
+        _markup(context, account, draft, items),
         edit=edit,
     )
     return draft.step
@@ -628,6 +700,11 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
     text = as_html(
         view.receipt(services.t, account.language, receipt, services.settings.timezone, deadline)
     )
+    if receipt.files:
+        listing = files.file_lines(context, account.language, list(receipt.files))
+        text += "\n" + _text(
+            context, account, "evidence.listing", count=len(receipt.files), files=listing
+        )
     tasks = await reporting.tasks(services.db, account.unit_id, receipt.period)
     following = reporting.next_task(tasks, receipt.assignment_id)
     if following is None:
@@ -637,6 +714,102 @@ async def confirm_pressed(update: Update, context: BotContext, account: Account)
         label = _text(context, account, "report.button.next", number=following.number)
         await show_html(update, text, buttons([[(label, f"rp:open:{following.assignment_id}")]]))
     return END  # admins hear of a pending review in one gathered notice (bot/pushes)
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+@requires("liaison", private=True)
+async def evidence_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Open the evidence step from the preview: send photos or files, then 完成."""
+    return await _advance(update, context, account, PREVIEW, reporting.to_evidence)
+
+
+@requires("liaison", private=True)
+async def evidence_done_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Return from the evidence step to the preview."""
+    return await _advance(update, context, account, EVIDENCE, reporting.back_to_preview)
+
+
+@requires("liaison", private=True)
+async def evidence_remove_pressed(update: Update, context: BotContext, account: Account) -> object:
+    """Take one file off the draft (the button names the file and the draft)."""
+    found = await _current(update, context, account, EVIDENCE)
+    if not isinstance(found, Draft):
+        return found
+    assert update.callback_query is not None
+    pressed = callbacks.evidence_remove(update.callback_query.data)
+    removed = (
+        await evidence_rules.remove(context.services.db, _owner(account), pressed[0])
+        if pressed is not None
+        else None
+    )
+    if removed is None:
+        await _stale(update, context, account)
+        return EVIDENCE
+    line = _text(context, account, "evidence.removed", file=removed.name)
+    return await _show_step(update, context, account, found, before=line)
+
+
+@requires("liaison", private=True)
+async def file_sent(update: Update, context: BotContext, account: Account) -> object:
+    """Take a photo or document sent at any step into the draft; say so once it is kept."""
+    draft = await flow.draft_of(context.services.db, account.telegram_id)
+    if draft is None or draft.unit_id != account.unit_id:
+        await show_html(update, _text(context, account, "report.no_draft"))
+        return END
+    return await _take_file(update, context, account, draft)
+
+
+@requires(None, private=True)
+async def file_outside(update: Update, context: BotContext, account: Account) -> object:
+    """A file with no flow going: evidence for the sender's paused draft, else as before.
+
+    A liaison back after the flow paused (or after a restart) just sends the photo: it goes
+    into the draft, which goes on. Anyone without a draft: a document is an import (an
+    admin's, refused to others), anything else is not understood.
+    """
+    db = context.services.db
+    draft = (
+        await flow.resumed(db, account.telegram_id, account.unit_id)
+        if account.has("liaison") and account.unit_id is not None
+        else None
+    )
+    if draft is not None:
+        return await _take_file(update, context, account, draft)
+    message = update.effective_message
+    if message is not None and message.document is not None:
+        await imports.document_sent(update, context)
+    else:
+        await fallback.not_understood(update, context)
+    return END
+
+
+async def _take_file(update: Update, context: BotContext, account: Account, draft: Draft) -> object:
+    """Take the message's file into the draft and answer; the draft stays at its step."""
+    attached = await files.take(update, context, account, _owner(account))
+    if attached is None:
+        return draft.step  # refused in one line: the draft keeps everything else
+    line = files.taken_line(context, account.language, attached)
+    markup: Buttons | None
+    if draft.step == EVIDENCE:
+        markup = buttons(
+            [[(_text(context, account, "evidence.button.done"), f"rp:evdone:{draft.key}")]]
+        )
+    else:
+        markup = _markup(context, account, draft, await _files(context, account))
+    await show_html(update, line, markup, edit=False)
+    return draft.step
+
+
+@requires("liaison", private=True)
+async def evidence_text(update: Update, context: BotContext, account: Account) -> object:
+    """Answer text typed at the evidence step: it takes files; show the step again."""
+    found = await _current(update, context, account, EVIDENCE)
+    if not isinstance(found, Draft):
+        return found
+    hint = _text(context, account, "evidence.step_hint")
+    return await _show_step(update, context, account, found, before=hint, edit=False)
 
 
 # ---------------------------------------------------------------------------- leaving
@@ -758,13 +931,15 @@ def _conversation() -> ConversationHandler[BotContext]:
     pick = CallbackQueryHandler(pick_pressed, pattern=r"^rp:pick:\d+$")
     opened = CallbackQueryHandler(open_pressed, pattern=r"^rp:open:\d+$")
     report = CommandHandler("report", report_command)
+    # Any file in a private chat with no flow going comes here first (see file_outside).
+    file_first = MessageHandler(FILE_IN_PRIVATE, file_outside)
     key = r":[\w-]+$"  # a draft's buttons end with its key
     with warnings.catch_warnings():
         # Buttons are tracked per chat and user, not per message, on purpose: every step checks
         # the draft its button names, so an old button can never act on the wrong step or draft.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[report, pick, opened],
+            entry_points=[report, pick, opened, file_first],
             states={
                 PROGRESS: [
                     MessageHandler(TEXT_IN_PRIVATE, progress_text),
@@ -776,6 +951,12 @@ def _conversation() -> ConversationHandler[BotContext]:
                 PREVIEW: [
                     CallbackQueryHandler(confirm_pressed, pattern=r"^rp:confirm:"),
                     CallbackQueryHandler(edit_pressed, pattern=rf"^rp:edit:\w+{key}"),
+                    CallbackQueryHandler(evidence_pressed, pattern=rf"^rp:ev{key}"),
+                ],
+                EVIDENCE: [
+                    CallbackQueryHandler(evidence_done_pressed, pattern=rf"^rp:evdone{key}"),
+                    CallbackQueryHandler(evidence_remove_pressed, pattern=rf"^rp:evdel:\d+{key}"),
+                    MessageHandler(TEXT_IN_PRIVATE, evidence_text),
                 ],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
             },
@@ -787,6 +968,8 @@ def _conversation() -> ConversationHandler[BotContext]:
                 *HOLD_BUTTONS,
                 pick,
                 opened,
+                # A photo or document at any step is evidence for the draft (an album: each).
+                MessageHandler(FILE_IN_PRIVATE, file_sent),
                 MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, wrong_kind),
                 CallbackQueryHandler(stale_pressed, pattern=r"^rp:"),
             ],

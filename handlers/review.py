@@ -18,14 +18,16 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
-from bot.report import reviewing
+from bot.report import evidence, reviewing
 from bot.report import service as reporting
 from bot.report import text as view
+from bot.report.evidence import Owner
 from bot.report.service import UpdateRefused
 from handlers import callbacks
+from handlers import evidence as files
 from handlers.access import requires
 from handlers.context import BotContext
-from handlers.reply import answer_query, buttons, notice, send, show, show_html
+from handlers.reply import answer_query, as_html, buttons, notice, send, show_html
 
 END = ConversationHandler.END
 COMMENT = "comment"
@@ -45,15 +47,19 @@ async def _next(update: Update, context: BotContext, account: Account, *, edit: 
         t, lang, item, waiting.previous, 1, waiting.count, services.settings.timezone
     )
     rid = item.report.id
-    markup = buttons(
+    rows = [
         [
-            [
-                (context.text(lang, "review.button.approve"), f"rv:ok:{rid}"),
-                (context.text(lang, "review.button.return"), f"rv:ret:{rid}"),
-            ]
+            (context.text(lang, "review.button.approve"), f"rv:ok:{rid}"),
+            (context.text(lang, "review.button.return"), f"rv:ret:{rid}"),
         ]
-    )
-    await show(update, text, markup, edit=edit)
+    ]
+    body = as_html(text)
+    items = await evidence.listing(services.db, Owner("report", rid))
+    if items:  # the evidence listed, and a button that sends it
+        listing = files.file_lines(context, lang, items)
+        body += "\n" + context.text(lang, "evidence.listing", count=len(items), files=listing)
+        rows.insert(0, [files.send_button(context, lang, len(items), f"ev:r:{rid}")])
+    await show_html(update, body, buttons(rows), edit=edit)
 
 
 @requires("admin", private=True)

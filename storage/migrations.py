@@ -313,6 +313,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX extension_one_open ON extension_request (target_id)
         WHERE state = 'open';
     """,
+    # 13: 佐证材料 (evidence): photos and documents kept with a draft, a report revision, an
+    # answer to an instruction or its draft. `owner_id` is the drafter's Telegram id for the
+    # drafts (one draft per user), report.id of the revision, or the answer's id. The bytes live
+    # in `<database folder>/files/<sha[:2]>/<sha>` (content-addressed, written before the row);
+    # `file_id` re-sends it through Telegram. A revision carries copies of its predecessor's
+    # rows (the draft starts with them), so every revision lists its own evidence.
+    """
+    CREATE TABLE evidence (
+        id              INTEGER PRIMARY KEY,
+        owner_kind      TEXT NOT NULL
+                        CHECK (owner_kind IN ('draft', 'report', 'answer_draft', 'answer')),
+        owner_id        INTEGER NOT NULL,
+        position        INTEGER NOT NULL,
+        sha256          TEXT NOT NULL,
+        file_id         TEXT NOT NULL,
+        file_unique_id  TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('photo', 'document')),
+        mime            TEXT NOT NULL,
+        size            INTEGER NOT NULL,
+        added_by        INTEGER NOT NULL,
+        added_at        TEXT NOT NULL,
+        UNIQUE (owner_kind, owner_id, position)
+    );
+    CREATE INDEX evidence_by_owner ON evidence (owner_kind, owner_id);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

@@ -44,6 +44,8 @@ class RecordingRequest(BaseRequest):
         self.fail_after: dict[int, int] = {}  # chat → sends that succeed before each 502
         self.files: dict[str, bytes] = {}  # file id → the bytes of a file a person sent
         self.uploads: list[tuple[str, str, bytes]] = []  # (method, file name, bytes) sent
+        self.forgotten: set[str] = set()  # file ids Telegram no longer takes (sendPhoto …)
+        self.failing_downloads = 0  # how many more file downloads answer 502
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -68,6 +70,9 @@ class RecordingRequest(BaseRequest):
         if "/file/bot" in url:  # a download of a file getFile named: documents/<file id>
             file_id = url.rsplit("/", 1)[-1]
             self.calls.append(("download", {"file_id": file_id}))
+            if self.failing_downloads:
+                self.failing_downloads -= 1
+                return 502, _error(502, "Bad Gateway")
             if file_id not in self.files:
                 return 404, _error(404, "Not Found")
             return 200, self.files[file_id]
@@ -78,6 +83,10 @@ class RecordingRequest(BaseRequest):
             for file_name, content, *_ in request_data.multipart_data.values():
                 data = content if isinstance(content, bytes) else content.read()
                 self.uploads.append((name, str(file_name), data))
+        sent_file = params.get("photo") or params.get("document")
+        if name in ("sendPhoto", "sendDocument") and sent_file in self.forgotten:
+            self.refused.append((name, "wrong file identifier"))
+            return 400, _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
         if name == "answerCallbackQuery":
             query_id = str(params.get("callback_query_id"))
             if query_id in self.answered:
@@ -234,24 +243,76 @@ class Harness:
         *,
         caption: str = "",
         file_size: int | None = None,
+        mime_type: str | None = None,
+        media_group_id: str | None = None,
+        unique_id: str | None = None,
     ) -> list[tuple[str, dict[str, Any]]]:
-        """Send a file (a document) in a private chat; `file_size` overrides the size told."""
+        """Send a file (a document) in a private chat; `file_size` overrides the size told.
+
+        `media_group_id` makes it one of an album; `unique_id` the same file sent again.
+        """
         file_id = f"doc-{next(self._ids)}"
         self.request.files[file_id] = data
+        document: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": unique_id or f"u{file_id}",
+            "file_name": name,
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
         message: dict[str, Any] = {
             "message_id": next(self._ids),
             "date": int(time.time()),
             "from": person.json(),
             "chat": {"id": person.id, "type": "private"},
-            "document": {
-                "file_id": file_id,
-                "file_unique_id": f"u{file_id}",
-                "file_name": name,
-                "file_size": len(data) if file_size is None else file_size,
-            },
+            "document": document,
         }
         if caption:
             message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        return await self._process({"message": message})
+
+    async def send_photo(
+        self,
+        person: Person,
+        data: bytes,
+        *,
+        media_group_id: str | None = None,
+        unique_id: str | None = None,
+        caption: str = "",
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Send a photo as Telegram delivers one: its sizes, smallest first; the largest is `data`.
+
+        The smaller sizes are other files (a thumbnail); `media_group_id` makes it one of an album.
+        """
+        number = next(self._ids)
+        unique = unique_id or f"uphoto-{number}"
+        sizes = []
+        for index, (side, content) in enumerate(((90, data[:16]), (1280, data))):
+            file_id = f"photo-{number}-{index}"
+            self.request.files[file_id] = content
+            sizes.append(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": f"{unique}-{index}",
+                    "width": side,
+                    "height": side * 3 // 4,
+                    "file_size": len(content),
+                }
+            )
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": person.json(),
+            "chat": {"id": person.id, "type": "private"},
+            "photo": sizes,
+        }
+        if caption:
+            message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         return await self._process({"message": message})
 
     def stop_push_job(self) -> None:

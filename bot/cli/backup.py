@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.backup import BackupError, check_backup, restore_database
+from bot.backup import (
+    BackupError,
+    backup_files,
+    check_backup,
+    files_beside,
+    restore_database,
+    restore_files,
+)
 from bot.backup import backup_database as copy_live
 from bot.cli.common import EXIT_BAD_INPUT, EXIT_BAD_SETTINGS, CliError
 from bot.i18n import Translator
@@ -39,12 +46,17 @@ async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> i
         try:
             await copy_live(database, args.file)
             version = check_backup(args.file)
+            # After the database: every row in the copy names a file already on disk.
+            copied = await backup_files(database, files_beside(args.file))
         except BackupError as error:
             raise _refusal(error, t) from None
         except OSError as error:
             raise CliError(t("backup.cannot_write", path=args.file, error=error)) from None
         size = max(1, args.file.stat().st_size // 1024)
         print(t("backup.written", database=database, path=args.file, size=size, version=version))
+        if files_beside(args.file).is_dir():
+            kept = len(list(files_beside(args.file).glob("??/*")))
+            print(t("evidence.backup_files", path=files_beside(args.file), count=kept, new=copied))
         return 0
     return _restore(args.file, database, args.force, t)
 
@@ -66,6 +78,7 @@ def _restore(backup: Path, database: Path, force: bool, t: Translator) -> int:
     except OSError as error:
         raise CliError(t("backup.cannot_write", path=database, error=error)) from None
     try:
+        files = restore_files(backup, database)  # first: a restored row finds its file
         version = restore_database(backup, database)
     except BackupError as error:
         raise _refusal(error, t) from None
@@ -75,4 +88,6 @@ def _restore(backup: Path, database: Path, force: bool, t: Translator) -> int:
         if lock is not None:
             lock.close()
     print(t("backup.restored", path=database, backup=backup, version=version))
+    if files:
+        print(t("evidence.restored_files", count=files))
     return 0

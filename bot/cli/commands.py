@@ -37,6 +37,7 @@ from bot.plan.preview import render as render_preview
 from bot.plan.tables import TableError
 from bot.query.engine import QueryEngine
 from bot.query.text import light_json
+from bot.report import evidence
 from bot.settings import Settings, SettingsError, load_environment
 from storage import targets
 from storage.db import DatabaseInUse, check_integrity, is_corrupt, lock_for_running
@@ -217,11 +218,16 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
             await conn.close()
         today = clock.today()
         data = []
-        for target in listed:
-            item = target_json(target)
-            hit = engine.index.light_of(target.number, today=today) if engine.index else None
-            item.update(light_json(hit, t))
-            data.append(item)
+        conn = await open_database(settings, t)
+        try:
+            for target in listed:
+                item = target_json(target)
+                hit = engine.index.light_of(target.number, today=today) if engine.index else None
+                item.update(light_json(hit, t))
+                item["evidence"] = await evidence.target_json(conn, target.id)
+                data.append(item)
+        finally:
+            await conn.close()
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if plan is None or not listed:

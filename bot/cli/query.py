@@ -15,6 +15,7 @@ from bot.query import aliases
 from bot.query.engine import Asker, QueryEngine
 from bot.query.matching import match_names
 from bot.query.text import answer_json, summary
+from bot.report import evidence
 from bot.settings import Settings
 from storage import search, targets
 
@@ -72,7 +73,12 @@ async def _query(
         asker=Asker(unit=unit),  # "my" targets: the unit's, as its liaison sees them
     )
     if args.json:
-        print(json.dumps(answer_json(answer, t), ensure_ascii=False, indent=2))
+        data = answer_json(answer, t)
+        results = data["results"]
+        assert isinstance(results, list)
+        for hit, result in zip(answer.hits, results, strict=True):
+            result["evidence"] = await evidence.target_json(conn, hit.target.id)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if answer.plan is None:
         print(t("query.no_plan"))

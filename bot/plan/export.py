@@ -32,7 +32,7 @@ from bot.plan.columns import EXTRA
 from bot.plan.names import normalise_name
 from bot.report.periods import period_end
 from bot.status.lights import LIGHTS
-from storage import search, targets
+from storage import evidence, search, targets
 
 FORMATS = ("xlsx", "csv", "docx")
 MIME_TYPES = {
@@ -55,6 +55,10 @@ TITLE_TAIL = "工作推进情况一览表"
 STATUS_WORDS = {"on_track": "是", "behind": "否", "completed": "已完成"}
 CLOSED_WORD = "已办结"  # a closed target's status cell, whatever the period's report said
 UNIT_SEPARATOR = "、"
+# 佐证材料: added after the source's columns when a row of the period has evidence (the count
+# and the names); reading the file back takes it as an extra column.
+EVIDENCE_HEADER = "佐证材料"
+EVIDENCE_ROLE = "evidence"
 _PERIOD = re.compile(r"^(20\d\d)Q([1-4])$")
 _QUARTER_WORD = re.compile(r"(?:前|第)?[一二三四1-4]季度|上半年")
 _CN = "一二三四"
@@ -165,6 +169,10 @@ async def overview(
         columns.append(("是否按计划完成进度", "on_schedule"))
     headers = tuple(progress_header(h, period) if role == "progress" else h for h, role in columns)
     lights = await _lights(conn, chosen, period, today, margin) if light else {}
+    files = await _evidence(conn, chosen.id, period)
+    if files:  # a 佐证材料 column only when some row has evidence: else the layout as it came
+        columns.append((EVIDENCE_HEADER, EVIDENCE_ROLE))
+        headers = (*headers, EVIDENCE_HEADER)
     rows: list[ExportRow] = []
     for target in await targets.list_targets(conn, chosen.id, report_period=period):
         extra = {re.sub(r"\s+", "", h): v for h, v in target.extra}
@@ -177,7 +185,10 @@ async def overview(
                 continue
             report = assignment.latest_report
             cells = tuple(
-                _cell(role, header, target, assignment, report, extra) for header, role in columns
+                evidence_cell(files.get(report.id, []) if report else [])
+                if role == EVIDENCE_ROLE
+                else _cell(role, header, target, assignment, report, extra)
+                for header, role in columns
             )
             rows.append(ExportRow(target.id, cells))
     return Overview(
@@ -188,6 +199,22 @@ async def overview(
         tuple(role for _, role in columns),
         tuple(rows),
     )
+
+
+async def _evidence(
+    conn: aiosqlite.Connection, plan_id: int, period: str
+) -> dict[int, list[evidence.Evidence]]:
+    """Return the evidence of the plan's reports for a period: report id → files."""
+    return await evidence.files_of(
+        conn, "report", await evidence.report_ids_of(conn, plan_id, period)
+    )
+
+
+def evidence_cell(items: list[evidence.Evidence]) -> str:
+    """Return a row's 佐证材料 cell: how many files and their names (2 份：a.jpg、b.pdf)."""
+    if not items:
+        return ""
+    return f"{len(items)} 份：" + "、".join(item.name for item in items)
 
 
 async def _lights(

@@ -214,16 +214,58 @@ class BotAPIServer:
         return await self._push({"message": message})
 
     async def user_uploads(
-        self, user: User, name: str, data: bytes, *, mime: str | None = None, caption: str = ""
+        self,
+        user: User,
+        name: str,
+        data: bytes,
+        *,
+        mime: str | None = None,
+        caption: str = "",
+        media_group_id: str | None = None,
     ) -> JSON:
-        """Post a document from `user` in their private chat, as Telegram delivers one."""
+        """Post a document from `user` in their private chat, as Telegram delivers one.
+
+        `media_group_id` makes it one of an album (Telegram delivers each as its own update).
+        """
         stored = self._store(name, data, mime)
         message = self._from(user, None)
         message["document"] = stored.json()
         if caption:
             message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         sent = Sent(
             "message", user.id, message, html.escape(caption), name, data, file_id=stored.id
+        )
+        self._show(sent)
+        return await self._push({"message": message})
+
+    async def user_sends_photo(
+        self, user: User, data: bytes, *, caption: str = "", media_group_id: str | None = None
+    ) -> JSON:
+        """Post a photo from `user` in their private chat: like Telegram, in two sizes (a small
+        one, then `data` itself), each a file of its own."""
+        sizes: list[JSON] = []
+        for side, content in ((90, data[:64]), (1280, data)):
+            stored = self._store("photo.jpg", content, "image/jpeg")
+            sizes.append(
+                {
+                    "file_id": stored.id,
+                    "file_unique_id": f"u{stored.id}",
+                    "width": side,
+                    "height": side * 3 // 4,
+                    "file_size": len(content),
+                }
+            )
+        message = self._from(user, None)
+        message["photo"] = sizes
+        if caption:
+            message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
+        full = str(sizes[-1]["file_id"])
+        sent = Sent(
+            "message", user.id, message, html.escape(caption), "photo.jpg", data, file_id=full
         )
         self._show(sent)
         return await self._push({"message": message})

@@ -13,7 +13,7 @@ from bot.i18n import Translator
 from bot.people.accounts import Account
 from bot.query.engine import Answer, Asker, QueryEngine
 from bot.query.text import details, header, summary
-from storage import reports
+from storage import evidence, reports
 from storage import search as saved
 from storage import targets as plans
 from storage.db import transaction
@@ -113,7 +113,7 @@ async def details_text(
         )
         for r in await extensions.open_for(conn, target.id)
     )
-    return details(
+    text = details(
         target,
         history,
         t,
@@ -124,6 +124,10 @@ async def details_text(
         extended=extended,
         extension_lines=notes,
     )
+    count = sum(n for _, n in await evidence.current_with_files(conn, target.id))
+    if count:  # the details' 📎 button sends them (handlers/evidence.py)
+        text += "\n" + t("evidence.detail", account.language, count=count)
+    return text
 
 
 async def single_text(

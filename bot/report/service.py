@@ -16,16 +16,20 @@ from bot import clock
 from bot.query.parse import ParsedQuery
 from bot.report.periods import OpenPeriod, choose_open_period, just_ended, parse_period
 from storage import audit, reports, targets
+from storage import evidence as evidence_rows
 from storage import extensions as extension_requests
 from storage.db import transaction
+from storage.evidence import Evidence
 from storage.reports import Draft, Revision, TaskRow
 from storage.targets import Plan, Report
 
 MAX_PROGRESS = 2000  # characters of progress text, all messages joined
 MAX_REASON = 500  # characters of a reason or a remedy
 
-# The steps of the flow; a draft is always at one of them.
+# The steps of the flow; a draft is always at one of them. EVIDENCE (optional, from the
+# preview) takes photos and documents; a file sent at any other step is taken all the same.
 PROGRESS, STATUS, REASON, REMEDY, PREVIEW = "progress", "status", "reason", "remedy", "preview"
+EVIDENCE = "evidence"
 
 
 class UpdateRefused(Exception):
@@ -88,6 +92,7 @@ class Receipt:
     pending_review: bool
     assignment_id: int = 0
     repeated: bool = False
+    files: tuple[Evidence, ...] = ()  # the evidence kept with the revision
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,11 @@ async def begin(
     task: Task,
     period: str,
 ) -> Draft:
-    """Start (and store) a draft for a task; a revision starts from the unit's latest text."""
+    """Start (and store) a draft for a task; a revision starts from the unit's latest text.
+
+    A revision also starts with the latest revision's evidence (copies of its rows, the same
+    files): what is not removed in the draft is carried to the new revision.
+    """
     now = clock.stamp()
     latest = task.latest
     draft = Draft(
@@ -243,7 +252,13 @@ async def begin(
         started_at=now,
         updated_at=now,
     )
-    await store(conn, draft)
+    async with transaction(conn):
+        await evidence_rows.drop(conn, "draft", telegram_id)
+        if latest is not None:
+            await evidence_rows.copy(
+                conn, "report", latest.id, "draft", telegram_id, added_by=telegram_id, added_at=now
+            )
+        await reports.save_draft(conn, draft)
     return draft
 
 
@@ -299,6 +314,13 @@ def back_to_preview(draft: Draft) -> Draft:
     if not complete(draft):
         raise UpdateRefused("report.incomplete")
     return draft.but(step=PREVIEW, back_to_preview=False, replace_next=False)
+
+
+def to_evidence(draft: Draft) -> Draft:
+    """Return the draft at its evidence step (opened from the preview, which it returns to)."""
+    if not complete(draft):
+        raise UpdateRefused("report.incomplete")
+    return draft.but(step=EVIDENCE, back_to_preview=False, replace_next=False)
 
 
 def hold(draft: Draft, text: str, message_id: int) -> Draft:
@@ -411,8 +433,9 @@ def equals_previous(draft: Draft, previous: Report | None) -> bool:
 
 
 async def discard(conn: aiosqlite.Connection, telegram_id: int) -> bool:
-    """Throw a user's draft away; False if there was none."""
+    """Throw a user's draft (and the evidence taken into it) away; False if there was none."""
     async with transaction(conn):
+        await evidence_rows.drop(conn, "draft", telegram_id)
         return await reports.delete_draft(conn, telegram_id)
 
 
@@ -459,7 +482,8 @@ async def submit(
             raise UpdateRefused("report.stale_button")  # another's key: show nothing of it
         if done is not None:
             target = await reports.target_of(conn, done.assignment_id)
-            return _receipt(target, done, repeated=True)
+            files = await evidence_rows.list_for(conn, "report", done.id)
+            return _receipt(target, done, repeated=True, files=files)
         draft = await reports.get_draft(conn, telegram_id)
         if draft is None or draft.key != key:
             raise UpdateRefused("report.stale_button")
@@ -495,6 +519,11 @@ async def submit(
             needs_review=review_required,
             draft_key=key,
         )
+        stored = await reports.report_by_draft(conn, key)
+        assert stored is not None
+        # The draft's evidence becomes the revision's in this same transaction.
+        await evidence_rows.move(conn, "draft", telegram_id, "report", stored.id)
+        files = await evidence_rows.list_for(conn, "report", stored.id)
         await reports.delete_draft(conn, telegram_id)
         await audit.record(
             conn,
@@ -510,15 +539,16 @@ async def submit(
                 "unit_id": unit_id,
                 "lead": task.lead,
                 "needs_review": review_required,
+                "evidence": [item.name for item in files],
             },
         )
-        stored = await reports.report_by_draft(conn, key)
-        assert stored is not None
         target = await reports.target_of(conn, draft.assignment_id)
-    return _receipt(target, stored, repeated=False)
+    return _receipt(target, stored, repeated=False, files=files)
 
 
-def _receipt(target: tuple[int, str], report: Report, *, repeated: bool) -> Receipt:
+def _receipt(
+    target: tuple[int, str], report: Report, *, repeated: bool, files: list[Evidence]
+) -> Receipt:
     return Receipt(
         number=target[0],
         content=target[1],
@@ -529,6 +559,7 @@ def _receipt(target: tuple[int, str], report: Report, *, repeated: bool) -> Rece
         pending_review=report.needs_review,
         assignment_id=report.assignment_id,
         repeated=repeated,
+        files=tuple(files),
     )
 
 

@@ -13,8 +13,9 @@ import pytest
 from telegram.ext import Job
 
 from bot import clock
-from bot.backup import BackupError, check_backup, daily_backup, daily_name
+from bot.backup import BackupError, check_backup, daily_backup, daily_name, restore_files
 from bot.plan.importer import DEMO_TABLE
+from bot.report.evidence import FileStore, Incoming, Owner, attach
 from bot.settings import Settings
 from handlers.backup import DailyBackupFailed, back_up_daily, start_backing_up
 from handlers.context import BotContext
@@ -293,3 +294,58 @@ async def test_a_failed_daily_backup_is_told_to_the_admins(tmp_path: Path) -> No
     assert told[before:] == [
         ("sendMessage", ADMIN.id, f"⚠️ 机器人出错：DailyBackupFailed: {failed.value}")
     ]
+
+
+async def _with_evidence(db: Path, data: bytes) -> str:
+    """Keep a file as a report's evidence, as the chat does: the bytes first, then the row."""
+    conn = await connect(db)
+    try:
+        owner = Owner("report", count(db, "SELECT MIN(id) FROM report"))
+        incoming = Incoming("f1", "u1", "现场照片.jpg", "photo", "image/jpeg", len(data))
+        attached = await attach(
+            conn, FileStore.beside(db), owner, incoming, data, added_by=1, total_mb=50
+        )
+    finally:
+        await conn.close()
+    return attached.item.sha256
+
+
+async def test_a_backup_carries_the_evidence_files_and_a_restore_brings_them_back(
+    tmp_path: Path,
+) -> None:
+    db = demo_database(tmp_path)
+    sha = await _with_evidence(db, b"photo bytes" * 1000)
+    made = targetbot(tmp_path, "backup", "backups/one.db", "--db", str(db))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines()[-1] == (
+        "佐证材料文件：backups/one.db.files（共 1 份，本次新复制 1 份）"
+    )
+    copy = tmp_path / "backups" / "one.db.files" / sha[:2] / sha
+    assert copy.read_bytes() == b"photo bytes" * 1000
+    # A second backup beside it copies nothing new; a damaged file is never restored.
+    again = targetbot(tmp_path, "backup", "backups/one.db", "--db", str(db))
+    assert again.stdout.splitlines()[-1].endswith("（共 1 份，本次新复制 0 份）")
+    bogus = "0" * 64
+    (copy.parent.parent / "00").mkdir()
+    (copy.parent.parent / "00" / bogus).write_bytes(b"not what the name says")
+    (tmp_path / "elsewhere").mkdir()
+    restored = targetbot(tmp_path, "restore", "backups/one.db", "--db", "elsewhere/fresh.db")
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.splitlines()[-1] == "已恢复佐证材料文件 1 份。"
+    back = tmp_path / "elsewhere" / "files" / sha[:2] / sha
+    assert back.read_bytes() == b"photo bytes" * 1000
+    assert not (tmp_path / "elsewhere" / "files" / "00").exists()
+    assert count(tmp_path / "elsewhere" / "fresh.db", "SELECT COUNT(*) FROM evidence") == 1
+
+
+async def test_daily_backups_share_one_files_folder_and_restore_from_it(tmp_path: Path) -> None:
+    db = demo_database(tmp_path)
+    sha = await _with_evidence(db, b"scan" * 500)
+    folder = tmp_path / "backups"
+    for day in (date(2023, 10, 1), date(2023, 10, 2)):
+        await daily_backup(db, folder, day, keep=1)
+    assert sorted(p.name for p in folder.iterdir()) == ["files", "targetbot-2023-10-02.db"]
+    assert (folder / "files" / sha[:2] / sha).read_bytes() == b"scan" * 500
+    (tmp_path / "new").mkdir()
+    assert restore_files(folder / "targetbot-2023-10-02.db", tmp_path / "new" / "t.db") == 1
+    assert (tmp_path / "new" / "files" / sha[:2] / sha).is_file()

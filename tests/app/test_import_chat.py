@@ -252,7 +252,7 @@ async def test_liaisons_leaders_and_strangers_are_refused(tmp_path: Path) -> Non
         assert stored(harness) == []
 
 
-async def test_a_document_inside_a_report_draft_stays_with_the_draft(tmp_path: Path) -> None:
+async def test_a_document_inside_a_report_draft_is_the_drafts_evidence(tmp_path: Path) -> None:
     async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
         await bind(harness)
         listing = await harness.send(LIAISON, "/report")
@@ -260,7 +260,7 @@ async def test_a_document_inside_a_report_draft_stays_with_the_draft(tmp_path: P
         await harness.press(LIAISON, pick)
         calls = await harness.send_document(LIAISON, "佐证.xlsx", table_xlsx())
         assert zh("import.chat.not_admin") not in shown(calls)
-        assert zh("report.hint_text") in shown(calls)[0]
+        assert shown(calls)[0].startswith("📎 已收到 1/9：佐证.xlsx")
 
 
 async def test_old_forged_and_other_admins_buttons_do_nothing(tmp_path: Path) -> None:

@@ -153,6 +153,7 @@ async def test_editing_from_the_preview_returns_to_the_preview(tmp_path: Path) -
         preview = await walk_to_preview(harness)
         assert list(buttons(preview)) == [
             "✅ 确认提交",
+            "📎 佐证材料",
             "改进展",
             "改状态",
             "改原因",
