@@ -65,6 +65,7 @@ class Settings:
     backup_dir: Path | None = None  # the running bot keeps a daily backup here
     backup_keep: int = 7  # daily backups kept in backup_dir, the newest
     extension_approval: str = "admin"  # who decides extension requests: admin, or leader too
+    instruction_reply_days: int = 3  # working days a unit has to answer a leader's 批示
 
     @classmethod
     def from_env(
@@ -108,6 +109,9 @@ class Settings:
             backup_dir=_parse_folder("BACKUP_DIR", get("BACKUP_DIR")),
             backup_keep=parse_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7", 1, 365),
             extension_approval=_parse_approval(get("EXTENSION_APPROVAL") or "admin"),
+            instruction_reply_days=parse_int(
+                "INSTRUCTION_REPLY_DAYS", get("INSTRUCTION_REPLY_DAYS") or "3", 1, 60
+            ),
         )
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from handlers import (
     extend,
     fallback,
     imports,
+    instruct,
     query,
     report,
     review,
@@ -41,6 +42,9 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *settings.handlers(),
         *review.handlers(),
         *extend.handlers(),
+        # 批示 before the update's flow: text typed while writing an instruction or answer
+        # belongs to it, and its buttons work wherever the writer left off.
+        *instruct.handlers(),
         *report.handlers(),
         *imports.handlers(),
         *export_handlers.handlers(),

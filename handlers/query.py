@@ -7,12 +7,13 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.instructions.text import asked_listing
 from bot.people.accounts import Account
 from bot.query import service
 from bot.query.engine import Answer
 from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
-from handlers import callbacks, extend
+from handlers import callbacks, extend, instruct
 from handlers.access import requires
 from handlers.closing import closing_markup
 from handlers.context import BotContext
@@ -87,6 +88,10 @@ async def _show(
 
     A single target found opens straight to its details.
     """
+    only_open = asked_listing(text) if not edit else None
+    if only_open is not None:  # 批示 / 未回复的批示: the instructions, not the targets
+        await instruct.list_reply(update, context, account, only_open=only_open)
+        return
     answer = await _ask(context, account, text)
     services = context.services
     language = account.language
@@ -209,12 +214,16 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    # ✅ 办结 for an admin when it may be closed; 🕒 申请延期 for the lead unit's liaison.
+    # ✅ 办结 for an admin when it may be closed; 🕒 申请延期 for the lead unit's liaison;
+    # ✍️ 批示 for a leader or admin (private chats), ✍️ 答复 for a liaison an instruction awaits.
     closing_row = closing_markup(context, account, target)
     row = await extend.details_button(context, account, target)
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    instruct_rows = await instruct.details_buttons(context, account, target, private=private)
     rows = [
         *(closing_row.inline_keyboard if closing_row else ()),
         *(buttons([row]).inline_keyboard if row else ()),
+        *(buttons(instruct_rows).inline_keyboard if instruct_rows else ()),
     ]
     markup = InlineKeyboardMarkup(rows) if rows else None
     await show_html(update, as_html(await _details(context, account, target)), markup, edit=False)
