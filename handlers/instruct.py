@@ -204,13 +204,13 @@ def _preview_buttons(context: BotContext, account: Account, draft: Draft) -> But
     )
 
 
-async def _stale(update: Update, context: BotContext, account: Account) -> object:
+async def _stale(update: Update, context: BotContext, account: Account) -> None:
+    """Say a button is stale or forged; the presser's own flow stays where it was (None)."""
     text = context.services.t("instruction.stale", account.language)
     if update.callback_query is not None:
         await answer_query(update, text, alert=True)
     else:
         await show_html(update, _say(context, account, "instruction.stale"), edit=False)
-    return END
 
 
 def _chat_id(update: Update, account: Account) -> int:
@@ -231,7 +231,7 @@ async def _start_writing(
         )
     except InstructionError as error:
         await _refuse(update, context, account, error)
-        return END
+        return None
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -241,7 +241,7 @@ async def write_pressed(update: Update, context: BotContext, account: Account) -
     assert update.callback_query is not None
     if not service.may_write(account):
         await _refuse(update, context, account, InstructionError("not_writer"))
-        return END
+        return None
     target_id = callbacks.instruction_press(update.callback_query.data, "w")
     target = await service.live_target(context.services.db, target_id) if target_id else None
     if target is None:
@@ -261,7 +261,7 @@ async def instruct_command(update: Update, context: BotContext, account: Account
         target = await service.target_by_number(context.services.db, number)
     except InstructionError as error:
         await _refuse(update, context, account, error)
-        return END
+        return None
     return await _start_writing(update, context, account, target)
 
 
@@ -283,7 +283,7 @@ async def answer_pressed(update: Update, context: BotContext, account: Account) 
         )
     except InstructionError as error:
         await _refuse(update, context, account, error)
-        return END
+        return None
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -383,7 +383,7 @@ async def send_pressed(update: Update, context: BotContext, account: Account) ->
         )
     except InstructionError as error:
         await _refuse(update, context, account, error)
-        return END
+        return None
     delivery = await jobs.send_now(
         context.bot, services.db, services.settings, sent.pushes, services.now()
     )

@@ -11,6 +11,8 @@ import aiosqlite
 from bot import clock
 from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
+from bot.instructions import service as instructions
+from bot.instructions.text import instruction_json
 from bot.query import aliases
 from bot.query.engine import Asker, QueryEngine
 from bot.query.matching import match_names
@@ -72,7 +74,15 @@ async def _query(
         asker=Asker(unit=unit),  # "my" targets: the unit's, as its liaison sees them
     )
     if args.json:
-        print(json.dumps(answer_json(answer, t), ensure_ascii=False, indent=2))
+        data = answer_json(answer, t)
+        given = await instructions.of_targets(conn)
+        results = data["results"]
+        assert isinstance(results, list)
+        for item, hit in zip(results, answer.hits, strict=True):
+            item["instructions"] = [
+                instruction_json(i, today) for i in given.get(hit.target.id, [])
+            ]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if answer.plan is None:
         print(t("query.no_plan"))

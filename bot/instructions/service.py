@@ -518,6 +518,14 @@ async def of_target(conn: aiosqlite.Connection, target_id: int) -> list[Instruct
     return await store.list_instructions(conn, target_id=target_id, current_plan=False)
 
 
+async def of_targets(conn: aiosqlite.Connection) -> dict[int, list[Instruction]]:
+    """Return the current plan's instructions by target id, newest first."""
+    found: dict[int, list[Instruction]] = {}
+    for instruction in await store.list_instructions(conn):
+        found.setdefault(instruction.target_id, []).append(instruction)
+    return found
+
+
 async def visible(
     conn: aiosqlite.Connection, account: Account, *, only_open: bool = False
 ) -> list[Instruction]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.people.accounts import set_role
+from storage import targets as plans
 from tests.harness import Harness, Person, running_bot, shown
 from tests.report.test_report_chat import (
     ADMIN,
@@ -100,9 +102,9 @@ async def test_a_leader_instructs_the_liaison_answers_and_the_leader_sees_the_th
         assert to(done, LEADER.id) == [
             f"💬 市水务局 答复了您对 #90 的批示：\n{REPLY}\n\n您的批示（2023-11-01）：{ORDER}"
         ]
-        assert table(harness, "SELECT instruction_id, answered_by, text FROM instruction_answer") == [
-            (1, LIAISON.id, REPLY)
-        ]
+        assert table(
+            harness, "SELECT instruction_id, answered_by, text FROM instruction_answer"
+        ) == [(1, LIAISON.id, REPLY)]
         # The thread is at the top of the details, for the leader and the liaison alike.
         details = shown(await harness.press(LEADER, f"qd:{target_id(harness, 90)}"))[0]
         lines = details.splitlines()
@@ -118,3 +120,172 @@ async def test_a_leader_instructs_the_liaison_answers_and_the_leader_sees_the_th
             (f"user:{LEADER.id}", "instruction_write"),
             (f"user:{LIAISON.id}", "instruction_answer"),
         ]
+
+
+WANG = Person(4010, "Wang", "en")  # 王昌华, who reads English
+STRANGER = Person(9009, "路人")
+
+
+async def bind_wang(harness: Harness) -> None:
+    db = harness.app.bot_data.db
+    leader = next(x for x in await plans.list_leaders(db) if x.name == "王昌华")
+    await set_role(db, telegram_id=WANG.id, role="leader", binding_id=leader.id, actor="t")
+
+
+async def test_an_admin_writes_to_the_assisting_units_too_and_an_english_leader_writes(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await bind_wang(harness)
+        details = await harness.press(ADMIN, f"qd:{target_id(harness, 96)}")
+        await harness.press(ADMIN, buttons(details)["✍️ 批示"])
+        choice = await harness.send(ADMIN, "请两家单位协同推进")
+        assert shown(choice) == ["是否同时发给配合单位（市生态环境局）？"]
+        preview = await harness.press(ADMIN, buttons(choice)["同时发给配合单位"])
+        assert shown(preview) == [
+            "批示预览 · #96 → 市水务局、市生态环境局（配合）\n请两家单位协同推进\n\n确认发送吗？"
+        ]
+        sent = await harness.press(ADMIN, buttons(preview)["📤 发送"])
+        assert seen(sent, ADMIN.id)[0].startswith(
+            "✅ 批示已发送：#96 → 市水务局、市生态环境局（配合），已推送给 1 位联络员。"
+        )
+        assert to(sent, LIAISON.id)[0].startswith("✍️ 督查 对第 96 号目标作出批示：")
+        assert table(harness, "SELECT unit_id IS NOT NULL, role FROM instruction_unit") == [
+            (1, "lead"),
+            (1, "assist"),
+        ]
+
+        # An English-speaking leader: every word in English; the liaison reads Chinese.
+        await harness.send(WANG, "/lang en")  # pushes follow the language chosen
+        details = await harness.press(WANG, f"qd:{target_id(harness, 90)}")
+        asked = await harness.press(WANG, buttons(details)["✍️ Instruct"])
+        assert shown(asked)[0].startswith("✍️ Instruction on target 90:")
+        empty = await harness.send(WANG, "   ")
+        assert shown(empty) == ["The text is empty: please write it again."]
+        preview = await harness.send(WANG, "Speed up")
+        assert list(buttons(preview)) == ["📤 Send", "✏️ Rewrite", "✖️ Cancel"]
+        sent = await harness.press(WANG, buttons(preview)["📤 Send"])
+        assert seen(sent, WANG.id) == [
+            "✅ Instruction sent: #90 → 市水务局, pushed to 1 liaison(s). Answer due: 2023-11-06."
+        ]
+        assert to(sent, LIAISON.id)[0].startswith("✍️ 王昌华 对第 90 号目标作出批示：\nSpeed up")
+        answered = await harness.press(LIAISON, buttons(sent)["✍️ 答复"])
+        assert "请写 市水务局 的答复" in shown(answered)[0]
+        preview = await harness.send(LIAISON, "收到")
+        done = await harness.press(LIAISON, buttons(preview)["📤 发送"])
+        assert to(done, WANG.id) == [
+            "💬 市水务局 answered your instruction on #90:\n收到\n\n"
+            "Your instruction (2023-11-01): Speed up"
+        ]
+        listing = await harness.send(WANG, "my instructions")
+        assert shown(listing) == [
+            "✍️ Your instructions: 1 (0 overdue):\n"
+            "#90 王昌华 2023-11-01: Speed up · 市水务局 · ✅ answered"
+        ]
+        assert buttons(listing) == {"#90": f"qd:{target_id(harness, 90)}"}
+
+
+async def test_who_may_not_write_or_answer_is_refused_and_nothing_changes(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        number_90 = target_id(harness, 90)
+        # A liaison sees no ✍️ 批示, and a forged one is refused.
+        details = await harness.press(LIAISON, f"qd:{number_90}")
+        assert "✍️ 批示" not in buttons(details)
+        forged = await harness.press(LIAISON, f"in:w:{number_90}")
+        assert alerts(forged) == ["只有市政府领导和管理员可以作出批示。"]
+        assert table(harness, "SELECT COUNT(*) FROM instruction_draft") == [(0,)]
+        assert shown(await harness.send(LIAISON, "/instruct 90")) == [
+            "抱歉，这项功能不在您的权限范围内。发送 /help 查看您可以使用的功能。"
+        ]
+        stranger = await harness.press(STRANGER, f"in:w:{number_90}")
+        assert alerts(stranger) == ["您好！您还没有开通使用权限，请向督查室管理员索取邀请链接。"]
+
+        sent = await write_on_90(harness)
+        answer = buttons(sent)["✍️ 答复"]
+        # The liaison of another unit, the leader, and an admin may not answer.
+        for person in (INDUSTRY, LEADER, ADMIN):
+            refused = await harness.press(person, answer)
+            assert alerts(refused) == ["只有批示所发往单位的联络员可以答复 #90 的批示。"]
+        assert table(harness, "SELECT COUNT(*) FROM instruction_draft") == [(0,)]
+        # Forged and stale presses: no such instruction, someone else's draft, bad shapes.
+        assert alerts(await harness.press(LIAISON, "in:ans:77")) == ["找不到这条批示。"]
+        await harness.press(LIAISON, answer)
+        draft = table(harness, f"SELECT id FROM instruction_draft WHERE telegram_id = {LIAISON.id}")
+        for data in (
+            f"in:send:{draft[0][0]}",
+            f"in:drop:{draft[0][0]}",
+            "in:send:abc",
+            "in:as:1:7",
+            "in:ans:-1",
+        ):
+            assert alerts(await harness.press(INDUSTRY, data)) == ["这个按钮已失效。"]
+        assert table(harness, "SELECT telegram_id, step FROM instruction_draft") == [
+            (LIAISON.id, "in_text")
+        ]
+        # The owner's 📤 before the preview is stale too; then /cancel forgets the draft.
+        assert alerts(await harness.press(LIAISON, f"in:send:{draft[0][0]}")) == [
+            "这个按钮已失效。"
+        ]
+        assert shown(await harness.send(LIAISON, "/cancel")) == ["已取消，草稿已删除。"]
+        assert table(harness, "SELECT COUNT(*) FROM instruction_draft") == [(0,)]
+        assert table(harness, "SELECT COUNT(*) FROM instruction_answer") == [(0,)]
+        # A second 📤 on the leader's sent preview stores nothing more.
+        leader_send = table(harness, "SELECT source_key FROM instruction")[0][0].removeprefix("d")
+        again = await harness.press(LEADER, f"in:send:{leader_send}")
+        assert alerts(again) == ["这条批示已经发送过了。"]
+        assert table(harness, "SELECT COUNT(*) FROM instruction") == [(1,)]
+        assert table(harness, "SELECT COUNT(*) FROM push WHERE kind = 'instruction'") == [(1,)]
+
+
+async def test_a_restart_in_the_middle_keeps_what_was_typed(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        await harness.press(LEADER, buttons(details)["✍️ 批示"])
+    # A new process: the next message is still the instruction's text.
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), load_demo=False, FAKE_TIME=NOW
+    ) as harness:
+        preview = await harness.send(LEADER, ORDER)
+        assert shown(preview) == [f"批示预览 · #90 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+        send = buttons(preview)["📤 发送"]
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), load_demo=False, FAKE_TIME=NOW
+    ) as harness:
+        # The preview's button, pressed after another restart, sends the text kept.
+        sent = await harness.press(LEADER, send)
+        assert seen(sent, LEADER.id)[0].startswith("✅ 批示已发送：#90 → 市水务局")
+        assert to(sent, LIAISON.id)[0].startswith(f"✍️ 曹临 对第 90 号目标作出批示：\n{ORDER}")
+        assert table(harness, "SELECT text FROM instruction") == [(ORDER,)]
+
+
+async def test_leaders_admins_and_liaisons_ask_for_instructions_in_chat(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        assert shown(await harness.send(LEADER, "批示")) == [
+            "您还没有作出批示。在目标详情中点 ✍️ 批示 即可。"
+        ]
+        await write_on_90(harness)
+        line = "#90 曹临 2023-11-01：请加快工程进度，确保年底完成30亿元投资目标。 · 市水务局 · ⏳ 待答复（2023-11-06 前）"
+        assert shown(await harness.send(LEADER, "我的批示")) == [
+            f"✍️ 您的批示 1 条（逾期未答复 0 条）：\n{line}"
+        ]
+        assert shown(await harness.send(LEADER, "未回复的批示")) == [
+            f"✍️ 您的批示中未答复的 1 条（其中逾期 0 条）：\n{line}"
+        ]
+        assert shown(await harness.send(ADMIN, "/q 未回复的批示")) == [
+            f"✍️ 未答复的批示 1 条（其中逾期 0 条）：\n{line}"
+        ]
+        assert shown(await harness.send(LIAISON, "批示")) == [
+            f"✍️ 给本单位的批示 1 条（逾期未答复 0 条）：\n{line}"
+        ]
+        assert shown(await harness.send(INDUSTRY, "批示")) == ["还没有给本单位的批示。"]
+        # The liaison answers from the target's details as well as from the push.
+        details = await harness.press(LIAISON, f"qd:{target_id(harness, 90)}")
+        assert buttons(details)["✍️ 答复 2023-11-01 曹临 的批示"] == "in:ans:1"
+        # Other questions are understood as before.
+        assert shown(await harness.send(LEADER, "水务局"))[0].startswith("🔎 理解为：")
