@@ -116,7 +116,8 @@ async def _show_step(
     if draft.kind == "write":
         target = await service.live_target(services.db, draft.target_id or 0)
         if target is None:
-            return await _stale(update, context, account)
+            await _stale(update, context, account)
+            return None
         number = target.shown_number
         if draft.step == TEXT:
             text = _say(
@@ -145,7 +146,8 @@ async def _show_step(
     else:
         instruction = await service.get(services.db, draft.instruction_id or 0)
         if instruction is None:
-            return await _stale(update, context, account)
+            await _stale(update, context, account)
+            return None
         if draft.step == TEXT:
             text = _say(
                 context,
@@ -245,7 +247,8 @@ async def write_pressed(update: Update, context: BotContext, account: Account) -
     target_id = callbacks.instruction_press(update.callback_query.data, "w")
     target = await service.live_target(context.services.db, target_id) if target_id else None
     if target is None:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     return await _start_writing(update, context, account, target)
 
 
@@ -271,7 +274,8 @@ async def answer_pressed(update: Update, context: BotContext, account: Account) 
     assert update.callback_query is not None
     instruction_id = callbacks.instruction_press(update.callback_query.data, "ans")
     if instruction_id is None:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     services = context.services
     try:
         draft, _ = await service.start_answering(
@@ -310,7 +314,8 @@ async def text_typed(update: Update, context: BotContext, account: Account) -> o
     services = context.services
     draft = await service.draft_of(services.db, account.telegram_id)
     if draft is None or draft.step != TEXT:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     has_assisting = False
     if draft.kind == "write":
         target = await service.live_target(services.db, draft.target_id or 0)
@@ -336,7 +341,8 @@ async def units_pressed(update: Update, context: BotContext, account: Account) -
     draft = await _draft(update, context, account, "as")
     pressed = callbacks.instruction_units(update.callback_query.data)
     if draft is None or pressed is None or draft.kind != "write" or draft.step != ASSIST:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     services = context.services
     kept = await service.choose_units(services.db, draft, pressed[1], services.now().isoformat())
     return await _show_step(update, context, account, kept, edit=True)
@@ -347,7 +353,8 @@ async def rewrite_pressed(update: Update, context: BotContext, account: Account)
     """✏️ 重写: back to the text."""
     draft = await _draft(update, context, account, "edit")
     if draft is None:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     services = context.services
     await service.rewrite(services.db, draft, services.now().isoformat())
     found = await service.draft_of(services.db, account.telegram_id)
@@ -360,7 +367,8 @@ async def drop_pressed(update: Update, context: BotContext, account: Account) ->
     """✖️ 取消: the draft is forgotten."""
     draft = await _draft(update, context, account, "drop")
     if draft is None:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     await service.drop(context.services.db, draft)
     await show_html(update, _say(context, account, "instruction.cancelled"))
     return END
@@ -375,7 +383,8 @@ async def send_pressed(update: Update, context: BotContext, account: Account) ->
     if draft is None:
         return await _sent_before(update, context, account)
     if draft.step != PREVIEW:
-        return await _stale(update, context, account)
+        await _stale(update, context, account)
+        return None
     send = service.write if draft.kind == "write" else service.answer
     try:
         sent = await send(
@@ -426,7 +435,8 @@ async def _sent_before(update: Update, context: BotContext, account: Account) ->
                 update, context.services.t(f"instruction.{found}", account.language), alert=True
             )
             return END
-    return await _stale(update, context, account)
+    await _stale(update, context, account)
+    return None
 
 
 # ---------------------------------------------------------------------------- leaving

@@ -26,6 +26,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 WRITTEN = datetime(2023, 11, 1, 10, 0, tzinfo=ZONE)  # a Wednesday
 LEADER, OTHER_LEADER, ADMIN = 601, 602, 603
 WATER, ECOLOGY, YOUTH = 701, 702, 703  # liaisons of 市水务局, 市生态环境局, 团市委
+BOUND = "2023-10-01T00:00:00+00:00"
 t = Translator("zh")
 
 
@@ -45,14 +46,7 @@ async def accounts(conn: aiosqlite.Connection) -> dict[int, Account]:
             (ECOLOGY, "liaison", ecology, None),
             (YOUTH, "liaison", youth, None),
         ):
-            await users.bind(
-                conn,
-                telegram_id,
-                role,
-                unit_id=unit,
-                leader_id=leader,
-                at="2023-10-01T00:00:00+00:00",
-            )
+            await users.bind(conn, telegram_id, role, unit_id=unit, leader_id=leader, at=BOUND)
     found: dict[int, Account] = {}
     for user in await users.list_users(conn):
         found[user.telegram_id] = Account(
@@ -146,7 +140,8 @@ async def test_text_is_checked_and_a_bad_one_keeps_the_draft(demo: aiosqlite.Con
             await service.keep_text(demo, draft, text, has_assisting=False, at="x")
         assert refused.value.key == f"instruction.error.{key}"
     kept = await service.draft_of(demo, LEADER)
-    assert kept is not None and (kept.id, kept.step, kept.text) == (draft.id, service.TEXT, None)
+    assert kept is not None
+    assert (kept.id, kept.step, kept.text) == (draft.id, service.TEXT, None)
     with pytest.raises(InstructionError):
         await service.target_by_number(demo, 999)
 
@@ -173,7 +168,8 @@ async def test_assisting_units_get_it_only_when_the_author_chooses(
     # The assisting unit may answer; the instruction waits for the lead unit all the same.
     await answer(demo, who[ECOLOGY], both.instruction.id, "全力配合")
     got = await service.get(demo, both.instruction.id)
-    assert got is not None and not service.is_answered(got)
+    assert got is not None
+    assert not service.is_answered(got)
     assert [u.unit for u in service.waiting_units(got)] == ["市水务局"]
     with pytest.raises(InstructionError) as refused:  # not addressed to 生态环境局 this time
         await service.start_answering(demo, who[ECOLOGY], alone.instruction.id, ECOLOGY, "x")
@@ -191,7 +187,8 @@ async def test_only_an_addressed_units_liaison_answers_and_the_author_is_told(
             await service.start_answering(demo, who[stranger], instruction_id, stranger, "x")
         assert refused.value.key == "instruction.error.not_answerer"
     answered = await answer(demo, who[WATER], instruction_id, "已召开专题会议")
-    assert answered.answer is not None and answered.answer.unit == "市水务局"
+    assert answered.answer is not None
+    assert answered.answer.unit == "市水务局"
     assert [(p.recipient, p.kind) for p in answered.pushes] == [(LEADER, "instruction_answer")]
     assert answered.pushes[0].text.startswith("💬 市水务局 答复了您对 #90 的批示：\n已召开专题会议")
     assert service.is_answered(answered.instruction)
@@ -227,7 +224,8 @@ async def test_instructions_and_answers_are_append_only(demo: aiosqlite.Connecti
             await demo.execute(sql)
     await demo.rollback()
     got = await service.get(demo, sent.instruction.id)
-    assert got is not None and (got.text, got.answers[0].text) == ("请加快进度", "已落实")
+    assert got is not None
+    assert (got.text, got.answers[0].text) == ("请加快进度", "已落实")
 
 
 async def test_an_unanswered_instruction_is_chased_once_and_listed_in_the_digest(
@@ -245,26 +243,24 @@ async def test_an_unanswered_instruction_is_chased_once_and_listed_in_the_digest
 
     monday = datetime(2023, 11, 6, 9, 0, tzinfo=ZONE)  # the due day: not chased yet
     digest = [text for kind, to, text in await due(monday) if kind == "digest" and to == LEADER]
-    assert (
-        digest
-        and "✍️ 您的批示待答复（1）：\n#90 市水务局 · 2023-11-01：请加快进度 · 2023-11-06 前答复"
-        in digest[0]
-    )
+    assert digest
+    listed = "✍️ 您的批示待答复（1）：\n#90 市水务局 · 2023-11-01：请加快进度 · 2023-11-06 前答复"
+    assert listed in digest[0]
     assert [k for k, _, _ in await due(monday)].count("inchase") == 0
     tuesday = datetime(2023, 11, 7, 9, 0, tzinfo=ZONE)
     chased = [(to, text) for kind, to, text in await due(tuesday) if kind == "inchase"]
     assert chased == [
         (
             WATER,
-            "⏰ 催办：曹临 2023-11-01 对 #90 持续推进“七网”建设,水利工程施工完成投资30亿元以上 的批示，"
-            "市水务局 尚未答复，答复期限 2023-11-06 已过。\n批示：请加快进度\n请尽快答复（点下面的按钮）。",
+            "⏰ 催办：曹临 2023-11-01 对 #90 持续推进“七网”建设,水利工程施工完成投资30亿元以上"
+            " 的批示，市水务局 尚未答复，答复期限 2023-11-06 已过。\n批示：请加快进度\n"
+            "请尽快答复（点下面的按钮）。",
         )
     ]
     claimed = await pushes.claim_due(demo, settings, engine, tuesday, t)
-    assert [p.key for p in claimed if p.kind == "inchase"] == [
-        f"inchase:1:{await unit(demo)}:{WATER}"
-    ]
-    assert claimed[0].buttons == [[("✍️ 答复", "in:ans:1")]]
+    chases = [p for p in claimed if p.kind == "inchase"]
+    assert [p.key for p in chases] == [f"inchase:1:{await unit(demo)}:{WATER}"]
+    assert chases[0].buttons == [[("✍️ 答复", "in:ans:1")]]
     for push in claimed:
         await pushes.settled(demo, push, "sent", tuesday)
     # Once: the next day's check claims nothing more.

@@ -234,7 +234,7 @@ async def test_who_may_not_write_or_answer_is_refused_and_nothing_changes(
         assert table(harness, "SELECT COUNT(*) FROM instruction_draft") == [(0,)]
         assert table(harness, "SELECT COUNT(*) FROM instruction_answer") == [(0,)]
         # A second 📤 on the leader's sent preview stores nothing more.
-        leader_send = table(harness, "SELECT source_key FROM instruction")[0][0].removeprefix("d")
+        leader_send = str(table(harness, "SELECT source_key FROM instruction")[0][0])[1:]
         again = await harness.press(LEADER, f"in:send:{leader_send}")
         assert alerts(again) == ["这条批示已经发送过了。"]
         assert table(harness, "SELECT COUNT(*) FROM instruction") == [(1,)]
@@ -270,7 +270,7 @@ async def test_leaders_admins_and_liaisons_ask_for_instructions_in_chat(tmp_path
             "您还没有作出批示。在目标详情中点 ✍️ 批示 即可。"
         ]
         await write_on_90(harness)
-        line = "#90 曹临 2023-11-01：请加快工程进度，确保年底完成30亿元投资目标。 · 市水务局 · ⏳ 待答复（2023-11-06 前）"
+        line = f"#90 曹临 2023-11-01：{ORDER} · 市水务局 · ⏳ 待答复（2023-11-06 前）"
         assert shown(await harness.send(LEADER, "我的批示")) == [
             f"✍️ 您的批示 1 条（逾期未答复 0 条）：\n{line}"
         ]
