@@ -93,6 +93,7 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
             "elapsed": 0.75,
         },
         "light_reason": "1640/1700个（96%），全年时间已过 75%",
+        "instructions": [],  # 批示, with their answers
     }
 
     again = targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db))
@@ -235,6 +236,7 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "extra",
         "assisting",
         "closed",
+        "instructions",
     ]
 
 
