@@ -177,10 +177,12 @@ async def list_instructions(
     author_id: int | None = None,
     unit_id: int | None = None,
     current_plan: bool = True,
+    open_targets: bool = False,
 ) -> list[Instruction]:
     """Return instructions, newest first: of a target, by an author, to a unit, when given.
 
-    `current_plan`: only those on live targets of the current plan.
+    `current_plan`: only those on live targets of the current plan; `open_targets`: only those
+    on targets not closed (办结).
     """
     where: list[str] = []
     params: list[object] = []
@@ -197,6 +199,8 @@ async def list_instructions(
         where.append(
             "t.retired_at IS NULL AND t.plan_id = (SELECT id FROM plan WHERE is_current = 1)"
         )
+    if open_targets:
+        where.append("t.closed_on IS NULL")
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY i.id DESC"
     async with conn.execute(sql, params) as cursor:
         rows = list(await cursor.fetchall())

@@ -554,16 +554,9 @@ async def all_instructions(
 
 async def open_instructions(conn: aiosqlite.Connection) -> list[Instruction]:
     """Return the instructions of the current plan still waiting for a lead unit's answer,
-    oldest first (on targets not closed: a closed target is chased no more)."""
-    found = await store.list_instructions(conn)
-    live = {t.id for t in await _closed_or_live(conn)}
-    return [i for i in reversed(found) if not is_answered(i) and i.target_id in live]
-
-
-async def _closed_or_live(conn: aiosqlite.Connection) -> list[targets.Target]:
-    plan = await targets.current_plan(conn)
-    listed = await targets.list_targets(conn, plan.id) if plan else []
-    return [t for t in listed if not t.retired and t.closed_on is None]
+    oldest first, on targets not closed (a closed target is chased no more)."""
+    found = await store.list_instructions(conn, open_targets=True)
+    return [i for i in reversed(found) if not is_answered(i)]
 
 
 # ---------------------------------------------------------------------------- statistics
