@@ -47,9 +47,10 @@ def _say(context: BotContext, account: Account, key: str, /, **values: object) -
     return context.text(account.language, key, **values)
 
 
-async def _refuse(update: Update, context: BotContext, account: Account, error: Exception) -> None:
+async def _refuse(
+    update: Update, context: BotContext, account: Account, error: InstructionError
+) -> None:
     """Tell why the rules refused: an alert on a pressed button, else a message."""
-    assert isinstance(error, InstructionError)
     if update.callback_query is not None:
         plain = context.services.t(error.key, account.language, **error.values)
         await answer_query(update, plain, alert=True)
@@ -71,11 +72,8 @@ async def details_buttons(
         return []
     rows: list[list[tuple[str, str]]] = []
     for instruction in await service.of_target(services.db, target.id):
-        waiting = {u.unit_id for u in service.waiting_units(instruction)}
-        mine = {u.unit_id for u in instruction.units}
-        if account.unit_id in waiting or (
-            account.unit_id in mine and not service.is_answered(instruction)
-        ):
+        addressed = {u.unit_id for u in instruction.units}
+        if account.unit_id in addressed and not service.is_answered(instruction):
             label = services.t(
                 "instruction.button.answer_one",
                 account.language,

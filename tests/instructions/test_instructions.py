@@ -325,3 +325,26 @@ def test_the_listing_questions_are_recognised_and_nothing_else() -> None:
         assert asked_listing(text) is True
     for text in ("王昌华 滞后", "人社局", "批示 #90", "5G", "instructions for 90"):
         assert asked_listing(text) is None
+
+
+async def test_a_paused_draft_is_resumed_with_its_text(demo: aiosqlite.Connection) -> None:
+    who = await accounts(demo)
+    target = await service.target_by_number(demo, 90)
+    draft = await service.start_writing(demo, who[LEADER], target, LEADER, "x")
+    draft = await service.keep_text(demo, draft, "请加快", has_assisting=False, at="x")
+    assert [d.id for d in await service.active_drafts(demo)] == [draft.id]
+    await service.pause(demo, LEADER)  # left idle: kept, no longer in the flow
+    assert await service.active_drafts(demo) == []
+    resumed = await service.start_writing(demo, who[LEADER], target, LEADER, "y")
+    assert (resumed.id, resumed.step, resumed.text, resumed.paused) == (
+        draft.id,
+        service.PREVIEW,
+        "请加快",
+        False,
+    )
+    # Another target: a new draft, with a new id (evidence of the old one never carries over).
+    other = await service.start_writing(
+        demo, who[LEADER], await service.target_by_number(demo, 93), LEADER, "z"
+    )
+    assert other.id > draft.id
+    assert (other.step, other.text) == (service.TEXT, None)
