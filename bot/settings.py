@@ -66,6 +66,7 @@ class Settings:
     backup_keep: int = 7  # daily backups kept in backup_dir, the newest
     extension_approval: str = "admin"  # who decides extension requests: admin, or leader too
     evidence_max_mb: int = 50  # all evidence files of one report (or answer) together, in MB
+    instruction_reply_days: int = 3  # working days a unit has to answer a leader's 批示
 
     @classmethod
     def from_env(
@@ -110,6 +111,9 @@ class Settings:
             backup_keep=parse_int("BACKUP_KEEP", get("BACKUP_KEEP") or "7", 1, 365),
             extension_approval=_parse_approval(get("EXTENSION_APPROVAL") or "admin"),
             evidence_max_mb=parse_int("EVIDENCE_MAX_MB", get("EVIDENCE_MAX_MB") or "50", 1, 1000),
+            instruction_reply_days=parse_int(
+                "INSTRUCTION_REPLY_DAYS", get("INSTRUCTION_REPLY_DAYS") or "3", 1, 60
+            ),
         )
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from handlers import (
     extend,
     fallback,
     imports,
+    instruct,
     query,
     report,
     review,
@@ -43,6 +44,9 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         *review.handlers(),
         *extend.handlers(),
         *closing.handlers(),  # its reopen reason is a conversation too: before /report's /cancel
+        # 批示 before the update's flow: text typed while writing an instruction or answer
+        # belongs to it, and its buttons work wherever the writer left off.
+        *instruct.handlers(),
         *report.handlers(),
         *imports.handlers(),
         *export_handlers.handlers(),

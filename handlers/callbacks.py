@@ -203,3 +203,26 @@ def evidence_remove(data: str | None) -> tuple[int, str] | None:
         return None
     item, key = id_of(fields[0]), key_of(fields[1])
     return (item, key) if item is not None and key is not None else None
+
+
+# ---------------------------------------------------------------------------- instructions
+
+_INSTRUCTION_VERBS = ("w", "ans", "send", "edit", "drop")
+
+
+def instruction_press(data: str | None, verb: str) -> int | None:
+    """Parse `in:<verb>:<id>`: w (a target's id), ans (an instruction's id), send, edit and
+    drop (a draft's id)."""
+    if verb not in _INSTRUCTION_VERBS:
+        return None
+    fields = _fields(data, f"in:{verb}", 1)
+    return id_of(fields[0]) if fields else None
+
+
+def instruction_units(data: str | None) -> tuple[int, bool] | None:
+    """Parse `in:as:<draft id>:<0|1>`: whether the assisting units get the instruction too."""
+    fields = _fields(data, "in:as", 2)
+    if fields is None or fields[1] not in ("0", "1"):
+        return None
+    draft = id_of(fields[0])
+    return (draft, fields[1] == "1") if draft is not None else None

@@ -126,6 +126,29 @@ async def deliver(
     return delivery
 
 
+async def send_now(
+    bot: Bot, conn: aiosqlite.Connection, settings: Settings, batch: list[Push], now: datetime
+) -> Delivery:
+    """Send pushes claimed by a user's action (an instruction, its answer) at once.
+
+    They were claimed with what caused them, so each goes out once; one interrupted here is
+    tried again by the minute's check, like any push.
+    """
+    delivery = Delivery()
+    if not batch:
+        return delivery
+    await _send_all(bot, conn, batch, now, delivery)
+    troubles = [("blocked", p) for p in delivery.blocked] + [
+        ("unstarted", p) for p in delivery.unstarted
+    ]
+    notices = await pushes.admin_notices(
+        conn, settings, troubles, now, Translator(settings.default_language)
+    )
+    if notices:
+        await _send_all(bot, conn, notices, now, Delivery())
+    return delivery
+
+
 async def check_pushes(context: BotContext) -> None:
     """The job: send what is due now."""
     services = context.services

@@ -27,7 +27,7 @@ _ASK = ("q", "settings", "whoami", "lang", "help")
 MENUS: dict[str | None, tuple[str, ...]] = {
     None: _STRANGER,
     "liaison": ("report", "mine", "cancel", "extend", *_ASK),
-    "leader": ("q", "stats", "export", *_ASK[1:]),
+    "leader": ("q", "instruct", "stats", "export", *_ASK[1:]),
     "admin": (
         "q",
         "invite",
@@ -43,6 +43,7 @@ MENUS: dict[str | None, tuple[str, ...]] = {
         "import",  # last: the menus' first items stay where admins know them
         "export",
         "extensions",
+        "instruct",
     ),
 }
 

@@ -7,13 +7,14 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.instructions.text import asked_listing
 from bot.people.accounts import Account
 from bot.query import service
 from bot.query.engine import Answer
 from bot.query.service import Target
 from bot.query.text import PAGE_SIZE, summary
 from bot.report import evidence
-from handlers import callbacks, extend
+from handlers import callbacks, extend, instruct
 from handlers import evidence as files
 from handlers.access import requires
 from handlers.closing import closing_markup
@@ -89,6 +90,10 @@ async def _show(
 
     A single target found opens straight to its details.
     """
+    only_open = asked_listing(text) if not edit else None
+    if only_open is not None:  # 批示 / 未回复的批示: the instructions, not the targets
+        await instruct.list_reply(update, context, account, only_open=only_open)
+        return
     answer = await _ask(context, account, text)
     services = context.services
     language = account.language
@@ -97,8 +102,8 @@ async def _show(
         body = context.text(language, "query.no_plan")
     elif len(answer.result) == 1 and not edit:
         body = as_html(await _single(context, account, answer))
-        shown_files = await evidence_button(context, account, answer.hits[0].target.id)
-        markup = buttons([shown_files]) if shown_files else None
+        target = await service.visible_target(services.db, account, answer.hits[0].target.id)
+        markup = await details_markup(update, context, account, target) if target else None
     else:
         body = as_html(summary(answer, services.t, language, page))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
@@ -212,6 +217,32 @@ async def evidence_button(
     return [files.send_button(context, account.language, count, f"ev:t:{target_id}")]
 
 
+async def details_markup(
+    update: Update, context: BotContext, account: Account, target: Target
+) -> InlineKeyboardMarkup | None:
+    """Return the buttons under a target's details, as this account may use them.
+
+    📎 sends the evidence (of the reports, and of answers to instructions); ✅ 办结 (or ↩️
+    reopen) for an admin; 🕒 申请延期 for the lead unit's liaison; ✍️ 批示 for a leader or
+    admin (private chats), ✍️ 答复 for a liaison an instruction awaits. The same whether the
+    details came from a button or a question.
+    """
+    closing_row = closing_markup(context, account, target)
+    row = await extend.details_button(context, account, target)
+    shown_files = await evidence_button(context, account, target.id)
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    instruct_rows = await instruct.details_buttons(context, account, target, private=private)
+    answer_files = await instruct.answer_file_buttons(context, account, target)
+    rows = [
+        *(buttons([shown_files]).inline_keyboard if shown_files else ()),
+        *(buttons(answer_files).inline_keyboard if answer_files else ()),
+        *(closing_row.inline_keyboard if closing_row else ()),
+        *(buttons([row]).inline_keyboard if row else ()),
+        *(buttons(instruct_rows).inline_keyboard if instruct_rows else ()),
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 @requires("liaison")
 async def details_pressed(update: Update, context: BotContext, account: Account) -> None:
     """Show a target's full text, assignments, latest reports and history."""
@@ -223,16 +254,7 @@ async def details_pressed(update: Update, context: BotContext, account: Account)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
         return
-    # ✅ 办结 for an admin when it may be closed; 🕒 申请延期 for the lead unit's liaison.
-    closing_row = closing_markup(context, account, target)
-    row = await extend.details_button(context, account, target)
-    shown_files = await evidence_button(context, account, target.id)
-    rows = [
-        *(buttons([shown_files]).inline_keyboard if shown_files else ()),
-        *(closing_row.inline_keyboard if closing_row else ()),
-        *(buttons([row]).inline_keyboard if row else ()),
-    ]
-    markup = InlineKeyboardMarkup(rows) if rows else None
+    markup = await details_markup(update, context, account, target)
     await show_html(update, as_html(await _details(context, account, target)), markup, edit=False)
 
 

@@ -3,7 +3,7 @@
 An owner is a pair (kind, id):
 - `draft`: the /report draft of a user, id = the drafter's Telegram id (one draft per user);
 - `report`: one report revision, id = report.id;
-- `answer_draft`: an answer to an instruction being written, id = the writer's Telegram id;
+- `answer_draft`: an answer to an instruction being written, id = its draft's id (never reused);
 - `answer`: a stored answer to an instruction, id = its row id.
 
 Every function here runs inside the caller's transaction (storage/db.transaction): `move` is
@@ -125,6 +125,24 @@ async def files_of(
             for row in await cursor.fetchall():
                 item = _evidence(row)
                 found.setdefault(item.owner_id, []).append(item)
+    return found
+
+
+async def of_owners(
+    conn: aiosqlite.Connection, owner_kind: str, owner_ids: list[int]
+) -> dict[int, list[Evidence]]:
+    """Return the files of many owners of one kind (the answers of a thread), by owner id."""
+    found: dict[int, list[Evidence]] = {}
+    for start in range(0, len(owner_ids), 500):
+        chunk = owner_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM evidence WHERE owner_kind = ? AND owner_id IN ({marks})"
+            " ORDER BY owner_id, position",
+            (owner_kind, *chunk),
+        ) as cursor:
+            for row in await cursor.fetchall():
+                found.setdefault(int(row["owner_id"]), []).append(_evidence(row))
     return found
 
 

@@ -339,6 +339,72 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX evidence_by_owner ON evidence (owner_kind, owner_id);
     """,
+    # 14: instructions (批示): a leader's or admin's written instruction on a target, addressed to
+    # the lead units (and the assisting units when the author chose), each unit's answers, and
+    # the drafts of both, kept at every step. Instructions and answers are append-only (triggers
+    # refuse an UPDATE or DELETE); `source_key` is the draft they came from, so a second confirm
+    # stores nothing. Drafts use AUTOINCREMENT: an id is never reused, so what points at a draft
+    # (its buttons, evidence of an answer being written) can never point at another one. The
+    # pushes (the instruction to the liaisons, the answer to the author, the chase) are `push`
+    # rows.
+    """
+    CREATE TABLE instruction (
+        id            INTEGER PRIMARY KEY,
+        target_id     INTEGER NOT NULL REFERENCES target (id),
+        author_id     INTEGER NOT NULL,
+        author_name   TEXT NOT NULL,
+        author_role   TEXT NOT NULL CHECK (author_role IN ('leader', 'admin')),
+        text          TEXT NOT NULL,
+        written_at    TEXT NOT NULL,
+        written_on    TEXT NOT NULL,
+        reply_due     TEXT NOT NULL,
+        to_assisting  INTEGER NOT NULL DEFAULT 0 CHECK (to_assisting IN (0, 1)),
+        source_key    TEXT UNIQUE
+    );
+    CREATE INDEX instruction_by_target ON instruction (target_id);
+    CREATE INDEX instruction_by_author ON instruction (author_id);
+    CREATE TRIGGER instruction_no_update BEFORE UPDATE ON instruction
+    BEGIN SELECT RAISE(ABORT, 'instructions are append-only'); END;
+    CREATE TRIGGER instruction_no_delete BEFORE DELETE ON instruction
+    BEGIN SELECT RAISE(ABORT, 'instructions are append-only'); END;
+
+    CREATE TABLE instruction_unit (
+        instruction_id  INTEGER NOT NULL REFERENCES instruction (id),
+        unit_id         INTEGER NOT NULL REFERENCES unit (id),
+        role            TEXT NOT NULL CHECK (role IN ('lead', 'assist')),
+        PRIMARY KEY (instruction_id, unit_id)
+    );
+
+    CREATE TABLE instruction_answer (
+        id              INTEGER PRIMARY KEY,
+        instruction_id  INTEGER NOT NULL REFERENCES instruction (id),
+        unit_id         INTEGER NOT NULL REFERENCES unit (id),
+        answered_by     INTEGER NOT NULL,
+        answerer_name   TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        answered_at     TEXT NOT NULL,
+        source_key      TEXT UNIQUE
+    );
+    CREATE INDEX instruction_answer_by_instruction ON instruction_answer (instruction_id);
+    CREATE TRIGGER instruction_answer_no_update BEFORE UPDATE ON instruction_answer
+    BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+    CREATE TRIGGER instruction_answer_no_delete BEFORE DELETE ON instruction_answer
+    BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+
+    CREATE TABLE instruction_draft (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        telegram_id     INTEGER NOT NULL UNIQUE,
+        chat_id         INTEGER NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('write', 'answer')),
+        target_id       INTEGER REFERENCES target (id),
+        instruction_id  INTEGER REFERENCES instruction (id),
+        step            TEXT NOT NULL,
+        text            TEXT,
+        to_assisting    INTEGER NOT NULL DEFAULT 0 CHECK (to_assisting IN (0, 1)),
+        paused          INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+        updated_at      TEXT NOT NULL
+    );
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

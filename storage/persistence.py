@@ -1,9 +1,10 @@
 """python-telegram-bot persistence in SQLite: conversation states, user data and chat data.
 
-The quarterly update's conversation (`DRAFT_CONVERSATION`) is special: its state is the step of
-the writer's draft, which the flow stores in the same transaction as the text typed. The
-Application writes conversation states only every `update_interval` seconds, so a kill -9 could
-otherwise leave a state that disagrees with the draft; read from the drafts, it never does.
+The quarterly update's conversation (`DRAFT_CONVERSATION`) and that of instructions and their
+answers (`instructions.CONVERSATION`) are special: the state is the step of the writer's draft,
+which the flow stores in the same transaction as the text typed. The Application writes
+conversation states only every `update_interval` seconds, so a kill -9 could otherwise leave a
+state that disagrees with the draft; read from the drafts, it never does.
 
 Bot data and callback data are not kept (the bot keeps its own state in its tables). The data
 must be JSON: our handlers keep only small plain values there.
@@ -21,6 +22,7 @@ import aiosqlite
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
+from storage import instructions
 from storage.db import connect
 from storage.reports import DRAFT_CONVERSATION, active_drafts
 
@@ -81,6 +83,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
         conn = await self._db()
         if name == DRAFT_CONVERSATION:
             return {(d.chat_id, d.telegram_id): d.step for d in await active_drafts(conn)}
+        if name == instructions.CONVERSATION:  # 批示 and answers: their drafts' steps too
+            found = await instructions.active_drafts(conn)
+            return {(d.chat_id, d.telegram_id): d.step for d in found}
         async with conn.execute(
             "SELECT key, state FROM ptb_conversation WHERE name = ?", (name,)
         ) as cursor:
@@ -90,7 +95,7 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Store (or forget, for None) one conversation's state."""
-        if name == DRAFT_CONVERSATION:
+        if name in (DRAFT_CONVERSATION, instructions.CONVERSATION):
             return  # the draft, written by the flow itself, is the record
         encoded = json.dumps(list(key))
         if new_state is None:

@@ -18,6 +18,7 @@ from bot.cli import backup as cli_backup
 from bot.cli import closing as cli_closing
 from bot.cli import export as cli_export
 from bot.cli import extensions as cli_extensions
+from bot.cli import instructions as cli_instructions
 from bot.cli import playground as cli_playground
 from bot.cli import query as cli_query
 from bot.cli import remind as cli_remind
@@ -30,6 +31,8 @@ from bot.cli.common import (
     open_database,
 )
 from bot.i18n import LANGUAGES, Translator
+from bot.instructions import service as instructions
+from bot.instructions.text import instruction_json
 from bot.plan.columns import parse_columns_option
 from bot.plan.importer import describe_error, describe_summary, import_file, load_demo_if_empty
 from bot.plan.preview import preview_file
@@ -85,6 +88,7 @@ _FEATURES: tuple[ModuleType, ...] = (
     cli_backup,
     cli_closing,
     cli_extensions,
+    cli_instructions,
 )
 
 
@@ -207,6 +211,7 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
     try:
         plan = await targets.current_plan(conn)
         listed = await targets.list_targets(conn, plan.id) if plan else []
+        given = await instructions.of_targets(conn) if args.json else {}
     finally:
         await conn.close()
     if args.json:
@@ -225,6 +230,9 @@ async def _targets(args: argparse.Namespace, settings: Settings, t: Translator) 
                 hit = engine.index.light_of(target.number, today=today) if engine.index else None
                 item.update(light_json(hit, t))
                 item["evidence"] = await evidence.target_json(conn, target.id)
+                item["instructions"] = [
+                    instruction_json(i, today) for i in given.get(target.id, [])
+                ]
                 data.append(item)
         finally:
             await conn.close()

@@ -11,6 +11,8 @@ import aiosqlite
 from bot import clock
 from bot.cli.common import CliError, actions, open_database
 from bot.i18n import Translator
+from bot.instructions import service as instructions
+from bot.instructions.text import instruction_json
 from bot.query import aliases
 from bot.query.engine import Asker, QueryEngine
 from bot.query.matching import match_names
@@ -74,10 +76,14 @@ async def _query(
     )
     if args.json:
         data = answer_json(answer, t)
+        given = await instructions.of_targets(conn)
         results = data["results"]
         assert isinstance(results, list)
-        for hit, result in zip(answer.hits, results, strict=True):
-            result["evidence"] = await evidence.target_json(conn, hit.target.id)
+        for item, hit in zip(results, answer.hits, strict=True):
+            item["evidence"] = await evidence.target_json(conn, hit.target.id)
+            item["instructions"] = [
+                instruction_json(i, today) for i in given.get(hit.target.id, [])
+            ]
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
     if answer.plan is None:

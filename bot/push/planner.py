@@ -92,6 +92,23 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Chase:
+    """A lead unit's answer to an instruction (批示) still to come: chased once overdue, and
+    listed in the author's weekly digest."""
+
+    instruction_id: int
+    number: str  # the target's number as the table shows it
+    content: str
+    author_id: int
+    author: str
+    text: str
+    written_on: date
+    reply_due: date
+    unit_id: int
+    unit: str
+
+
+@dataclass(frozen=True)
 class World:
     """Everything the planner looks at."""
 
@@ -103,6 +120,7 @@ class World:
     last_digest: dict[int, dict[str, str]] = field(default_factory=dict)  # person → number: light
     ended: OpenPeriod | None = None  # the quarter before, its announced deadline just passed
     ended_duties: tuple[Duty, ...] = ()  # the lead units' duties for `ended`
+    chases: tuple[Chase, ...] = ()  # instructions' answers still to come, oldest first
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class Due:
     changes: tuple[tuple[Light, str], ...] = ()  # (now, light before)
     compared: bool = False  # a digest with an earlier one to compare with
     waiting: tuple[Waiting, ...] = ()  # submissions waiting for review (a review notice)
+    chases: tuple[Chase, ...] = ()  # an instruction chased, or a leader's open instructions
 
 
 def may_push(now: datetime, schedule: Schedule) -> bool:
@@ -132,7 +151,7 @@ def may_push(now: datetime, schedule: Schedule) -> bool:
     )
 
 
-PLANNED_KINDS = ("remind", "due", "overdue", "cuiban", "digest")  # the planner's pushes
+PLANNED_KINDS = ("remind", "due", "overdue", "cuiban", "digest", "inchase")  # the planner's pushes
 
 
 def may_send(kind: str, now: datetime, schedule: Schedule) -> bool:
@@ -168,6 +187,7 @@ def plan(world: World, schedule: Schedule) -> list[Due]:
         *_report_pushes(world, world.period, world.duties, schedule),
         *_report_pushes(world, world.ended, world.ended_duties, schedule, remind=False),
         *_due_date_pushes(world, schedule),
+        *_instruction_chases(world),
         *_digests(world, schedule),
     ]
 
@@ -256,6 +276,29 @@ def _due_date_pushes(world: World, schedule: Schedule) -> list[Due]:
     ]
 
 
+def _instruction_chases(world: World) -> list[Due]:
+    """Chase the lead unit's liaisons once for an instruction unanswered past its due day.
+
+    Like a missing report's overdue notice: one push per liaison and instruction, on the first
+    working day after the due day (or when the bot runs again), never repeated; the author's
+    weekly digest goes on listing it until the unit answers.
+    """
+    today = world.now.date()
+    liaisons = _liaisons(world)
+    return [
+        Due(
+            f"inchase:{chase.instruction_id}:{chase.unit_id}:{person.telegram_id}",
+            "inchase",
+            person,
+            today,
+            chases=(chase,),
+        )
+        for chase in world.chases
+        if today > chase.reply_due
+        for person in liaisons.get(chase.unit_id, [])
+    ]
+
+
 def digest_day(today: date, weekday: int) -> date | None:
     """Return this week's digest day: the weekday, or the next working day of the same week."""
     day = today - timedelta(days=today.isoweekday() - weekday)
@@ -278,7 +321,8 @@ def _digests(world: World, schedule: Schedule) -> list[Due]:
         if person.bound_on is not None and person.bound_on >= today:
             continue  # bound today: the first digest comes on the next digest day
         lights = tuple(world.lights.get(person.leader_id or 0, []))
-        if not lights:
+        chases = tuple(c for c in world.chases if c.author_id == person.telegram_id)
+        if not lights and not chases:
             continue
         before = world.last_digest.get(person.telegram_id, {})
         changes = tuple(
@@ -296,6 +340,7 @@ def _digests(world: World, schedule: Schedule) -> list[Due]:
                 lights=lights,
                 changes=changes,
                 compared=bool(before),
+                chases=chases,
             )
         )
     return pushes

@@ -15,9 +15,11 @@ import aiosqlite
 
 from bot import clock
 from bot.i18n import Translator
+from bot.instructions import service as instructions
 from bot.limits import MESSAGE_LIMIT, units
 from bot.people.accounts import admin_ids, language_of
 from bot.push.planner import (
+    Chase,
     Due,
     Duty,
     Light,
@@ -184,7 +186,23 @@ async def world(
                 payload = await repo.last_payload(conn, person.telegram_id, "digest")
                 if payload:
                     last[person.telegram_id] = dict(payload.get("lights", {}))
-    return World(now, period, duties, people, lights, last, ended, ended_duties)
+    chases = tuple(
+        Chase(
+            instruction_id=i.id,
+            number=i.shown_number,
+            content=i.target_content,
+            author_id=i.author_id,
+            author=i.author_name,
+            text=i.text,
+            written_on=i.written_on,
+            reply_due=i.reply_due,
+            unit_id=unit.unit_id,
+            unit=unit.unit,
+        )
+        for i in await instructions.open_instructions(conn)
+        for unit in instructions.waiting_units(i)
+    )
+    return World(now, period, duties, people, lights, last, ended, ended_duties, chases)
 
 
 async def waiting_reviews(
@@ -238,6 +256,7 @@ KIND_ORDER = (
     "remind",
     "due",
     "overdue",
+    "inchase",
     "cuiban",
     "review",
     "digest",

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.i18n import Translator
-from bot.push.planner import Due, Duty
+from bot.push.planner import Chase, Due, Duty
 from bot.query.text import shorten
 from storage.pushes import Push
 
@@ -125,8 +125,43 @@ def _digest(due: Due, t: Translator, lang: str) -> tuple[str, dict[str, Any]]:
         )
     elif due.compared:
         text += "\n" + t("push.digest_no_changes", lang)
+    if due.chases:
+        text += "\n" + t("instruction.digest.title", lang, count=len(due.chases))
+        text += "".join("\n" + _chase_line(t, lang, chase, due.day) for chase in due.chases)
     payload = {"lights": {str(light.number): light.light for light in due.lights}}
     return text, payload
+
+
+def _chase_line(t: Translator, lang: str, chase: Chase, today: date) -> str:
+    """Return an open instruction's line in its author's digest: `#90 市水务局 · …`."""
+    key = "instruction.digest.overdue" if today > chase.reply_due else "instruction.digest.line"
+    return t(
+        key,
+        lang,
+        number=chase.number,
+        unit=chase.unit,
+        on=chase.written_on.isoformat(),
+        text=shorten(chase.text, LINE_CONTENT),
+        due=chase.reply_due.isoformat(),
+    )
+
+
+def _chase(due: Due, t: Translator, lang: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    """Return the chase of an unanswered instruction to a lead unit's liaison, with ✍️ 答复."""
+    chase = due.chases[0]
+    text = t(
+        "instruction.chase",
+        lang,
+        author=chase.author,
+        on=chase.written_on.isoformat(),
+        number=chase.number,
+        content=shorten(chase.content, LINE_CONTENT),
+        text=chase.text,
+        due=chase.reply_due.isoformat(),
+        unit=chase.unit,
+    )
+    label = t("instruction.button.answer", lang)
+    return text, [[(label, f"in:ans:{chase.instruction_id}")]]
 
 
 def render(due: Due, t: Translator, today: date) -> Push:
@@ -173,6 +208,8 @@ def render(due: Due, t: Translator, today: date) -> Push:
                 lang,
             )
             text += "\n" + t("push.unreachable", lang, people=people)
+    elif due.kind == "inchase":
+        text, buttons = _chase(due, t, lang)
     elif due.kind == "review":
         text, payload = _review(due, t, lang)
         buttons = [[(t("review.button.open", lang), "rv:next")]]

@@ -10,6 +10,8 @@ import aiosqlite
 from bot import clock
 from bot.extensions import service as extensions
 from bot.i18n import Translator
+from bot.instructions import service as instructions
+from bot.instructions.text import thread_lines
 from bot.people.accounts import Account
 from bot.query.engine import Answer, Asker, QueryEngine
 from bot.query.text import details, header, summary
@@ -113,6 +115,9 @@ async def details_text(
         )
         for r in await extensions.open_for(conn, target.id)
     )
+    thread = thread_lines(
+        await instructions.of_target(conn, target.id), t, account.language, today, tz
+    )
     text = details(
         target,
         history,
@@ -123,6 +128,7 @@ async def details_text(
         tz=tz,
         extended=extended,
         extension_lines=notes,
+        instruction_lines=tuple(thread),
     )
     count = sum(n for _, n in await evidence.current_with_files(conn, target.id))
     if count:  # the details' 📎 button sends them (handlers/evidence.py)

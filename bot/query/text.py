@@ -253,8 +253,11 @@ def details(
     tz: ZoneInfo | None = None,
     extended: bool = False,
     extension_lines: tuple[str, ...] = (),
+    instruction_lines: tuple[str, ...] = (),
 ) -> str:
     """Return a target's full text, its light, every assignment, latest reports, and history.
+
+    `instruction_lines`: the leaders' instructions (批示) and their answers, shown at the top.
 
     `extended`: the due date was moved by an approved extension request; `extension_lines`:
     what to say of an open one.
@@ -262,6 +265,7 @@ def details(
     `pending`: assignments whose lead unit has a newer update awaiting review.
     """
     lines = [t("detail.title", language, number=target.shown_number, content=target.content)]
+    lines.extend(instruction_lines)
     if target.closed_on is not None:
         lines.append(t("close.detail", language, date=target.closed_on.isoformat()))
     if target.category:

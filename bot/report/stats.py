@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.i18n import Translator
+from bot.instructions.service import Tallies, tallies
 from bot.people.accounts import Account
 from bot.query.engine import QueryEngine
 from bot.query.index import TargetIndex
@@ -105,6 +106,7 @@ class Stats:
     missing: dict[str, list[str]]  # unit → numbers of its targets not reported for the period
     late: list[Late] = field(default_factory=list)
     scope: str | None = None  # the leader or unit the statistics are limited to
+    instructions: Tallies = field(default_factory=Tallies)  # 批示: open and overdue answers
 
     def as_json(self) -> dict[str, object]:
         """Return the statistics in the `targetbot stats --json` shape (see the README)."""
@@ -125,6 +127,7 @@ class Stats:
                 {"unit": late.unit, "target": late.number, "reported": late.reported.isoformat()}
                 for late in self.late
             ],
+            "instructions": self.instructions.as_json(),
         }
 
 
@@ -168,6 +171,7 @@ async def period_stats(
     before = _view(index, previous, today)
     first = await stats.first_reported(conn, plan.id, period)
     scope = _scope_name(index, leader, unit)
+    leader_name = _scope_name(index, leader, None) if leader is not None else None
     return Stats(
         plan=plan.title,
         period=period,
@@ -180,6 +184,7 @@ async def period_stats(
         missing=_missing(index, period, chosen),
         late=_late(index, chosen, first, deadline, zone),
         scope=scope,
+        instructions=await tallies(conn, today, author=leader_name, unit_id=unit),
     )
 
 
@@ -395,7 +400,27 @@ def describe(found: Stats, t: Translator) -> str:
             t("stats.late_row", unit=late.unit, number=late.number, day=late.reported.isoformat())
             for late in found.late
         ]
+    lines += instruction_lines(found.instructions, t)
     return "\n".join(lines)
+
+
+def instruction_lines(found: Tallies, t: Translator) -> list[str]:
+    """Return the instructions' part of the statistics: counts, then who has answers open."""
+    if not found.total:
+        return []
+    lines = [
+        "",
+        t("instruction.stats.header", total=found.total, open=found.open, overdue=found.overdue),
+    ]
+    for title, rows in (("leaders", found.authors), ("units", found.units)):
+        waiting = [row for row in rows if row.open]
+        if waiting:
+            lines.append(t(f"instruction.stats.{title}"))
+            lines += [
+                t("instruction.stats.row", name=r.name, open=r.open, overdue=r.overdue)
+                for r in waiting
+            ]
+    return lines
 
 
 __all__ = [

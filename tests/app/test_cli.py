@@ -94,6 +94,7 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
         },
         "light_reason": "1640/1700个（96%），全年时间已过 75%",
         "evidence": [],  # 佐证材料 of the current revisions: name, size, kind, mime
+        "instructions": [],  # 批示, with their answers
     }
 
     again = targetbot(tmp_path, "import", str(DEMO_TABLE), "--db", str(db))
@@ -237,6 +238,7 @@ def test_query_prints_lights_first_and_keeps_its_json_shape(tmp_path: Path) -> N
         "assisting",
         "closed",
         "evidence",
+        "instructions",
     ]
 
 

@@ -31,7 +31,7 @@ def test_stats_prints_the_quarter_and_saves_the_chart(tmp_path: Path) -> None:
     data = json.loads(as_json.stdout)
     assert set(data) == {
         "plan", "period", "previous", "deadline", "scope", "lights", "before", "leaders",
-        "units", "not_reported", "late",
+        "units", "not_reported", "late", "instructions",
     }  # fmt: skip
     assert data["lights"] == {"red": 0, "yellow": 2, "green": 55, "white": 0}
     assert data["leaders"][3] == {

@@ -109,7 +109,8 @@ async def test_leaders_questions_pages_and_details(api: FakeBotAPI, bot: BotProc
     assert "👤 王昌华 — 市工业和信息化局、东明县人民政府、巨野县人民政府、单县人民政府" in (
         chosen.text
     )
-    assert chosen.buttons == []  # the details are all there: no button to open them again
+    # The details are all there: no button to open them again, only what the leader may do.
+    assert [label for label, _ in chosen.buttons] == ["✍️ 批示"]
 
 
 async def test_a_liaison_sees_only_their_units_targets_even_by_forged_button(
@@ -156,14 +157,14 @@ async def test_lists_one_hit_a_liaisons_own_unit_my_targets_and_courtesies(
     assert [label for label, _ in whole.buttons][:3] == ["#53", "#46", "#90"]
     mine = await ask(api, LEADER, "我的目标有哪些滞后")
     assert mine.text.startswith("🔎 理解为：领导 王昌华 · 状态 滞后\n找到 1 个目标（2023Q3）：\n")
-    # One target found: its details at once, and no button to open them again.
+    # One target found: its details at once with what the leader may do, not a button to open them.
     assert mine.text.splitlines()[2:4] == [
         "#53 加快建设东明石化30万吨/年UPC科技试验、烯烃新材料、巨丰氢能循环产业园、"
         "尚舜化工不溶性硫磺等项目,推动高端化工产业扩能提质",
         "🔴 滞后：2023Q3 报告滞后",
     ]
     assert "👤 王昌华 — 市工业和信息化局、东明县人民政府、巨野县人民政府、单县人民政府" in mine.text
-    assert mine.buttons == []
+    assert [label for label, _ in mine.buttons] == ["✍️ 批示"]
 
     # A liaison asking about another unit is told what they can see, with no button.
     other = await ask(api, LIAISON, "卫健委")

@@ -194,7 +194,7 @@ async def test_one_hit_opens_its_details_and_lists_put_the_light_first(tmp_path:
             "完成时限：年底（2023-12-31）\n👤 曹临 — 市水务局\n"
         )
         assert "填报记录：" in text
-        assert buttons(one) == []
+        assert list(buttons(one)) == ["✍️ 批示"]  # no button to open the details again
         assert shown(await harness.send(LEADER_EN, "#86 behind")) == [
             "🔎 Understood: status behind · number #86\nThe one target is not behind."
         ]

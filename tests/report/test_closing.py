@@ -112,13 +112,16 @@ async def test_the_admin_closes_from_the_details_and_others_are_not_offered_it(
             await harness.send(person, "/help")
             calls = await harness.press(person, f"qd:{target_id}")
             sent = next(p for n, p in calls if n == "sendMessage")
-            assert "reply_markup" not in sent or not sent["reply_markup"]
+            keyboard = sent.get("reply_markup", {}).get("inline_keyboard", [])
+            # ✅ 办结 is not offered (the leader has ✍️ 批示, nothing else).
+            assert zh("close.button") not in [b["text"] for row in keyboard for b in row]
             # A forged ✅ 办结 is refused and closes nothing.
             assert shown(await harness.press(person, f"cl:{target_id}")) == [zh("access.denied")]
         calls = await harness.press(ADMIN, f"qd:{target_id}")
         sent = next(p for n, p in calls if n == "sendMessage")
-        (button,) = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
-        assert button["text"] == zh("close.button")
+        offered = [b for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+        assert [b["text"] for b in offered] == [zh("close.button"), zh("instruction.button.write")]
+        button = offered[0]
         texts = shown(await harness.press(ADMIN, button["callback_data"]))
         day = harness.app.bot_data.today().isoformat()
         assert texts[0] == zh("close.done", number="90", date=day)
