@@ -243,7 +243,9 @@ async def target_of_report(conn: aiosqlite.Connection, report_id: int) -> int | 
 async def current_with_files(conn: aiosqlite.Connection, target_id: int) -> list[tuple[int, int]]:
     """Return (report id, file count) of a target's current revisions that carry files.
 
-    Current: per assignment and unit, the newest revision (of the latest period it wrote for).
+    Current: per assignment and unit, the newest revision (of the latest period it wrote for)
+    that leaders may see: one still waiting for review (REVIEW_REQUIRED), or sent back, is not
+    shown; the one before it is.
     """
     async with conn.execute(
         """
@@ -252,6 +254,8 @@ async def current_with_files(conn: aiosqlite.Connection, target_id: int) -> list
         WHERE a.target_id = ? AND r.id = (
             SELECT o.id FROM report o WHERE o.assignment_id = r.assignment_id
             AND COALESCE(o.unit_id, 0) = COALESCE(r.unit_id, 0)
+            AND (o.needs_review = 0 OR EXISTS (SELECT 1 FROM review v
+                 WHERE v.report_id = o.id AND v.decision = 'approved'))
             ORDER BY o.period DESC, o.revision DESC, o.id DESC LIMIT 1)
         GROUP BY r.id ORDER BY a.position, r.id
         """,

@@ -280,6 +280,17 @@ async def test_the_review_lists_the_files_with_a_button_that_sends_them(tmp_path
         sent = await harness.press(ADMIN, f"ev:r:{report_id}")
         assert [n for n, _ in sent_files(sent)] == ["sendPhoto"]
         assert "✅ 通过" in buttons(review)
+        # Leaders see no files of an update still waiting for review, as they see not its text.
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        assert "📎" not in shown(details)[0]
+        assert not [label for label in buttons(details) if label.startswith("📎")]
+        refused = await harness.press(LEADER, f"ev:t:{target_id(harness, 90)}")
+        assert sent_files(refused) == []
+        assert shown(refused) == ["这份佐证材料已不存在，或者您无权查看。"]
+        await harness.press(ADMIN, buttons(review)["✅ 通过"])
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        assert "📎 佐证材料 1 份（点下面的按钮查看）" in shown(details)[0]
+        assert buttons(details)["📎 佐证材料 1 份"] == f"ev:t:{target_id(harness, 90)}"
 
 
 async def test_in_english_the_same_steps_read_in_english(tmp_path: Path) -> None:
