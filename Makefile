@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_fanout
 	$(BIN)/python -m bench.bench_import
 	$(BIN)/python -m bench.bench_understanding
+	$(BIN)/python -m bench.bench_details
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -120,7 +120,17 @@ def generate(path: Path, targets: int, seed: int = 2023) -> None:
                 unit_rows.append((assignment_id, upos, unit))
             status = rng.choices(["on_track", "behind", "completed"], [85, 8, 7])[0]
             progress = _vary(rng, "，".join(rng.sample(progresses, rng.choice((1, 2, 3)))))
-            report_rows.append((assignment_id, "2023Q3", 1, progress, status, "import", "bench"))
+            report_rows.append(
+                (
+                    assignment_id,
+                    "2023Q3",
+                    1,
+                    progress,
+                    status,
+                    "import",
+                    "2023-10-05T09:00:00+08:00",
+                )
+            )
     conn.executemany(
         "INSERT INTO target (id, plan_id, number, content, deadline, due_date) "
         "VALUES (?, ?, ?, ?, ?, ?)",
