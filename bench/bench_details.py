@@ -51,7 +51,8 @@ async def run(size: int, workdir: Path) -> dict[str, float]:
         started = time.perf_counter()
         found = await targets.target_by_id(conn, target_id)
         point.append(time.perf_counter() - started)
-        assert found is not None and found.id == target_id
+        assert found is not None
+        assert found.id == target_id
 
     whole: list[float] = []
     for target_id, plan_id in chosen[:WHOLE]:
