@@ -536,6 +536,38 @@ async def timed_out(update: object, context: BotContext) -> None:
     await send(context.bot, draft.chat_id, text)
 
 
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens (a /report draft): keep this person's instruction or answer paused and
+    end its conversation, so the words typed next belong to the flow just opened.
+
+    The conversations share one handler group and this one is registered first: left going, it
+    would take the update's progress text as the answer to the leader.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    key = (chat.id, account.telegram_id)
+    for handler in context.application.handlers.get(0, ()):
+        if not isinstance(handler, ConversationHandler) or handler.name != service.CONVERSATION:
+            continue
+        # PTB has no public way to end a conversation from outside it: the same steps as its
+        # own END (forget the state; the idle timeout is not needed any more).
+        handler._update_state(END, key)
+        job = handler.timeout_jobs.pop(key, None)
+        if job is not None:
+            job.schedule_removal()
+    db = context.services.db
+    draft = await service.draft_of(db, account.telegram_id)
+    if draft is None or draft.paused:
+        return
+    await service.pause(db, account.telegram_id)
+    number = "—"
+    target = await service.live_target(db, draft.target_id or 0)
+    if target is not None:
+        number = target.shown_number
+    await show_html(update, _say(context, account, "instruction.paused", number=number), edit=False)
+
+
 # ---------------------------------------------------------------------------- listing
 
 

@@ -41,7 +41,7 @@ from bot.report.service import (
     UpdateRefused,
     Window,
 )
-from handlers import callbacks, fallback, imports
+from handlers import callbacks, fallback, imports, instruct
 from handlers import evidence as files
 from handlers import query as asking
 from handlers.access import requires
@@ -302,6 +302,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         return await _open(update, context, account, task.assignment_id)
     draft = await flow.resumed(db, account.telegram_id, account.unit_id)
     if draft is not None:
+        await instruct.leave(update, context, account)  # what is typed next is the update's
         return await _show_step(update, context, account, draft, lead_key="report.resume")
     try:
         period = await _period_now(context)
@@ -384,6 +385,7 @@ async def _open(
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
     db = context.services.db
+    await instruct.leave(update, context, account)  # what is typed next is the update's
     going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
     if going is not None:  # one draft at a time: never drop words typed for another target
         draft, key = going

@@ -362,3 +362,29 @@ async def test_an_instruction_takes_no_files_and_a_dropped_answer_forgets_its_fi
         dropped = await harness.press(LIAISON, buttons(preview)["✖️ 取消"])
         assert seen(dropped, LIAISON.id) == ["已取消，草稿已删除。"]
         assert table(harness, "SELECT COUNT(*) FROM evidence") == [(0,)]
+
+
+async def test_opening_report_while_an_answer_waits_keeps_the_answer_and_takes_the_progress(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await write_on_90(harness)
+        answer = buttons(sent)["✍️ 答复"]
+        await harness.press(LIAISON, answer)  # the answer's text step, then the liaison turns
+        listing = await harness.send(LIAISON, "/report")  # to this quarter's update instead
+        pick = next(data for label, data in buttons(listing).items() if "#90" in label)
+        card = await harness.press(LIAISON, pick)
+        assert seen(card, LIAISON.id)[-2] == "✍️ 草稿已保留（#90）。再次点 ✍️ 按钮可以继续。"
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        # The words typed for the update are the update's, not an answer to the leader.
+        assert table(harness, f"SELECT progress FROM draft WHERE telegram_id = {LIAISON.id}") == [
+            ("1-11月完成投资21.5亿元",)
+        ]
+        assert table(harness, "SELECT step, text, paused FROM instruction_draft") == [
+            ("in_text", None, 1)
+        ]
+        # ✍️ 答复 again: the answer goes on where it was, and takes the next words.
+        await harness.press(LIAISON, answer)
+        preview = await harness.send(LIAISON, REPLY)
+        assert shown(preview)[0].startswith(f"答复预览 · 市水务局 对 曹临 的批示（#90）\n{REPLY}")
