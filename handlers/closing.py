@@ -24,7 +24,7 @@ from bot.people.accounts import Account, language_of
 from bot.query import service
 from bot.query.service import Target
 from bot.report import closing
-from handlers import callbacks
+from handlers import callbacks, conversations
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, as_html, buttons, show_html
@@ -163,6 +163,15 @@ async def cancel(update: Update, context: BotContext) -> object:
     )
     await show_html(update, context.text(language, "close.reopen_cancelled"))
     return END
+
+
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens while a reopening's reason is asked: the target stays closed (said)."""
+    if context.user_data is not None:
+        context.user_data.pop(REOPENING, None)
+    if not conversations.end(update, context, "reopen"):
+        return
+    await show_html(update, context.text(account.language, "close.reopen_cancelled"), edit=False)
 
 
 def _reopening() -> ConversationHandler[BotContext]:

@@ -28,7 +28,7 @@ from bot.extensions import service
 from bot.extensions.service import ExtensionError, Request
 from bot.people.accounts import Account, language_of
 from bot.query.service import Target
-from handlers import callbacks
+from handlers import callbacks, conversations
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import Buttons, answer_query, buttons, send, show_html
@@ -305,6 +305,17 @@ async def cancel(update: Update, context: BotContext) -> object:
     )
     await show_html(update, context.text(language, "extension.cancelled"))
     return END
+
+
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens while a request or a decision's comment is asked: it is left as it
+    was (said), and the words typed next belong to the other flow."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+        context.user_data.pop(DECIDING, None)
+    if not conversations.end(update, context, "extend"):
+        return
+    await show_html(update, context.text(account.language, "extension.cancelled"), edit=False)
 
 
 MAX_LISTED = 20  # requests sent as cards by /extensions; the rest are counted

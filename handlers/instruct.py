@@ -35,7 +35,7 @@ from bot.query import service as asking
 from bot.query.service import Target
 from bot.report import evidence
 from bot.report.evidence import Evidence, Owner
-from handlers import callbacks, jobs
+from handlers import callbacks, closing, conversations, extend, jobs
 from handlers import evidence as files
 from handlers.access import current_account, requires
 from handlers.context import BotContext
@@ -298,6 +298,10 @@ async def _start_writing(
     except InstructionError as error:
         await _refuse(update, context, account, error)
         return None
+    # A reopening's reason or an extension's comment asked before: the words typed next are
+    # the instruction's (those flows come first and would take them).
+    await closing.leave(update, context, account)
+    await extend.leave(update, context, account)
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -352,6 +356,7 @@ async def answer_pressed(update: Update, context: BotContext, account: Account) 
     except InstructionError as error:
         await _refuse(update, context, account, error)
         return None
+    await extend.leave(update, context, account)  # the answer takes the words typed next
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -543,19 +548,7 @@ async def leave(update: Update, context: BotContext, account: Account) -> None:
     The conversations share one handler group and this one is registered first: left going, it
     would take the update's progress text as the answer to the leader.
     """
-    chat = update.effective_chat
-    if chat is None:
-        return
-    key = (chat.id, account.telegram_id)
-    for handler in context.application.handlers.get(0, ()):
-        if not isinstance(handler, ConversationHandler) or handler.name != service.CONVERSATION:
-            continue
-        # PTB has no public way to end a conversation from outside it: the same steps as its
-        # own END (forget the state; the idle timeout is not needed any more).
-        handler._update_state(END, key)
-        job = handler.timeout_jobs.pop(key, None)
-        if job is not None:
-            job.schedule_removal()
+    conversations.end(update, context, service.CONVERSATION)
     db = context.services.db
     draft = await service.draft_of(db, account.telegram_id)
     if draft is None or draft.paused:

@@ -196,3 +196,22 @@ async def test_extensions_lists_the_open_requests_for_those_who_decide(tmp_path:
         await harness.send(ADMIN, "-")
         assert due_93(harness) == "2024-03-31"
         assert shown(await harness.send(ADMIN, "/extensions")) == ["没有待您审批的延期申请。"]
+
+
+async def test_a_decider_who_turns_to_an_instruction_decides_nothing_with_its_words(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await ask_93(harness)
+        await harness.press(ADMIN, buttons(sent)["✅ 批准"])  # the comment is asked, then
+        target = rows(harness.db_path, "SELECT id FROM target WHERE number = 93")[0][0]
+        asked = await harness.press(ADMIN, f"in:w:{target}")  # ✍️ 批示 on #93 instead
+        assert to(asked, ADMIN.id)[0] == "已取消，什么都没有改变。"
+        assert shown(asked)[-1].startswith("✍️ 对第 93 号目标作出批示")
+        preview = await harness.send(ADMIN, "请抓紧推进节水型城市创建。")
+        assert shown(preview)[0].startswith("批示预览 · #93 → 市水务局\n请抓紧推进节水型城市创建。")
+        # The request is still open and the due date unchanged: the words were the instruction's.
+        assert rows(harness.db_path, "SELECT state FROM extension_request") == [("open",)]
+        assert due_93(harness) == "2023-12-31"
+        assert to(preview, LIAISON.id) == []

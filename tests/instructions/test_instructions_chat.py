@@ -388,3 +388,37 @@ async def test_opening_report_while_an_answer_waits_keeps_the_answer_and_takes_t
         await harness.press(LIAISON, answer)
         preview = await harness.send(LIAISON, REPLY)
         assert shown(preview)[0].startswith(f"答复预览 · 市水务局 对 曹临 的批示（#90）\n{REPLY}")
+
+
+async def test_an_admin_who_asked_to_reopen_then_writes_an_instruction_reopens_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        target = target_id(harness, 90)
+        db = harness.app.bot_data.db
+        found = await plans.target_by_id(db, target)
+        assert found is not None
+        for assignment in found.assignments:
+            await plans.append_report(
+                db,
+                assignment.id,
+                "2023Q3",
+                "全部完成",
+                "completed",
+                source="import",
+                at="2023-09-30",
+            )
+        await db.commit()
+        await harness.press(ADMIN, f"cl:{target}")  # 办结
+        await harness.press(ADMIN, f"cl:reopen:{target}")  # ↩️: the reason is asked, then
+        asked = await harness.press(ADMIN, f"in:w:{target}")  # ✍️ 批示 instead
+        assert shown(asked)[-1].startswith("✍️ 对第 90 号目标作出批示")
+        assert seen(asked, ADMIN.id)[0] == "已取消，目标仍为办结。"
+        preview = await harness.send(ADMIN, ORDER)
+        # The words are the instruction's: the target stays closed, nothing is reopened.
+        assert shown(preview) == [f"批示预览 · #90 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+        assert table(harness, f"SELECT closed_on FROM target WHERE id = {target}") != [(None,)]
+        assert table(harness, "SELECT COUNT(*) FROM audit_log WHERE action = 'target_reopen'") == [
+            (0,)
+        ]
