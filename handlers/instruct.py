@@ -35,7 +35,7 @@ from bot.query import service as asking
 from bot.query.service import Target
 from bot.report import evidence
 from bot.report.evidence import Evidence, Owner
-from handlers import callbacks, closing, conversations, extend, jobs
+from handlers import callbacks, closing, conversations, extend, jobs, review
 from handlers import evidence as files
 from handlers.access import current_account, requires
 from handlers.context import BotContext
@@ -298,10 +298,11 @@ async def _start_writing(
     except InstructionError as error:
         await _refuse(update, context, account, error)
         return None
-    # A reopening's reason or an extension's comment asked before: the words typed next are
-    # the instruction's (those flows come first and would take them).
+    # A reopening's reason, an extension's or a return's comment asked before: the words typed
+    # next are the instruction's (those flows come first and would take them).
     await closing.leave(update, context, account)
     await extend.leave(update, context, account)
+    await review.leave(update, context, account)
     return await _show_step(update, context, account, draft, edit=False)
 
 

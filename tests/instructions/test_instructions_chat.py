@@ -18,6 +18,7 @@ from tests.report.test_report_chat import (
     bind,
     buttons,
     rows,
+    walk_to_preview,
 )
 
 NOW = "2023-11-01 10:00"  # a Wednesday: three working days on is Monday 2023-11-06
@@ -422,3 +423,23 @@ async def test_an_admin_who_asked_to_reopen_then_writes_an_instruction_reopens_n
         assert table(harness, "SELECT COUNT(*) FROM audit_log WHERE action = 'target_reopen'") == [
             (0,)
         ]
+
+
+async def test_an_admin_who_began_a_return_then_writes_an_instruction_returns_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW, REVIEW_REQUIRED="true"
+    ) as harness:
+        await bind(harness)
+        preview = await walk_to_preview(harness)
+        await harness.press(LIAISON, buttons(preview)["✅ 确认提交"])
+        review = await harness.send(ADMIN, "/review")
+        await harness.press(ADMIN, buttons(review)["↩️ 退回"])  # the comment is asked, then
+        asked = await harness.press(ADMIN, f"in:w:{target_id(harness, 90)}")  # ✍️ 批示
+        assert seen(asked, ADMIN.id)[0] == "好的，这份填报没有退回，仍待审核。"
+        preview = await harness.send(ADMIN, ORDER)
+        assert shown(preview) == [f"批示预览 · #90 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+        # Nothing was returned with the instruction's words; the liaison heard nothing.
+        assert table(harness, "SELECT COUNT(*) FROM review") == [(0,)]
+        assert to(preview, LIAISON.id) == []
