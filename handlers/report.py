@@ -41,7 +41,7 @@ from bot.report.service import (
     UpdateRefused,
     Window,
 )
-from handlers import callbacks, fallback, imports, instruct
+from handlers import callbacks, extend, fallback, imports, instruct
 from handlers import evidence as files
 from handlers import query as asking
 from handlers.access import requires
@@ -302,7 +302,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         return await _open(update, context, account, task.assignment_id)
     draft = await flow.resumed(db, account.telegram_id, account.unit_id)
     if draft is not None:
-        await instruct.leave(update, context, account)  # what is typed next is the update's
+        await _leave_others(update, context, account)
         return await _show_step(update, context, account, draft, lead_key="report.resume")
     try:
         period = await _period_now(context)
@@ -310,6 +310,13 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         await _refuse(update, context, account, refusal)
         return END
     return await _list_tasks(update, context, account, period)
+
+
+async def _leave_others(update: Update, context: BotContext, account: Account) -> None:
+    """A draft opens: an answer or an extension request being written is left (kept or said
+    left), so what is typed next is the update's (those flows come first and would take it)."""
+    await instruct.leave(update, context, account)
+    await extend.leave(update, context, account)
 
 
 async def _list_tasks(
@@ -385,7 +392,7 @@ async def _open(
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
     db = context.services.db
-    await instruct.leave(update, context, account)  # what is typed next is the update's
+    await _leave_others(update, context, account)
     going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
     if going is not None:  # one draft at a time: never drop words typed for another target
         draft, key = going

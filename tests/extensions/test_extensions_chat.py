@@ -215,3 +215,21 @@ async def test_a_decider_who_turns_to_an_instruction_decides_nothing_with_its_wo
         assert rows(harness.db_path, "SELECT state FROM extension_request") == [("open",)]
         assert due_93(harness) == "2023-12-31"
         assert to(preview, LIAISON.id) == []
+
+
+async def test_opening_report_while_a_request_is_written_leaves_it_and_takes_the_progress(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await harness.send(LIAISON, "/extend 93")  # the new date is asked, then the liaison
+        listing = await harness.send(LIAISON, "/report")  # turns to the update instead
+        pick = next(data for label, data in buttons(listing).items() if "#90" in label)
+        card = await harness.press(LIAISON, pick)
+        assert to(card, LIAISON.id)[0] == "已取消，什么都没有改变。"
+        typed = await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        assert "请按 年-月-日 写日期" not in "".join(shown(typed))
+        assert rows(
+            harness.db_path, f"SELECT progress FROM draft WHERE telegram_id = {LIAISON.id}"
+        ) == [("1-11月完成投资21.5亿元",)]
+        assert rows(harness.db_path, "SELECT COUNT(*) FROM extension_request") == [(0,)]
