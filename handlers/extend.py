@@ -259,9 +259,12 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
     assert message is not None
     assert context.user_data is not None
     deciding = context.user_data.pop(DECIDING, None)
-    if not isinstance(deciding, tuple):
+    # Kept as a pair; read back from the stored user data (JSON) after a restart, a list.
+    if not isinstance(deciding, (tuple, list)) or len(deciding) != 2:
         return await _lost(update, context, account)
     request_id, approve = deciding
+    if not isinstance(request_id, int) or not isinstance(approve, bool):
+        return await _lost(update, context, account)
     services = context.services
     request = await service.get(services.db, request_id)
     if request is None or not await service.may_decide_request(

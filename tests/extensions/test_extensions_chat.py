@@ -233,3 +233,20 @@ async def test_opening_report_while_a_request_is_written_leaves_it_and_takes_the
             harness.db_path, f"SELECT progress FROM draft WHERE telegram_id = {LIAISON.id}"
         ) == [("1-11月完成投资21.5亿元",)]
         assert rows(harness.db_path, "SELECT COUNT(*) FROM extension_request") == [(0,)]
+
+
+async def test_a_restart_between_the_decision_and_its_comment_keeps_the_decision(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await ask_93(harness)
+        await harness.press(ADMIN, buttons(sent)["✅ 批准"])
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), load_demo=False, FAKE_TIME=NOW
+    ) as harness:
+        done = await harness.send(ADMIN, "同意，请抓紧推进")
+        assert to(done, ADMIN.id) == [
+            "✅ 已批准延期申请 1：#93 完成时限改为 2024-03-31。已通知申请人。"
+        ]
+        assert due_93(harness) == "2024-03-31"
