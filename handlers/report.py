@@ -392,10 +392,10 @@ async def _open(
     """Show a target of the unit and start its draft; continue a draft already begun."""
     assert account.unit_id is not None
     db = context.services.db
-    await _leave_others(update, context, account)
     going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
     if going is not None:  # one draft at a time: never drop words typed for another target
         draft, key = going
+        await _leave_others(update, context, account)
         return await _show_step(update, context, account, draft, lead_key=key, edit=False)
     try:
         period = await _period_now(context)
@@ -413,6 +413,7 @@ async def _open(
         task=task,
         period=period.period,
     )
+    await _leave_others(update, context, account)
     back = await reporting.background(db, task, account.unit_id, period.period)
     card = view.card(
         context.services.t,
