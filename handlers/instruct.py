@@ -328,7 +328,7 @@ async def instruct_command(update: Update, context: BotContext, account: Account
     number = callbacks.index_of(args[0].lstrip("#")) if len(args) == 1 else None
     if number is None:
         await show_html(update, _say(context, account, "instruction.usage"))
-        return END
+        return None  # a flow going stays where it was
     try:
         target = await service.target_by_number(context.services.db, number)
     except InstructionError as error:
@@ -588,7 +588,9 @@ async def list_reply(
 def _conversation() -> ConversationHandler[BotContext]:
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     sent_file = filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL)
+    command = CommandHandler("instruct", instruct_command)
     presses = [
+        command,  # `/instruct N` in the middle starts on N, as ✍️ on another target does
         CallbackQueryHandler(write_pressed, pattern=r"^in:w:"),
         CallbackQueryHandler(answer_pressed, pattern=r"^in:ans:"),
         CallbackQueryHandler(units_pressed, pattern=r"^in:as:"),
@@ -601,7 +603,7 @@ def _conversation() -> ConversationHandler[BotContext]:
         # draft in the database is checked at each step.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("instruct", instruct_command), *presses],
+            entry_points=presses,
             states={
                 TEXT: [MessageHandler(text, text_typed), MessageHandler(sent_file, file_sent)],
                 ASSIST: [],

@@ -443,3 +443,14 @@ async def test_an_admin_who_began_a_return_then_writes_an_instruction_returns_no
         # Nothing was returned with the instruction's words; the liaison heard nothing.
         assert table(harness, "SELECT COUNT(*) FROM review") == [(0,)]
         assert to(preview, LIAISON.id) == []
+
+
+async def test_instruct_again_in_the_middle_starts_on_the_target_named(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        await harness.press(LEADER, buttons(details)["✍️ 批示"])  # #90's text asked, then
+        again = await harness.send(LEADER, "/instruct 93")  # the leader means #93 after all
+        assert shown(again)[0].startswith("✍️ 对第 93 号目标作出批示")
+        preview = await harness.send(LEADER, ORDER)
+        assert shown(preview) == [f"批示预览 · #93 → 市水务局\n{ORDER}\n\n确认发送吗？"]
