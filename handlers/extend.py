@@ -364,6 +364,8 @@ def _conversation() -> ConversationHandler[BotContext]:
                 COMMENT: [MessageHandler(text, comment_text)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
+            # `/extend N`, 🕒 or ✅/❌ in the middle start anew (else they fell through unheard).
+            allow_reentry=True,
             name="extend",
             persistent=True,
             conversation_timeout=timedelta(hours=1),

@@ -250,3 +250,12 @@ async def test_a_restart_between_the_decision_and_its_comment_keeps_the_decision
             "✅ 已批准延期申请 1：#93 完成时限改为 2024-03-31。已通知申请人。"
         ]
         assert due_93(harness) == "2024-03-31"
+
+
+async def test_extend_again_in_the_middle_starts_on_the_target_named(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await harness.send(LIAISON, "/extend 93")  # #93's new date asked, then
+        again = await harness.send(LIAISON, "/extend 90")  # the liaison means #90
+        assert shown(again)[0].startswith("申请延期：第 90 号目标")
+        assert shown(await harness.send(LIAISON, "2024-03-31")) == ["请写明延期的理由。"]
