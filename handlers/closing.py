@@ -97,13 +97,13 @@ async def reopen_pressed(update: Update, context: BotContext, account: Account) 
     target = await service.visible_target(services.db, account, target_id)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
-        return END
+        return None  # a reopening going stays where it was
     if not closing.may_reopen(account, target):
         key = "close.not_closed"
         await answer_query(
             update, context.text(account.language, key, number=target.shown_number), alert=True
         )
-        return END
+        return None  # a reopening going stays where it was
     context.user_data[REOPENING] = target.id
     await answer_query(update, None)
     text = context.text(
@@ -183,6 +183,7 @@ def _reopening() -> ConversationHandler[BotContext]:
             entry_points=[CallbackQueryHandler(reopen_pressed, pattern=r"^cl:reopen:")],
             states={REOPEN_REASON: [MessageHandler(text, reopen_reason)]},
             fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,  # ↩️ on another target in the middle: its reason is asked
             name="reopen",
             persistent=True,
             conversation_timeout=timedelta(hours=1),
