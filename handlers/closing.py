@@ -24,7 +24,7 @@ from bot.people.accounts import Account, language_of
 from bot.query import service
 from bot.query.service import Target
 from bot.report import closing
-from handlers import callbacks
+from handlers import callbacks, conversations
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import answer_query, as_html, buttons, show_html
@@ -97,13 +97,13 @@ async def reopen_pressed(update: Update, context: BotContext, account: Account) 
     target = await service.visible_target(services.db, account, target_id)
     if target is None:
         await answer_query(update, context.text(account.language, "detail.not_found"), alert=True)
-        return END
+        return None  # a reopening going stays where it was
     if not closing.may_reopen(account, target):
         key = "close.not_closed"
         await answer_query(
             update, context.text(account.language, key, number=target.shown_number), alert=True
         )
-        return END
+        return None  # a reopening going stays where it was
     context.user_data[REOPENING] = target.id
     await answer_query(update, None)
     text = context.text(
@@ -165,6 +165,15 @@ async def cancel(update: Update, context: BotContext) -> object:
     return END
 
 
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens while a reopening's reason is asked: the target stays closed (said)."""
+    if context.user_data is not None:
+        context.user_data.pop(REOPENING, None)
+    if not conversations.end(update, context, "reopen"):
+        return
+    await show_html(update, context.text(account.language, "close.reopen_cancelled"), edit=False)
+
+
 def _reopening() -> ConversationHandler[BotContext]:
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     with warnings.catch_warnings():
@@ -174,6 +183,7 @@ def _reopening() -> ConversationHandler[BotContext]:
             entry_points=[CallbackQueryHandler(reopen_pressed, pattern=r"^cl:reopen:")],
             states={REOPEN_REASON: [MessageHandler(text, reopen_reason)]},
             fallbacks=[CommandHandler("cancel", cancel)],
+            allow_reentry=True,  # ↩️ on another target in the middle: its reason is asked
             name="reopen",
             persistent=True,
             conversation_timeout=timedelta(hours=1),

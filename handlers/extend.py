@@ -28,7 +28,7 @@ from bot.extensions import service
 from bot.extensions.service import ExtensionError, Request
 from bot.people.accounts import Account, language_of
 from bot.query.service import Target
-from handlers import callbacks
+from handlers import callbacks, conversations
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import Buttons, answer_query, buttons, send, show_html
@@ -259,9 +259,12 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
     assert message is not None
     assert context.user_data is not None
     deciding = context.user_data.pop(DECIDING, None)
-    if not isinstance(deciding, tuple):
+    # Kept as a pair; read back from the stored user data (JSON) after a restart, a list.
+    if not isinstance(deciding, (tuple, list)) or len(deciding) != 2:
         return await _lost(update, context, account)
     request_id, approve = deciding
+    if not isinstance(request_id, int) or not isinstance(approve, bool):
+        return await _lost(update, context, account)
     services = context.services
     request = await service.get(services.db, request_id)
     if request is None or not await service.may_decide_request(
@@ -307,6 +310,17 @@ async def cancel(update: Update, context: BotContext) -> object:
     return END
 
 
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens while a request or a decision's comment is asked: it is left as it
+    was (said), and the words typed next belong to the other flow."""
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT, None)
+        context.user_data.pop(DECIDING, None)
+    if not conversations.end(update, context, "extend"):
+        return
+    await show_html(update, context.text(account.language, "extension.cancelled"), edit=False)
+
+
 MAX_LISTED = 20  # requests sent as cards by /extensions; the rest are counted
 
 
@@ -350,6 +364,8 @@ def _conversation() -> ConversationHandler[BotContext]:
                 COMMENT: [MessageHandler(text, comment_text)],
             },
             fallbacks=[CommandHandler("cancel", cancel)],
+            # `/extend N`, 🕒 or ✅/❌ in the middle start anew (else they fell through unheard).
+            allow_reentry=True,
             name="extend",
             persistent=True,
             conversation_timeout=timedelta(hours=1),

@@ -35,7 +35,7 @@ from bot.query import service as asking
 from bot.query.service import Target
 from bot.report import evidence
 from bot.report.evidence import Evidence, Owner
-from handlers import callbacks, jobs
+from handlers import callbacks, closing, conversations, extend, jobs, review
 from handlers import evidence as files
 from handlers.access import current_account, requires
 from handlers.context import BotContext
@@ -298,6 +298,11 @@ async def _start_writing(
     except InstructionError as error:
         await _refuse(update, context, account, error)
         return None
+    # A reopening's reason, an extension's or a return's comment asked before: the words typed
+    # next are the instruction's (those flows come first and would take them).
+    await closing.leave(update, context, account)
+    await extend.leave(update, context, account)
+    await review.leave(update, context, account)
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -323,7 +328,7 @@ async def instruct_command(update: Update, context: BotContext, account: Account
     number = callbacks.index_of(args[0].lstrip("#")) if len(args) == 1 else None
     if number is None:
         await show_html(update, _say(context, account, "instruction.usage"))
-        return END
+        return None  # a flow going stays where it was
     try:
         target = await service.target_by_number(context.services.db, number)
     except InstructionError as error:
@@ -352,6 +357,7 @@ async def answer_pressed(update: Update, context: BotContext, account: Account) 
     except InstructionError as error:
         await _refuse(update, context, account, error)
         return None
+    await extend.leave(update, context, account)  # the answer takes the words typed next
     return await _show_step(update, context, account, draft, edit=False)
 
 
@@ -536,6 +542,26 @@ async def timed_out(update: object, context: BotContext) -> None:
     await send(context.bot, draft.chat_id, text)
 
 
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens (a /report draft): keep this person's instruction or answer paused and
+    end its conversation, so the words typed next belong to the flow just opened.
+
+    The conversations share one handler group and this one is registered first: left going, it
+    would take the update's progress text as the answer to the leader.
+    """
+    conversations.end(update, context, service.CONVERSATION)
+    db = context.services.db
+    draft = await service.draft_of(db, account.telegram_id)
+    if draft is None or draft.paused:
+        return
+    await service.pause(db, account.telegram_id)
+    number = "—"
+    target = await service.live_target(db, draft.target_id or 0)
+    if target is not None:
+        number = target.shown_number
+    await show_html(update, _say(context, account, "instruction.paused", number=number), edit=False)
+
+
 # ---------------------------------------------------------------------------- listing
 
 
@@ -562,7 +588,9 @@ async def list_reply(
 def _conversation() -> ConversationHandler[BotContext]:
     text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     sent_file = filters.ChatType.PRIVATE & (filters.PHOTO | filters.Document.ALL)
+    command = CommandHandler("instruct", instruct_command)
     presses = [
+        command,  # `/instruct N` in the middle starts on N, as ✍️ on another target does
         CallbackQueryHandler(write_pressed, pattern=r"^in:w:"),
         CallbackQueryHandler(answer_pressed, pattern=r"^in:ans:"),
         CallbackQueryHandler(units_pressed, pattern=r"^in:as:"),
@@ -575,7 +603,7 @@ def _conversation() -> ConversationHandler[BotContext]:
         # draft in the database is checked at each step.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("instruct", instruct_command), *presses],
+            entry_points=presses,
             states={
                 TEXT: [MessageHandler(text, text_typed), MessageHandler(sent_file, file_sent)],
                 ASSIST: [],

@@ -41,7 +41,7 @@ from bot.report.service import (
     UpdateRefused,
     Window,
 )
-from handlers import callbacks, fallback, imports
+from handlers import callbacks, extend, fallback, imports, instruct
 from handlers import evidence as files
 from handlers import query as asking
 from handlers.access import requires
@@ -302,6 +302,7 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         return await _open(update, context, account, task.assignment_id)
     draft = await flow.resumed(db, account.telegram_id, account.unit_id)
     if draft is not None:
+        await _leave_others(update, context, account)
         return await _show_step(update, context, account, draft, lead_key="report.resume")
     try:
         period = await _period_now(context)
@@ -309,6 +310,13 @@ async def report_command(update: Update, context: BotContext, account: Account) 
         await _refuse(update, context, account, refusal)
         return END
     return await _list_tasks(update, context, account, period)
+
+
+async def _leave_others(update: Update, context: BotContext, account: Account) -> None:
+    """A draft opens: an answer or an extension request being written is left (kept or said
+    left), so what is typed next is the update's (those flows come first and would take it)."""
+    await instruct.leave(update, context, account)
+    await extend.leave(update, context, account)
 
 
 async def _list_tasks(
@@ -387,6 +395,7 @@ async def _open(
     going = await flow.continued(db, account.telegram_id, account.unit_id, assignment_id)
     if going is not None:  # one draft at a time: never drop words typed for another target
         draft, key = going
+        await _leave_others(update, context, account)
         return await _show_step(update, context, account, draft, lead_key=key, edit=False)
     try:
         period = await _period_now(context)
@@ -404,6 +413,7 @@ async def _open(
         task=task,
         period=period.period,
     )
+    await _leave_others(update, context, account)
     back = await reporting.background(db, task, account.unit_id, period.period)
     card = view.card(
         context.services.t,

@@ -23,7 +23,7 @@ from bot.report import service as reporting
 from bot.report import text as view
 from bot.report.evidence import Owner
 from bot.report.service import UpdateRefused
-from handlers import callbacks
+from handlers import callbacks, conversations
 from handlers import evidence as files
 from handlers.access import requires
 from handlers.context import BotContext
@@ -194,6 +194,15 @@ async def cancel_comment(update: Update, context: BotContext, account: Account) 
         context.user_data.pop("returning", None)
     await show_html(update, context.text(account.language, "review.cancelled"))
     return END
+
+
+async def leave(update: Update, context: BotContext, account: Account) -> None:
+    """Another flow opens while a return's comment is asked: the submission stays undecided
+    (said), and the words typed next belong to the other flow."""
+    if context.user_data is not None:
+        context.user_data.pop("returning", None)
+    if conversations.end(update, context, "review"):
+        await show_html(update, context.text(account.language, "review.cancelled"), edit=False)
 
 
 def _conversation() -> ConversationHandler[BotContext]:

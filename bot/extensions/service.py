@@ -100,7 +100,8 @@ async def may_ask(
     """Return what `asker` may ask about `target` today, or refuse saying why."""
     if asker.role != "liaison" or asker.unit is None or asker.unit_id is None:
         raise ExtensionError("not_lead", number=target.shown_number)
-    assignment = next((a for a in target.assignments if asker.unit in a.units), None)
+    # The lead unit is the first of an assignment's units; the others only work with it.
+    assignment = next((a for a in target.assignments if a.units[:1] == (asker.unit,)), None)
     if assignment is None:
         raise ExtensionError("not_lead", number=target.shown_number)
     if target.due_date is None:

@@ -13,8 +13,8 @@ No Telegram here. The flow that takes a file (handlers/evidence.py) calls, in th
    the bytes and the row are on disk, and a kill -9 at any moment loses nothing the user was told.
 
 An owner is `Owner(kind, id)` with kind `draft` (a /report draft: id = the drafter's Telegram
-id), `report` (a revision: report.id), `answer_draft` (an answer being written: the writer's
-Telegram id) or `answer` (a stored answer: its id). Other flows keep evidence the same way:
+id), `report` (a revision: report.id), `answer_draft` (an answer being written: its draft's
+id, never reused) or `answer` (a stored answer: its id). Other flows keep evidence the same way:
 take files into their draft owner, then `storage.evidence.move(conn, draft_kind, draft_id,
 kind, id)` in the very transaction that stores their row; `listing(conn, owner)` and
 `remove(conn, owner, evidence_id)` serve their previews; when a draft is thrown away (or a new

@@ -233,3 +233,18 @@ def test_the_approval_setting() -> None:
     with pytest.raises(SettingsError) as bad:
         Settings.from_mapping({"EXTENSION_APPROVAL": "everyone"})
     assert bad.value.key == "settings.bad_extension_approval"
+
+
+async def test_a_co_responsible_units_liaison_may_not_ask(demo: aiosqlite.Connection) -> None:
+    """#86 is 市工业和信息化局's (lead) with 市信息通信发展办公室: only the lead unit asks."""
+    async with transaction(demo):
+        office = await targets.unit_id(demo, "市信息通信发展办公室")
+        await users.bind(demo, 505, "liaison", unit_id=office, leader_id=None, at=AT)
+    asker = await users.get_user(demo, 505)
+    assert asker is not None
+    target = await service.target_by_number(demo, 86)
+    with pytest.raises(ExtensionError) as not_lead:
+        await service.may_ask(demo, asker, target, date(2023, 11, 1))
+    assert Translator("zh")(not_lead.value.key, **not_lead.value.values) == (
+        "只有第 86 号目标牵头单位的联络员可以申请延期。"
+    )

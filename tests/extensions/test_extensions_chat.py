@@ -196,3 +196,66 @@ async def test_extensions_lists_the_open_requests_for_those_who_decide(tmp_path:
         await harness.send(ADMIN, "-")
         assert due_93(harness) == "2024-03-31"
         assert shown(await harness.send(ADMIN, "/extensions")) == ["没有待您审批的延期申请。"]
+
+
+async def test_a_decider_who_turns_to_an_instruction_decides_nothing_with_its_words(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await ask_93(harness)
+        await harness.press(ADMIN, buttons(sent)["✅ 批准"])  # the comment is asked, then
+        target = rows(harness.db_path, "SELECT id FROM target WHERE number = 93")[0][0]
+        asked = await harness.press(ADMIN, f"in:w:{target}")  # ✍️ 批示 on #93 instead
+        assert to(asked, ADMIN.id)[0] == "已取消，什么都没有改变。"
+        assert shown(asked)[-1].startswith("✍️ 对第 93 号目标作出批示")
+        preview = await harness.send(ADMIN, "请抓紧推进节水型城市创建。")
+        assert shown(preview)[0].startswith("批示预览 · #93 → 市水务局\n请抓紧推进节水型城市创建。")
+        # The request is still open and the due date unchanged: the words were the instruction's.
+        assert rows(harness.db_path, "SELECT state FROM extension_request") == [("open",)]
+        assert due_93(harness) == "2023-12-31"
+        assert to(preview, LIAISON.id) == []
+
+
+async def test_opening_report_while_a_request_is_written_leaves_it_and_takes_the_progress(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await harness.send(LIAISON, "/extend 93")  # the new date is asked, then the liaison
+        listing = await harness.send(LIAISON, "/report")  # turns to the update instead
+        pick = next(data for label, data in buttons(listing).items() if "#90" in label)
+        card = await harness.press(LIAISON, pick)
+        assert to(card, LIAISON.id)[0] == "已取消，什么都没有改变。"
+        typed = await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        assert "请按 年-月-日 写日期" not in "".join(shown(typed))
+        assert rows(
+            harness.db_path, f"SELECT progress FROM draft WHERE telegram_id = {LIAISON.id}"
+        ) == [("1-11月完成投资21.5亿元",)]
+        assert rows(harness.db_path, "SELECT COUNT(*) FROM extension_request") == [(0,)]
+
+
+async def test_a_restart_between_the_decision_and_its_comment_keeps_the_decision(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await ask_93(harness)
+        await harness.press(ADMIN, buttons(sent)["✅ 批准"])
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), load_demo=False, FAKE_TIME=NOW
+    ) as harness:
+        done = await harness.send(ADMIN, "同意，请抓紧推进")
+        assert to(done, ADMIN.id) == [
+            "✅ 已批准延期申请 1：#93 完成时限改为 2024-03-31。已通知申请人。"
+        ]
+        assert due_93(harness) == "2024-03-31"
+
+
+async def test_extend_again_in_the_middle_starts_on_the_target_named(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await harness.send(LIAISON, "/extend 93")  # #93's new date asked, then
+        again = await harness.send(LIAISON, "/extend 90")  # the liaison means #90
+        assert shown(again)[0].startswith("申请延期：第 90 号目标")
+        assert shown(await harness.send(LIAISON, "2024-03-31")) == ["请写明延期的理由。"]

@@ -18,6 +18,7 @@ from tests.report.test_report_chat import (
     bind,
     buttons,
     rows,
+    walk_to_preview,
 )
 
 NOW = "2023-11-01 10:00"  # a Wednesday: three working days on is Monday 2023-11-06
@@ -362,3 +363,94 @@ async def test_an_instruction_takes_no_files_and_a_dropped_answer_forgets_its_fi
         dropped = await harness.press(LIAISON, buttons(preview)["✖️ 取消"])
         assert seen(dropped, LIAISON.id) == ["已取消，草稿已删除。"]
         assert table(harness, "SELECT COUNT(*) FROM evidence") == [(0,)]
+
+
+async def test_opening_report_while_an_answer_waits_keeps_the_answer_and_takes_the_progress(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        sent = await write_on_90(harness)
+        answer = buttons(sent)["✍️ 答复"]
+        await harness.press(LIAISON, answer)  # the answer's text step, then the liaison turns
+        listing = await harness.send(LIAISON, "/report")  # to this quarter's update instead
+        pick = next(data for label, data in buttons(listing).items() if "#90" in label)
+        card = await harness.press(LIAISON, pick)
+        assert seen(card, LIAISON.id)[-2] == "✍️ 草稿已保留（#90）。再次点 ✍️ 按钮可以继续。"
+        await harness.send(LIAISON, "1-11月完成投资21.5亿元")
+        # The words typed for the update are the update's, not an answer to the leader.
+        assert table(harness, f"SELECT progress FROM draft WHERE telegram_id = {LIAISON.id}") == [
+            ("1-11月完成投资21.5亿元",)
+        ]
+        assert table(harness, "SELECT step, text, paused FROM instruction_draft") == [
+            ("in_text", None, 1)
+        ]
+        # ✍️ 答复 again: the answer goes on where it was, and takes the next words.
+        await harness.press(LIAISON, answer)
+        preview = await harness.send(LIAISON, REPLY)
+        assert shown(preview)[0].startswith(f"答复预览 · 市水务局 对 曹临 的批示（#90）\n{REPLY}")
+
+
+async def test_an_admin_who_asked_to_reopen_then_writes_an_instruction_reopens_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        target = target_id(harness, 90)
+        db = harness.app.bot_data.db
+        found = await plans.target_by_id(db, target)
+        assert found is not None
+        for assignment in found.assignments:
+            await plans.append_report(
+                db,
+                assignment.id,
+                "2023Q3",
+                "全部完成",
+                "completed",
+                source="import",
+                at="2023-09-30",
+            )
+        await db.commit()
+        await harness.press(ADMIN, f"cl:{target}")  # 办结
+        await harness.press(ADMIN, f"cl:reopen:{target}")  # ↩️: the reason is asked, then
+        asked = await harness.press(ADMIN, f"in:w:{target}")  # ✍️ 批示 instead
+        assert shown(asked)[-1].startswith("✍️ 对第 90 号目标作出批示")
+        assert seen(asked, ADMIN.id)[0] == "已取消，目标仍为办结。"
+        preview = await harness.send(ADMIN, ORDER)
+        # The words are the instruction's: the target stays closed, nothing is reopened.
+        assert shown(preview) == [f"批示预览 · #90 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+        assert table(harness, f"SELECT closed_on FROM target WHERE id = {target}") != [(None,)]
+        assert table(harness, "SELECT COUNT(*) FROM audit_log WHERE action = 'target_reopen'") == [
+            (0,)
+        ]
+
+
+async def test_an_admin_who_began_a_return_then_writes_an_instruction_returns_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(
+        tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW, REVIEW_REQUIRED="true"
+    ) as harness:
+        await bind(harness)
+        preview = await walk_to_preview(harness)
+        await harness.press(LIAISON, buttons(preview)["✅ 确认提交"])
+        review = await harness.send(ADMIN, "/review")
+        await harness.press(ADMIN, buttons(review)["↩️ 退回"])  # the comment is asked, then
+        asked = await harness.press(ADMIN, f"in:w:{target_id(harness, 90)}")  # ✍️ 批示
+        assert seen(asked, ADMIN.id)[0] == "好的，这份填报没有退回，仍待审核。"
+        preview = await harness.send(ADMIN, ORDER)
+        assert shown(preview) == [f"批示预览 · #90 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+        # Nothing was returned with the instruction's words; the liaison heard nothing.
+        assert table(harness, "SELECT COUNT(*) FROM review") == [(0,)]
+        assert to(preview, LIAISON.id) == []
+
+
+async def test_instruct_again_in_the_middle_starts_on_the_target_named(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        await harness.press(LEADER, buttons(details)["✍️ 批示"])  # #90's text asked, then
+        again = await harness.send(LEADER, "/instruct 93")  # the leader means #93 after all
+        assert shown(again)[0].startswith("✍️ 对第 93 号目标作出批示")
+        preview = await harness.send(LEADER, ORDER)
+        assert shown(preview) == [f"批示预览 · #93 → 市水务局\n{ORDER}\n\n确认发送吗？"]

@@ -208,3 +208,22 @@ def test_close_and_reopen_from_the_command_line(tmp_path: Path) -> None:
     assert "验收未通过" in reopened.stdout
     after = json.loads(targetbot(tmp_path, "targets", "--json", "--db", db).stdout)
     assert next(item for item in after if item["number"] == 47)["closed"] is None
+
+
+async def test_reopen_pressed_again_in_the_middle_asks_for_the_target_pressed(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind_everyone(harness)
+        ids = {}
+        for number in (90, 93):
+            await report_completed(harness, number)
+            ids[number] = (await target(harness, number)).id
+            await harness.press(ADMIN, f"cl:{ids[number]}")
+        day = harness.app.bot_data.today().isoformat()
+        await harness.press(ADMIN, f"cl:reopen:{ids[90]}")  # #90's reason asked, then ↩️ on #93
+        asked = shown(await harness.press(ADMIN, f"cl:reopen:{ids[93]}"))
+        assert asked == [zh("close.ask_reopen_reason", number="93", date=day)]
+        await harness.send(ADMIN, "验收未通过")
+        assert (await target(harness, 93)).closed_on is None
+        assert (await target(harness, 90)).closed_on is not None

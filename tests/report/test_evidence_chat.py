@@ -177,6 +177,11 @@ async def test_an_album_is_taken_whole_in_order_and_a_tenth_file_is_refused(
             )
             answers += shown(calls)
         assert answers == [f"📎 已收到 {n}/9：现场{n}.png（5 KB）" for n in range(1, 10)]
+        # The album's last file delivered again by Telegram adds nothing and is said to be in.
+        assert shown(await harness.replay()) == [
+            zh("evidence.already", file="现场9.png", position=9)
+        ]
+        assert len(draft_files(harness, LIAISON)) == 9
         tenth = await harness.send_photo(LIAISON, PHOTO)
         assert shown(tenth) == [zh("evidence.too_many", file="照片10.jpg", limit=9)]
         assert [r[1] for r in draft_files(harness, LIAISON)] == [
@@ -184,10 +189,6 @@ async def test_an_album_is_taken_whole_in_order_and_a_tenth_file_is_refused(
         ]
         assert rows(harness.db_path, "SELECT step, progress FROM draft") == [
             ("progress", "1-11月完成投资21.5亿元")
-        ]
-        # The same album delivered again by Telegram adds nothing.
-        assert shown(await harness.replay()) == [
-            zh("evidence.too_many", file="照片10.jpg", limit=9)
         ]
 
 
