@@ -110,9 +110,18 @@ async def _addressed(context: BotContext, account: Account, draft: Draft) -> str
 
 
 async def _show_step(
-    update: Update, context: BotContext, account: Account, draft: Draft, *, edit: bool
+    update: Update,
+    context: BotContext,
+    account: Account,
+    draft: Draft,
+    *,
+    edit: bool,
+    before: str = "",
 ) -> object:
-    """Show the step a draft is at, with its buttons; return it as the conversation's state."""
+    """Show the step a draft is at, with its buttons; return it as the conversation's state.
+
+    `before` (HTML) leads the text: why this draft is shown rather than the one asked for.
+    """
     services = context.services
     markup: Buttons | None = None
     units = await _addressed(context, account, draft)
@@ -180,7 +189,7 @@ async def _show_step(
                 text += f"\n{title}\n{files.file_lines(context, account.language, attached)}"
             text += "\n" + hint
             markup = _preview_buttons(context, account, draft)
-    await show_html(update, text, markup, edit=edit)
+    await show_html(update, f"{before}\n\n{text}" if before else text, markup, edit=edit)
     return draft.step
 
 
@@ -303,7 +312,10 @@ async def _start_writing(
     await closing.leave(update, context, account)
     await extend.leave(update, context, account)
     await review.leave(update, context, account)
-    return await _show_step(update, context, account, draft, edit=False)
+    before = await _kept_line(
+        context, account, draft, service.other_draft(draft, target_id=target.id)
+    )
+    return await _show_step(update, context, account, draft, edit=False, before=before)
 
 
 @requires("liaison", private=True)
@@ -358,7 +370,23 @@ async def answer_pressed(update: Update, context: BotContext, account: Account) 
         await _refuse(update, context, account, error)
         return None
     await extend.leave(update, context, account)  # the answer takes the words typed next
-    return await _show_step(update, context, account, draft, edit=False)
+    other = service.other_draft(draft, instruction_id=instruction_id)
+    before = await _kept_line(context, account, draft, other)
+    return await _show_step(update, context, account, draft, edit=False, before=before)
+
+
+async def _kept_line(context: BotContext, account: Account, draft: Draft, other: bool) -> str:
+    """Return the line saying a draft for another target waits (one at a time), or ""."""
+    if not other:
+        return ""
+    target = await service.live_target(context.services.db, draft.target_id or 0)
+    number = target.shown_number if target is not None else "—"
+    key = (
+        "instruction.other_draft_write"
+        if draft.kind == "write"
+        else "instruction.other_draft_answer"
+    )
+    return _say(context, account, key, number=number)
 
 
 async def _draft(update: Update, context: BotContext, account: Account, verb: str) -> Draft | None:

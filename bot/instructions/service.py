@@ -174,14 +174,36 @@ async def draft_of(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None
     return await store.draft_of(conn, telegram_id)
 
 
+async def _holds_words(conn: aiosqlite.Connection, draft: Draft) -> bool:
+    """Tell whether a draft holds something its writer gave: text, or files of an answer."""
+    if draft.text:
+        return True
+    return bool(await evidence_rows.list_for(conn, ANSWER_DRAFT, draft.id))
+
+
+def other_draft(
+    draft: Draft, *, target_id: int | None = None, instruction_id: int | None = None
+) -> bool:
+    """Tell whether the draft returned is for something other than what was asked to start."""
+    if instruction_id is not None:
+        return draft.kind != "answer" or draft.instruction_id != instruction_id
+    return draft.kind != "write" or draft.target_id != target_id
+
+
 async def start_writing(
     conn: aiosqlite.Connection, account: Account, target: targets.Target, chat_id: int, at: str
 ) -> Draft:
-    """Start (or resume, for the same target) an instruction's draft; return it."""
+    """Start (or resume, for the same target) an instruction's draft; return it.
+
+    One draft at a time, and never a word lost: while a draft with words or files waits for
+    another target or instruction, that draft is returned (resumed) instead; its writer sends
+    or cancels it first.
+    """
     check_writer(account, target)
     async with transaction(conn):
         found = await store.draft_of(conn, account.telegram_id)
-        if found and found.kind == "write" and found.target_id == target.id:
+        same = found is not None and found.kind == "write" and found.target_id == target.id
+        if found is not None and (same or await _holds_words(conn, found)):
             await store.update_draft(conn, found.id, step=found.step, at=at)
         else:
             await store.start_draft(
@@ -202,14 +224,21 @@ async def start_writing(
 async def start_answering(
     conn: aiosqlite.Connection, account: Account, instruction_id: int, chat_id: int, at: str
 ) -> tuple[Draft, Instruction]:
-    """Start (or resume, for the same instruction) an answer's draft; refuse if not theirs."""
+    """Start (or resume, for the same instruction) an answer's draft; refuse if not theirs.
+
+    A draft with words or files for something else is returned (resumed) instead, as in
+    `start_writing`.
+    """
     instruction = await store.get(conn, instruction_id)
     if instruction is None:
         raise InstructionError("no_instruction")
     unit_of(account, instruction)
     async with transaction(conn):
         found = await store.draft_of(conn, account.telegram_id)
-        if found and found.kind == "answer" and found.instruction_id == instruction.id:
+        same = (
+            found is not None and found.kind == "answer" and found.instruction_id == instruction.id
+        )
+        if found is not None and (same or await _holds_words(conn, found)):
             await store.update_draft(conn, found.id, step=found.step, at=at)
         else:
             await store.start_draft(

@@ -342,9 +342,17 @@ async def test_a_paused_draft_is_resumed_with_its_text(demo: aiosqlite.Connectio
         "请加快",
         False,
     )
-    # Another target: a new draft, with a new id (evidence of the old one never carries over).
-    other = await service.start_writing(
-        demo, who[LEADER], await service.target_by_number(demo, 93), LEADER, "z"
-    )
+    # Another target while the words for #90 wait: the #90 draft comes back, nothing is lost.
+    target_93 = await service.target_by_number(demo, 93)
+    kept = await service.start_writing(demo, who[LEADER], target_93, LEADER, "z")
+    assert (kept.id, kept.target_id, kept.text) == (draft.id, target.id, "请加快")
+    assert service.other_draft(kept, target_id=target_93.id)
+    # Once it is cancelled, #93 gets a new draft, with a new id (no evidence carries over).
+    await service.drop(demo, kept)
+    other = await service.start_writing(demo, who[LEADER], target_93, LEADER, "z")
     assert other.id > draft.id
-    assert (other.step, other.text) == (service.TEXT, None)
+    assert (other.target_id, other.step, other.text) == (target_93.id, service.TEXT, None)
+    assert not service.other_draft(other, target_id=target_93.id)
+    # A draft with no words yet gives way to another target at once.
+    again = await service.start_writing(demo, who[LEADER], target, LEADER, "z")
+    assert (again.target_id, again.text) == (target.id, None)

@@ -454,3 +454,28 @@ async def test_instruct_again_in_the_middle_starts_on_the_target_named(tmp_path:
         assert shown(again)[0].startswith("✍️ 对第 93 号目标作出批示")
         preview = await harness.send(LEADER, ORDER)
         assert shown(preview) == [f"批示预览 · #93 → 市水务局\n{ORDER}\n\n确认发送吗？"]
+
+
+async def test_a_second_instruction_waits_for_the_first_draft_and_loses_no_word(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        details = await harness.press(LEADER, f"qd:{target_id(harness, 90)}")
+        await harness.press(LEADER, buttons(details)["✍️ 批示"])
+        await harness.send(LEADER, ORDER)  # at the preview, not sent
+        # ✍️ on #93 now: the #90 draft is shown again with its words; nothing is replaced.
+        other = await harness.press(LEADER, f"in:w:{target_id(harness, 93)}")
+        (text,) = seen(other, LEADER.id)
+        assert text.startswith(
+            "您还有一条对 #90 的批示草稿没有发送。"
+            "一次写一条：请先发送或取消（✖️ 取消）它，再开始新的。"
+        )
+        assert f"批示预览 · #90 → 市水务局\n{ORDER}" in text
+        assert table(harness, "SELECT target_id, text FROM instruction_draft") == [
+            (target_id(harness, 90), ORDER)
+        ]
+        dropped = await harness.press(LEADER, buttons(other)["✖️ 取消"])
+        assert seen(dropped, LEADER.id) == ["已取消，草稿已删除。"]
+        fresh = await harness.press(LEADER, f"in:w:{target_id(harness, 93)}")
+        assert seen(fresh, LEADER.id)[0].startswith("✍️ 对第 93 号目标作出批示")
