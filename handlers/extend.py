@@ -24,11 +24,12 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot import clock
 from bot.extensions import service
 from bot.extensions.service import ExtensionError, Request
 from bot.people.accounts import Account, language_of
 from bot.query.service import Target
-from handlers import callbacks, conversations
+from handlers import callbacks, conversations, jobs
 from handlers.access import requires
 from handlers.context import BotContext
 from handlers.reply import Buttons, answer_query, buttons, send, show_html
@@ -198,16 +199,7 @@ async def progress_text(update: Update, context: BotContext, account: Account) -
 
 
 def _values(request: Request) -> dict[str, object]:
-    return {
-        "id": request.id,
-        "number": request.shown_number,
-        "unit": request.unit or "—",
-        "due": request.original_due.isoformat() if request.original_due else "—",
-        "new": request.new_due.isoformat(),
-        "reason": request.reason,
-        "progress": request.progress,
-        "comment": request.comment or "—",
-    }
+    return service.told_values(request)
 
 
 def _decision_buttons(context: BotContext, language: str, request_id: int) -> Buttons:
@@ -291,9 +283,10 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
         return END
     done = context.text(account.language, f"extension.done_{decided.state}", **_values(decided))
     await show_html(update, done)
-    language = await language_of(services.db, services.settings, decided.asked_by)
-    told = context.text(language, f"extension.told_{decided.state}", **_values(decided))
-    await send(context.bot, decided.asked_by, told)
+    pushes = await service.tell_asker(
+        services.db, services.settings, services.t, decided, clock.stamp(), now=True
+    )
+    await jobs.send_now(context.bot, services.db, services.settings, pushes, services.now())
     return END
 
 

@@ -92,6 +92,8 @@ async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> i
             )
         except service.ExtensionError as error:
             raise CliError(t(error.key, **error.values)) from error
+        # The asker is told by the running bot at its next minute's check.
+        await service.tell_asker(conn, settings, t, decided, clock.stamp(), now=False)
     finally:
         await conn.close()
     print(t(f"extension.cli.{decided.state}", line=request_line(decided, t)))

@@ -16,12 +16,15 @@ from typing import Protocol
 
 import aiosqlite
 
-from bot.people.accounts import admin_ids
+from bot.i18n import Translator
+from bot.people.accounts import admin_ids, language_of
 from bot.settings import Settings
 from storage import audit, targets
 from storage import extensions as store
+from storage import pushes as push_store
 from storage.db import transaction
 from storage.extensions import Request as Request  # re-exported for the handlers
+from storage.pushes import Push
 
 APPROVERS = ("admin", "leader")  # the values of EXTENSION_APPROVAL
 MAX_TEXT = 1000  # characters of a reason, a progress note or a comment
@@ -254,6 +257,50 @@ async def decide(
     decided = await store.get(conn, request_id)
     assert decided is not None
     return decided
+
+
+def told_values(request: Request) -> dict[str, object]:
+    """Return the values the texts about a request name (its number, dates, words)."""
+    return {
+        "id": request.id,
+        "number": request.shown_number,
+        "unit": request.unit or "—",
+        "due": request.original_due.isoformat() if request.original_due else "—",
+        "new": request.new_due.isoformat(),
+        "reason": request.reason,
+        "progress": request.progress,
+        "comment": request.comment or "—",
+    }
+
+
+async def tell_asker(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    t: Translator,
+    request: Request,
+    at: str,
+    *,
+    now: bool,
+) -> list[Push]:
+    """Claim the push that tells the asker of a decided request (once, whoever decided).
+
+    `now`: the caller sends it at once (a decision in chat); otherwise (the command line) it
+    waits as a retry due now, and the running bot's next minute check sends it.
+    """
+    language = await language_of(conn, settings, request.asked_by)
+    push = Push(
+        key=f"extension_told:{request.id}",
+        kind="extension_told",
+        recipient=request.asked_by,
+        text=t(f"extension.told_{request.state}", language, **told_values(request)),
+        payload={"request": request.id},
+    )
+    async with transaction(conn):
+        if not await push_store.claim(conn, push, at):
+            return []
+        if not now:
+            await push_store.settle(conn, push.key, "retry", at=at, next_try_at=at)
+    return [push] if now else []
 
 
 async def open_requests(conn: aiosqlite.Connection) -> list[Request]:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.clock import stamp
+from bot.extensions import service as extensions
 from tests.harness import Harness, running_bot, shown
+from tests.push.test_pushes import check
+from tests.push.test_pushes import to as push_to
 from tests.report.test_report_chat import (
     ADMIN,
     INDUSTRY,
@@ -259,3 +263,25 @@ async def test_extend_again_in_the_middle_starts_on_the_target_named(tmp_path: P
         again = await harness.send(LIAISON, "/extend 90")  # the liaison means #90
         assert shown(again)[0].startswith("申请延期：第 90 号目标")
         assert shown(await harness.send(LIAISON, "2024-03-31")) == ["请写明延期的理由。"]
+
+
+async def test_a_decision_from_the_command_line_reaches_the_liaison_at_the_next_check(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, frozenset({ADMIN.id}), FAKE_TIME=NOW) as harness:
+        await bind(harness)
+        await ask_93(harness)
+        services = harness.app.bot_data
+        # What `targetbot extensions refuse 1 --comment …` does, on the bot's database.
+        decided = await extensions.decide(
+            services.db, 1, approve=False, actor="cli", comment="节点不能后移", at=stamp()
+        )
+        await extensions.tell_asker(
+            services.db, services.settings, services.t, decided, stamp(), now=False
+        )
+        _, calls = await check(harness, services.now())
+        assert [p["text"] for p in push_to(calls, LIAISON.id)] == [
+            "❌ 您对第 93 号目标的延期申请未获批准，完成时限仍为 2023-12-31。理由：节点不能后移"
+        ]
+        _, again = await check(harness, services.now())  # told once
+        assert push_to(again, LIAISON.id) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -78,3 +79,14 @@ async def test_an_admin_lists_approves_and_refuses_from_the_command_line(tmp_pat
     shown = json.loads(targetbot(tmp_path, "targets", "--json", "--db", str(db)).stdout)
     due = {t["number"]: t["due_date"] for t in shown}
     assert (due[93], due[90]) == ("2024-03-31", "2023-12-31")
+    # Each asker is told by the running bot at its next minute's check: one push each, waiting.
+    with sqlite3.connect(db) as conn:
+        told = conn.execute(
+            "SELECT key, recipient, state, text FROM push WHERE kind = 'extension_told'"
+            " ORDER BY key"
+        ).fetchall()
+    assert [(k, r, s) for k, r, s, _ in told] == [
+        ("extension_told:1", LIAISON, "retry"),
+        ("extension_told:2", LIAISON, "retry"),
+    ]
+    assert told[1][3].endswith("理由：理由不充分")
