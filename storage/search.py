@@ -45,6 +45,7 @@ class TargetRow:
     category: str | None = None
     extra: str = "[]"  # the table's other columns, as stored (JSON)
     closed_on: str | None = None  # 办结: the day it was closed
+    extended: int = 0  # 1: an approved extension request (延期) moved its due date
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ async def signature(conn: aiosqlite.Connection) -> tuple[object, ...]:
 async def load_plan(conn: aiosqlite.Connection, plan_id: int) -> PlanRows:
     """Return a plan's live targets, assignments, and latest report per assignment and period."""
     async with conn.execute(
-        "SELECT id, number, content, deadline, due_date, label, category, extra, closed_on"
-        " FROM target "
+        "SELECT id, number, content, deadline, due_date, label, category, extra, closed_on,"
+        " EXISTS (SELECT 1 FROM extension_request e WHERE e.target_id = target.id"
+        " AND e.state = 'approved') FROM target "
         "WHERE plan_id = ? AND retired_at IS NULL ORDER BY number",
         (plan_id,),
     ) as cursor:

@@ -57,6 +57,7 @@ class IndexedTarget:
     category: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
     closed_on: date | None = None  # 办结: the day an admin closed it
+    extended: bool = False  # an approved extension request (延期) moved its due date
 
     @property
     def shown_number(self) -> str:
@@ -188,6 +189,7 @@ class TargetIndex:
                 row.category,
                 extra_from_json(row.extra),
                 date.fromisoformat(row.closed_on) if row.closed_on else None,
+                bool(row.extended),
             )
             for row in rows.targets
         ]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Translator
 from bot.limits import MESSAGE_LIMIT
 from bot.query.engine import Answer
-from bot.query.index import Hit
+from bot.query.index import Hit, IndexedTarget
 from bot.query.parse import ParsedQuery
 from bot.status.lights import Risk
 from bot.status.quantities import Estimate, format_amount
@@ -126,10 +126,17 @@ def result_line(hit: Hit, t: Translator, language: str | None) -> str:
         number=hit.target.shown_number,
         content=shorten(hit.target.content, LINE_CONTENT),
         unit=lead,
-        deadline=hit.target.deadline,
+        deadline=_deadline(hit.target, t, language),
         light=hit.light,
         status=_carried_status(hit, t, language),
     )
+
+
+def _deadline(target: IndexedTarget, t: Translator, language: str | None) -> str:
+    """Return a target's deadline as a line shows it: `年底`, or `年底 → 2024-03-31（延期）`."""
+    if target.extended and target.due_date is not None:
+        return t("extension.extended", language, deadline=target.deadline, due=target.due_date)
+    return target.deadline
 
 
 def _carried_status(hit: Hit, t: Translator, language: str | None) -> str:
@@ -452,6 +459,7 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
         "extra": [list(pair) for pair in target.extra],
         "assisting": assisting,
         "closed": target.closed_on.isoformat() if target.closed_on else None,
+        "extended": target.extended,
     }
 
 

@@ -90,6 +90,12 @@ async def test_a_liaison_asks_the_admin_approves_and_the_details_show_the_new_da
         target_id = rows(harness.db_path, "SELECT id FROM target WHERE number = 93")[0][0]
         details = shown(await harness.press(LIAISON, f"qd:{target_id}"))
         assert "完成时限：年底 → 2024-03-31（延期）" in details[0]
+        # A list of results shows it on #93's line; the JSON says so.
+        lines = "\n".join(shown(await harness.send(ADMIN, "/q 市水务局"))).splitlines()
+        (line_93,) = [line for line in lines if "#93 " in line]
+        assert " · 年底 → 2024-03-31（延期） · " in line_93
+        (line_90,) = [line for line in lines if "#90 " in line]
+        assert " · 年底 · " in line_90
         # The liaison's /report card shows the moved date the same way.
         card = shown(await harness.send(LIAISON, "/report 93"))
         assert "完成时限：年底 → 2024-03-31（延期）" in card[0]

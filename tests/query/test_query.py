@@ -230,6 +230,7 @@ async def test_json_shape_and_an_alias_admins_add(demo: aiosqlite.Connection) ->
         "extra": [],
         "assisting": [],
         "closed": None,
+        "extended": False,
     }
     engine = QueryEngine()
     assert (await engine.ask(demo, "大数据局", today=TODAY)).hits == []
