@@ -46,7 +46,7 @@ def test_import_the_demo_table_and_list_it_as_json(tmp_path: Path) -> None:
     assert first.stdout.splitlines() == [
         "已导入《菏泽市人民政府2023年经济社会发展责任目标》2023Q3：新增目标 57 个，变更 0 个，"
         "未变 0 个；新增进度记录 59 条。",
-        "新登记市政府领导 5 位、责任单位 26 个。",
+        "新登记领导 5 位、责任单位 26 个。",
     ]
 
     targets = {t["number"]: t for t in stored_targets(tmp_path, db)}

@@ -152,7 +152,7 @@ async def test_an_admin_previews_confirms_and_a_leader_finds_the_new_targets(
         done = await harness.press(ADMIN, confirm)
         assert shown(done)[0] == (
             f"已导入《{PLAN}》2024Q1：新增目标 3 个，变更 0 个，未变 0 个；新增进度记录 3 条。\n"
-            "新登记市政府领导 0 位、责任单位 2 个。"
+            "新登记领导 0 位、责任单位 2 个。"
         )
         assert [name for name in methods(done) if name != "answerCallbackQuery"] == [
             "editMessageText"  # the preview becomes the summary: its buttons are gone

@@ -109,12 +109,12 @@ async def test_unknown_expired_and_ambiguous_invites(
     await api.user_sends(ADMIN, "/invite leader 王长华")  # a typo of 王昌华: asked first
     asked = await api.reply(ADMIN.id)
     assert asked.text == (
-        "没有名称正好是 “王长华” 的。最接近的是：市政府领导 · 王昌华。要为它生成邀请链接吗？"
+        "没有名称正好是 “王长华” 的。最接近的是：领导 · 王昌华。要为它生成邀请链接吗？"
     )
-    assert [label for label, _ in asked.buttons] == ["✅ 生成邀请：市政府领导 · 王昌华", "取消"]
+    assert [label for label, _ in asked.buttons] == ["✅ 生成邀请：领导 · 王昌华", "取消"]
     await api.press(ADMIN, asked, asked.buttons[0][1])
     made = await api.reply(ADMIN.id)
-    assert made.text.startswith("邀请链接（市政府领导 · 王昌华）：请转发给 王昌华本人")
+    assert made.text.startswith("邀请链接（领导 · 王昌华）：请转发给 王昌华本人")
     code = made.text.rsplit("start=", 1)[1]
     with sqlite3.connect(tmp_path / "targetbot.db") as conn:
         conn.execute("UPDATE invite SET expires_at = '2000-01-01T00:00:00+00:00'")
@@ -254,7 +254,7 @@ async def test_loose_names_ask_before_revoking_inviting_closing_or_rebinding(
     await api.user_sends(ADMIN, "/revoke 王")
     asked = await api.reply(ADMIN.id)
     assert asked.text.startswith(
-        "没有姓名正好是 “王” 的用户。最接近的是：\n• 王昌华（4005）— 市政府领导 · 王昌华 · 最近使用"
+        "没有姓名正好是 “王” 的用户。最接近的是：\n• 王昌华（4005）— 领导 · 王昌华 · 最近使用"
     )
     assert asked.text.endswith("\n要撤销此人的权限吗？")
     assert [label for label, _ in asked.buttons] == ["⛔ 撤销 王昌华 的权限", "取消"]
@@ -284,10 +284,10 @@ async def test_loose_names_ask_before_revoking_inviting_closing_or_rebinding(
     question = await api.reply(LIAISON.id)
     assert question.text == (
         "您目前的身份是：联络员 · 市水务局。\n"
-        "这个邀请链接会把您改为：市政府领导 · 曹临，原来的身份将不再保留。要替换吗？"
+        "这个邀请链接会把您改为：领导 · 曹临，原来的身份将不再保留。要替换吗？"
     )
     assert [label for label, _ in question.buttons] == [
-        "替换为：市政府领导 · 曹临",
+        "替换为：领导 · 曹临",
         "保持现在的身份",
     ]
     await api.press(LIAISON, question, question.buttons[1][1])
@@ -298,10 +298,10 @@ async def test_loose_names_ask_before_revoking_inviting_closing_or_rebinding(
     question = await api.reply(LIAISON.id)
     await api.press(LIAISON, question, question.buttons[0][1])
     assert (await api.reply(LIAISON.id)).text.startswith(
-        "欢迎，水务！您已开通：市政府领导 · 曹临。"
+        "欢迎，水务！您已开通：领导 · 曹临。"
     )
     assert (await api.reply(ADMIN.id)).text == (
-        "🔁 水务（2002 @shuiwu）通过邀请链接更换了身份：联络员 · 市水务局 → 市政府领导 · 曹临。"
+        "🔁 水务（2002 @shuiwu）通过邀请链接更换了身份：联络员 · 市水务局 → 领导 · 曹临。"
     )
 
     # `/period close` says what it does and whom it tells, and asks.

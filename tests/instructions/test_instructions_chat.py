@@ -199,7 +199,7 @@ async def test_who_may_not_write_or_answer_is_refused_and_nothing_changes(
         details = await harness.press(LIAISON, f"qd:{number_90}")
         assert "✍️ 批示" not in buttons(details)
         forged = await harness.press(LIAISON, f"in:w:{number_90}")
-        assert alerts(forged) == ["只有市政府领导和管理员可以作出批示。"]
+        assert alerts(forged) == ["只有领导和管理员可以作出批示。"]
         assert table(harness, "SELECT COUNT(*) FROM instruction_draft") == [(0,)]
         assert shown(await harness.send(LIAISON, "/instruct 90")) == [
             "抱歉，这项功能不在您的权限范围内。发送 /help 查看您可以使用的功能。"

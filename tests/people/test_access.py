@@ -176,8 +176,8 @@ async def test_an_invite_opened_twice_by_its_user_keeps_the_binding(tmp_path: Pa
         first = await harness.send(LEADER, f"/start {code}")
         again = await harness.send(LEADER, f"/start {code}")
         other = shown(await harness.send(STRANGER, f"/start {code}"))
-    assert texts_to(first, LEADER.id)[0].startswith("欢迎，王！您已开通：市政府领导 · 王昌华。")
-    assert texts_to(first, ADMIN.id) == ["✅ 王（4004）已接受邀请，开通为：市政府领导 · 王昌华。"]
+    assert texts_to(first, LEADER.id)[0].startswith("欢迎，王！您已开通：领导 · 王昌华。")
+    assert texts_to(first, ADMIN.id) == ["✅ 王（4004）已接受邀请，开通为：领导 · 王昌华。"]
     assert texts_to(again, LEADER.id) == texts_to(first, LEADER.id)
     assert texts_to(again, ADMIN.id) == []  # told once
     assert other == [zh("start.invite_used")]

@@ -108,11 +108,11 @@ async def test_a_leader_called_wang_is_not_revoked_by_revoke_wang(tmp_path: Path
         await harness.send(short, "/help")  # seen once: the name is known
         asked = shown(await harness.send(ADMIN, "/revoke 王"))[0]
         assert asked.startswith(
-            "This will revoke the access of:\n• 王 (4006) — city leader · 王昌华"
+            "This will revoke the access of:\n• 王 (4006) — leader · 王昌华"
         )
         # The leader's name finds the person bound to that leader, whatever they call themselves.
         by_leader = shown(await harness.send(ADMIN, "/revoke 王昌华"))[0]
-        assert "• 王 (4006) — city leader · 王昌华" in by_leader
+        assert "• 王 (4006) — leader · 王昌华" in by_leader
         with sqlite3.connect(harness.db_path) as conn:
             role = conn.execute("SELECT role FROM user WHERE telegram_id = 4006").fetchone()
         assert role == ("leader",)

@@ -116,7 +116,7 @@ async def test_a_table_without_leader_and_deadline_columns_imports(
     assert describe_summary(summary, Translator("zh")) == [
         "已导入《某市2024年民生实事项目》2024Q1：新增目标 3 个，变更 0 个，未变 0 个；"
         "新增进度记录 3 条。",
-        "新登记市政府领导 1 位、责任单位 4 个。",
+        "新登记领导 1 位、责任单位 4 个。",
         # No status column: two progress texts say nothing behind, one says 推进缓慢.
         "表中没有“是否按计划”一类的状态列：2 条进度按“按计划”保存，"
         "红黄绿灯再按其中的数字（完成率、形象进度）判断。",
