@@ -297,9 +297,7 @@ async def test_loose_names_ask_before_revoking_inviting_closing_or_rebinding(
     await api.user_sends(LIAISON, f"/start {code}")
     question = await api.reply(LIAISON.id)
     await api.press(LIAISON, question, question.buttons[0][1])
-    assert (await api.reply(LIAISON.id)).text.startswith(
-        "欢迎，水务！您已开通：领导 · 曹临。"
-    )
+    assert (await api.reply(LIAISON.id)).text.startswith("欢迎，水务！您已开通：领导 · 曹临。")
     assert (await api.reply(ADMIN.id)).text == (
         "🔁 水务（2002 @shuiwu）通过邀请链接更换了身份：联络员 · 市水务局 → 领导 · 曹临。"
     )

@@ -107,9 +107,7 @@ async def test_a_leader_called_wang_is_not_revoked_by_revoke_wang(tmp_path: Path
         await set_role(db, telegram_id=short.id, role="leader", binding_id=leader.id, actor="t")
         await harness.send(short, "/help")  # seen once: the name is known
         asked = shown(await harness.send(ADMIN, "/revoke 王"))[0]
-        assert asked.startswith(
-            "This will revoke the access of:\n• 王 (4006) — leader · 王昌华"
-        )
+        assert asked.startswith("This will revoke the access of:\n• 王 (4006) — leader · 王昌华")
         # The leader's name finds the person bound to that leader, whatever they call themselves.
         by_leader = shown(await harness.send(ADMIN, "/revoke 王昌华"))[0]
         assert "• 王 (4006) — leader · 王昌华" in by_leader
