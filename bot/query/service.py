@@ -41,8 +41,9 @@ def only_unit(account: Account) -> int | None:
 
 
 def may_see(account: Account, target: Target) -> bool:
-    """Return whether the account may see this target: a liaison only their unit's."""
-    units = {u for a in target.assignments for u in a.units}
+    """Return whether the account may see this target: a liaison only their unit's (a unit of
+    the table's units cell or of its 配合单位 column: both have a part and are sent 批示)."""
+    units = {u for a in target.assignments for u in (*a.units, *a.assisting)}
     return account.role != "liaison" or account.unit in units
 
 

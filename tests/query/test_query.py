@@ -10,9 +10,11 @@ import aiosqlite
 import pytest
 
 from bot.i18n import Translator
+from bot.people.accounts import Account
 from bot.plan.importer import import_file
 from bot.query.engine import Answer, Asker, QueryEngine
 from bot.query.parse import number_alone
+from bot.query.service import may_see
 from bot.query.text import answer_json
 from storage import search as rows
 from storage import targets as plans
@@ -295,3 +297,16 @@ async def test_in_a_reporting_window_each_target_keeps_its_latest_known_status(
 )
 def test_a_number_alone_as_report_takes_it(text: str, number: int | None) -> None:
     assert number_alone(text) == number
+
+
+def test_a_liaison_sees_the_targets_their_unit_leads_or_assists() -> None:
+    lead = plans.Assignment(1, 1, "李县长", ("县水利局",), None, assisting=("县住建局",))
+    target = plans.Target(1, 1, 1, "新建堤防5公里", "年底", date(2026, 12, 31), False, (lead,))
+
+    def liaison(unit: str) -> Account:
+        return Account(7, "liaison", 3, unit, None, None, "zh")
+
+    assert may_see(liaison("县水利局"), target)
+    assert may_see(liaison("县住建局"), target)  # the 配合单位 column: sent 批示, answers them
+    assert not may_see(liaison("县交通运输局"), target)
+    assert may_see(Account(8, "leader", None, None, 2, "李县长", "zh"), target)
