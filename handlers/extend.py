@@ -193,13 +193,11 @@ async def progress_text(update: Update, context: BotContext, account: Account) -
         await show_html(update, _refusal(context, account, error))
         return PROGRESS if error.key.endswith(("empty", "too_long")) else END
     context.user_data.pop(DRAFT, None)
-    await show_html(update, context.text(account.language, "extension.asked", **_values(request)))
+    await show_html(
+        update, context.text(account.language, "extension.asked", **service.request_values(request))
+    )
     await _tell_deciders(context, request)
     return END
-
-
-def _values(request: Request) -> dict[str, object]:
-    return service.told_values(request)
 
 
 def _decision_buttons(context: BotContext, language: str, request_id: int) -> Buttons:
@@ -217,7 +215,7 @@ async def _tell_deciders(context: BotContext, request: Request) -> None:
     services = context.services
     for telegram_id in await service.deciders(services.db, services.settings, request):
         language = await language_of(services.db, services.settings, telegram_id)
-        text = context.text(language, "extension.to_decide", **_values(request))
+        text = context.text(language, "extension.to_decide", **service.request_values(request))
         await send(context.bot, telegram_id, text, _decision_buttons(context, language, request.id))
 
 
@@ -240,7 +238,9 @@ async def decide_pressed(update: Update, context: BotContext, account: Account) 
     approve = approve_id is not None
     context.user_data[DECIDING] = (request.id, approve)
     key = "extension.ask_approve_comment" if approve else "extension.ask_refuse_comment"
-    await show_html(update, context.text(account.language, key, **_values(request)), edit=False)
+    await show_html(
+        update, context.text(account.language, key, **service.request_values(request)), edit=False
+    )
     return COMMENT
 
 
@@ -281,7 +281,9 @@ async def comment_text(update: Update, context: BotContext, account: Account) ->
             context.user_data[DECIDING] = deciding
             return COMMENT
         return END
-    done = context.text(account.language, f"extension.done_{decided.state}", **_values(decided))
+    done = context.text(
+        account.language, f"extension.done_{decided.state}", **service.request_values(decided)
+    )
     await show_html(update, done)
     pushes = await service.tell_asker(
         services.db, services.settings, services.t, decided, clock.stamp(), now=True
@@ -332,7 +334,7 @@ async def extensions_command(update: Update, context: BotContext, account: Accou
         return
     await show_html(update, context.text(language, "extension.open_count", count=len(waiting)))
     for request in waiting[:MAX_LISTED]:
-        text = context.text(language, "extension.to_decide", **_values(request))
+        text = context.text(language, "extension.to_decide", **service.request_values(request))
         await show_html(update, text, _decision_buttons(context, language, request.id), edit=False)
     if len(waiting) > MAX_LISTED:
         more = context.text(language, "extension.more_open", count=len(waiting) - MAX_LISTED)

@@ -259,7 +259,7 @@ async def decide(
     return decided
 
 
-def told_values(request: Request) -> dict[str, object]:
+def request_values(request: Request) -> dict[str, object]:
     """Return the values the texts about a request name (its number, dates, words)."""
     return {
         "id": request.id,
@@ -292,7 +292,7 @@ async def tell_asker(
         key=f"extension_told:{request.id}",
         kind="extension_told",
         recipient=request.asked_by,
-        text=t(f"extension.told_{request.state}", language, **told_values(request)),
+        text=t(f"extension.told_{request.state}", language, **request_values(request)),
         payload={"request": request.id},
     )
     async with transaction(conn):

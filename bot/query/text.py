@@ -135,7 +135,8 @@ def result_line(hit: Hit, t: Translator, language: str | None) -> str:
 def _deadline(target: IndexedTarget, t: Translator, language: str | None) -> str:
     """Return a target's deadline as a line shows it: `年底`, or `年底 → 2024-03-31（延期）`."""
     if target.extended and target.due_date is not None:
-        return t("extension.extended", language, deadline=target.deadline, due=target.due_date)
+        due = target.due_date.isoformat()
+        return t("extension.extended", language, deadline=target.deadline, due=due)
     return target.deadline
 
 
