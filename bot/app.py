@@ -39,6 +39,8 @@ async def open_services(application: BotApplication) -> None:
     settings = services.settings
     services.db = await connect(settings.database_path)
     await ensure_admins(services.db, settings)
+    # The search index is built in a worker thread: the bot answers meanwhile (bot/query/engine).
+    services.engine.start(services.db, services.today())
     async with transaction(services.db):
         await users.set_meta(services.db, "bot_username", application.bot.username)
 

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot import clock
 from bot.i18n import Translator
 from bot.plan.pending import PendingImports
-from bot.query.engine import QueryEngine
+from bot.query.engine import PATIENCE, QueryEngine
 from bot.safe_text import harmless
 from bot.settings import Settings
 
@@ -32,7 +32,7 @@ class Services:
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
         self._settings = settings
-        self.engine = QueryEngine(settings.at_risk_margin)
+        self.engine = QueryEngine(settings.at_risk_margin, patience=PATIENCE)
         clock.use(settings)
 
     @property

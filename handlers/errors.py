@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from bot.people.accounts import load_account, mark_unreachable, pick_language
+from bot.query.engine import Warming
 from handlers.context import BotContext
 from handlers.reply import send
 
@@ -27,7 +28,11 @@ async def on_error(update: object, context: BotContext) -> None:
         log.info("user %s cannot be reached (%s); marked inactive", user.id, error)
         await mark_unreachable(services.db, user.id)
         return
-    log.error("error while handling %r", update, exc_info=error)
+    warming = isinstance(error, Warming)  # not an error: the index is being built (start)
+    if warming:
+        log.info("asked while the index is being built: %r", update)
+    else:
+        log.error("error while handling %r", update, exc_info=error)
     language = None
     if user is not None:
         try:
@@ -38,8 +43,11 @@ async def on_error(update: object, context: BotContext) -> None:
             language = pick_language(None, user.language_code, services.settings.default_language)
     if isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
-        if not await send(context.bot, chat_id, context.text(language, "error.generic")):
+        said = context.text(language, "error.warming" if warming else "error.generic")
+        if not await send(context.bot, chat_id, said):
             log.warning("could not tell chat %s about the error", update.effective_chat.id)
+    if warming:
+        return
     now = time.monotonic()
     if now - services.admin_alerted_at < ADMIN_ALERT_INTERVAL and services.admin_alerted_at:
         return

@@ -116,3 +116,19 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
             await conn.commit()
         finally:
             _owners.pop(conn, None)
+
+
+@asynccontextmanager
+async def settled(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """Run the block's reads when no other task's transaction is open on the connection.
+
+    Reads on a connection share its open transaction: without this, a task could read what
+    another task has written but not yet committed (and may still roll back). A task inside its
+    own transaction reads its own writes.
+    """
+    task = asyncio.current_task()
+    if task is not None and _owners.get(conn) is task:
+        yield conn
+        return
+    async with _locks.setdefault(conn, asyncio.Lock()):
+        yield conn

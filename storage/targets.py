@@ -159,6 +159,12 @@ async def plan_by_title(conn: aiosqlite.Connection, title: str) -> Plan | None:
     return _plan(rows[0]) if rows else None
 
 
+async def plan_by_id(conn: aiosqlite.Connection, plan_id: int) -> Plan | None:
+    """Return a plan by its id."""
+    rows = await _fetchall(conn, "SELECT * FROM plan WHERE id = ?", (plan_id,))
+    return _plan(rows[0]) if rows else None
+
+
 async def any_plan(conn: aiosqlite.Connection) -> bool:
     """Tell whether any plan is stored."""
     return bool(await _fetchall(conn, "SELECT 1 FROM plan LIMIT 1"))
@@ -350,7 +356,7 @@ async def append_report(
     return revision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Named:
     """A leader or unit: its id and normalised name."""
 

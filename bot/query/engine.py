@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,9 +15,44 @@ from bot.query.index import Hit, SearchResult, TargetIndex
 from bot.query.parse import ParsedQuery, Vocabulary, parse_query
 from storage import search as rows
 from storage import targets as plans
+from storage.db import settled
 from storage.targets import Named
 
+
+async def _vocabulary(conn: aiosqlite.Connection) -> Vocabulary:
+    """Return the leaders, units and aliases questions can name."""
+    return Vocabulary(
+        tuple(await plans.list_leaders(conn)),
+        tuple(await plans.list_units(conn)),
+        await rows.aliases(conn),
+    )
+
+
+async def _release(index: TargetIndex) -> None:
+    """Free an index that was replaced, once the answers made from it are surely sent."""
+    await asyncio.sleep(RELEASE_AFTER)
+    await index.release()
+
+
+def _built_index(
+    plan_rows: rows.PlanRows, year: int, margin: float, today: date | None
+) -> TargetIndex:
+    """Return a plan's index, with the latest period's statuses worked out if `today` is known."""
+    index = TargetIndex.build(plan_rows, year, margin)
+    if today is not None:
+        index.warm(today)
+    return index
+
+
 SUGGESTIONS = 3
+# How long a chat question waits for the index being built at start before it hears so.
+PATIENCE = 2.0
+# How long a replaced index is kept for the answers being made from it (seconds).
+RELEASE_AFTER = 60.0
+
+
+class Warming(Exception):
+    """The index is still being built (at start, or for a new plan) and cannot be waited for."""
 
 
 @dataclass(frozen=True)
@@ -48,42 +85,126 @@ class Answer:
 
 
 class QueryEngine:
-    """Answers questions about the current plan from an index rebuilt only when data changed."""
+    """Answers questions about the current plan from an index that follows the data's changes.
 
-    def __init__(self, margin_points: int = 15) -> None:
+    The index is built once, in a worker thread, when the engine first needs it or a table is
+    imported; after that, each submission, review, closing, extension or alias changes only the
+    entries it touches (storage/search.changes names them). A question that comes while the
+    first build runs waits `patience` seconds at most (None: as long as it takes), then hears
+    that the index is warming; one that comes during a later build is answered from the index
+    it replaces, which is still right but for the change being built.
+    """
+
+    def __init__(self, margin_points: int = 15, patience: float | None = None) -> None:
         self.margin = margin_points / 100
-        self._signature: tuple[object, ...] | None = None
+        self.patience = patience
+        self._head: rows.Head | None = None
         self._plan: plans.Plan | None = None
         self._index: TargetIndex | None = None
         self._vocabulary = Vocabulary((), ())
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+        self._building: asyncio.Task[None] | None = None
+        self._releasing: asyncio.Task[None] | None = None
 
-    async def refresh(self, conn: aiosqlite.Connection, today: date | None = None) -> None:
-        """Rebuild the index if targets, reports, aliases or the current plan changed.
+    def start(self, conn: aiosqlite.Connection, today: date | None = None) -> None:
+        """Start building the index now, without waiting for it (the bot's start)."""
+        self._guard()
+        if self._building is None and self._head is None:
+            self._building = self._spawn(conn, today)
 
-        With `today`, the latest period's statuses are worked out now too, so that the first
-        question after a change does not wait for them.
+    async def refresh(
+        self,
+        conn: aiosqlite.Connection,
+        today: date | None = None,
+        *,
+        patience: float | None = None,
+    ) -> None:
+        """Bring the index up to date with the database: apply what changed, or build it anew.
+
+        With `today`, the latest period's statuses are worked out with a build too, so that the
+        first question after it does not wait for them. Waits for a build at most `patience`
+        seconds (None: until it is done), then raises Warming if there is no index of the
+        current plan to answer from.
         """
-        signature = await rows.signature(conn)
-        if signature == self._signature:
-            return
-        plan = await plans.current_plan(conn)
-        self._vocabulary = Vocabulary(
-            tuple(await plans.list_leaders(conn)),
-            tuple(await plans.list_units(conn)),
-            await rows.aliases(conn),
-        )
-        self._plan = plan
-        self._index = (
-            TargetIndex.build(await rows.load_plan(conn, plan.id), plan.year, self.margin)
-            if plan
-            else None
-        )
-        self._signature = signature
-        if self._index is not None and today is not None:
-            self._index.warm(today)
-            # The names' segmenter and pinyin are made now, not on the first question.
-            self._vocabulary.segmenter  # noqa: B018
-            self._vocabulary.pinyin  # noqa: B018
+        for _ in range(3):  # a build that ends may have missed what came during it
+            # The connection's lock first, then the engine's: a task inside its transaction
+            # (which holds the first) may ask the engine too.
+            async with settled(conn), self._guard():
+                now = await rows.head(conn)
+                follow = now != self._head and self._building is None
+                if follow and not await self._follow(conn, now):
+                    self._building = self._spawn(conn, today)
+                building = self._building
+            if building is None:
+                return
+            try:
+                await asyncio.wait_for(asyncio.shield(building), patience)
+            except TimeoutError:
+                if self._index is None or self._head is None or self._head.plan != now.plan:
+                    raise Warming from None
+                return  # the index it replaces answers meanwhile
+
+    async def _follow(self, conn: aiosqlite.Connection, now: rows.Head) -> bool:
+        """Take in the changes up to `now`; False when only a full build can."""
+        head, index = self._head, self._index
+        if head is None or index is None or head.plan != now.plan:
+            return False
+        found = await rows.changes(conn, head, now)
+        if found.plan:
+            return False
+        if found.vocabulary:
+            self._vocabulary = await _vocabulary(conn)
+        if found.assignments or found.targets:
+            assert now.plan is not None
+            changed = await rows.load_changed(conn, now.plan, found.assignments, found.targets)
+            if not index.apply(changed, found.assignments):
+                return False
+        self._head = now
+        return True
+
+    def _guard(self) -> asyncio.Lock:
+        """Return the lock of the running event loop (an engine may outlive a loop: tests)."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._lock, self._building = loop, asyncio.Lock(), None
+        return self._lock
+
+    def _spawn(self, conn: aiosqlite.Connection, today: date | None) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._build(conn, today))
+        task.add_done_callback(self._built)
+        return task
+
+    def _built(self, task: asyncio.Task[None]) -> None:
+        if self._building is task:
+            self._building = None
+        if not task.cancelled():
+            # A failed build fails every refresh that waits for it, which says so; the next
+            # refresh tries again.
+            task.exception()
+
+    async def _build(self, conn: aiosqlite.Connection, today: date | None) -> None:
+        """Build the current plan's index off the event loop and put it in place."""
+        path = await rows.database_file(conn)
+        if path is not None:  # its own connection, in a worker thread
+            head, plan_rows = await asyncio.to_thread(rows.read_plan_file, path)
+        else:  # a database in memory has one connection: read there, build in the thread
+            head = await rows.head(conn)
+            plan_rows = await rows.load_plan(conn, head.plan) if head.plan else None
+        plan = await plans.plan_by_id(conn, head.plan) if head.plan is not None else None
+        vocabulary = await _vocabulary(conn)
+        index = None
+        if plan is not None and plan_rows is not None:
+            index = await asyncio.to_thread(_built_index, plan_rows, plan.year, self.margin, today)
+        del plan_rows
+        await asyncio.to_thread(vocabulary.prepare)
+        old = self._index
+        self._plan, self._index, self._vocabulary, self._head = plan, index, vocabulary, head
+        # The index lives as long as the process: the collector need not walk it again (a full
+        # collection over 100k targets would stall the event loop).
+        gc.freeze()
+        if old is not None:  # a question being answered may still read it for a while
+            self._releasing = asyncio.get_running_loop().create_task(_release(old))
 
     @property
     def index(self) -> TargetIndex | None:
@@ -126,7 +247,7 @@ class QueryEngine:
 
         "My" targets are the `asker`'s: a leader's own, or a unit's.
         """
-        await self.refresh(conn, today)
+        await self.refresh(conn, today, patience=self.patience)
         index = self._index
         year = index.year if index else today.year
         parsed = parse_query(

@@ -9,17 +9,28 @@ index keeps the two latest views of them and ranks by light.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
+from typing import Any
 
 from bot.query.parse import DeadlineFilter, ParsedQuery, normalise_text
 from bot.query.words import KeywordIndex
 from bot.report.periods import period_end
-from bot.status.lights import LIGHT_ORDER, LIGHTS, Risk, StatusView, latest_period, status_view
+from bot.status.lights import (
+    LIGHT_ORDER,
+    LIGHTS,
+    Risk,
+    StatusView,
+    latest_period,
+    patched_view,
+    status_view,
+)
 from storage.search import PlanRows
 from storage.targets import Named, extra_from_json
 
@@ -27,11 +38,12 @@ from storage.targets import Named, extra_from_json
 # it is left out when no target has all the words asked (5G基站建设: 建设).
 COMMON_SHARE = 0.1
 COMMON_MIN = 3
+RELEASE_SLICE = 5000  # entries freed between two turns of the event loop
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexedAssignment:
     """An assignment as the search sees it."""
 
@@ -43,7 +55,7 @@ class IndexedAssignment:
     assisting: tuple[Named, ...] = ()  # units of a 配合单位 column (found by them too)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexedTarget:
     """A target as the search sees it."""
 
@@ -172,6 +184,8 @@ class TargetIndex:
     by_due: dict[date | None, set[int]]  # due date (None: ongoing) → target indexes
     margin: float  # how far completion may trail time before a target is at risk
     _views: dict[tuple[str | None, date, bool], StatusView] = field(default_factory=dict)
+    by_target_id: dict[int, int] = field(default_factory=dict)  # target id → target index
+    by_assignment_id: dict[int, int] = field(default_factory=dict)  # id → assignment index
 
     @classmethod
     def build(cls, rows: PlanRows, year: int, margin: float = 0.15) -> TargetIndex:
@@ -215,7 +229,93 @@ class TargetIndex:
             assignment_target=array("i", (a.target for a in assignments)),
             by_due=by_due,
             margin=margin,
+            by_target_id={t.id: i for i, t in enumerate(targets)},
+            by_assignment_id={a.id: i for i, a in enumerate(assignments)},
         )
+
+    # -------------------------------------------------------------- changes
+
+    async def release(self) -> None:
+        """Let go of an index no longer used, a slice at a time (freeing 100k targets at once
+        would stall the event loop)."""
+        self._views.clear()
+        for big in (
+            self.targets,
+            self.assignments,
+            self.words.contents,
+            self.words.progresses,
+        ):
+            while big:
+                del big[-RELEASE_SLICE:]
+                await asyncio.sleep(0)
+        await _drain(self.words.postings)
+        await _drain(self.words.content_postings)
+        await _drain(self.by_due)
+
+    def apply(self, changed: PlanRows, assignment_ids: Iterable[int]) -> bool:
+        """Take in what changed since the build: some targets' rows, some assignments' reports.
+
+        `changed` holds the changed targets' rows (due date, closing, extension) and every
+        period's latest official report of the assignments named by `assignment_ids` (none
+        when an assignment has no official report left). Statuses, lights and keywords follow
+        at the cost of what changed. Returns False, changing nothing, when only a full build
+        can take it in: a target the index does not know, or a period none had before.
+        """
+        reports: dict[int, dict[str, tuple[str, str]]] = {
+            a: {} for a in assignment_ids if a in self.by_assignment_id
+        }
+        for report in changed.reports:
+            if report.assignment_id in reports:
+                reports[report.assignment_id][report.period] = (report.status, report.progress)
+        known = set(self.periods)
+        if any(p not in known for found in reports.values() for p in found):
+            return False
+        if any(row.id not in self.by_target_id for row in changed.targets):
+            return False
+        touched: set[int] = set()
+        latest = self.periods[-1] if self.periods else None
+        progressed: set[int] = set()
+        for assignment_id, found in reports.items():
+            index = self.by_assignment_id[assignment_id]
+            old = self.assignments[index]
+            if old.reports == found:
+                continue
+            self.assignments[index] = replace(old, reports=found)
+            touched.add(index)
+            if latest is not None and old.reports.get(latest) != found.get(latest):
+                progressed.add(old.target)
+        for row in changed.targets:
+            index = self.by_target_id[row.id]
+            old_target = self.targets[index]
+            new_target = replace(
+                old_target,
+                deadline=row.deadline,
+                due_date=_due_date(row.number, row.due_date),
+                closed_on=date.fromisoformat(row.closed_on) if row.closed_on else None,
+                extended=bool(row.extended),
+            )
+            if new_target == old_target:
+                continue
+            self.targets[index] = new_target
+            self.by_due[old_target.due_date].discard(index)
+            self.by_due.setdefault(new_target.due_date, set()).add(index)
+            touched.update(new_target.assignments)
+        for target in progressed:
+            self.words.update(
+                target, _progress_text(self.targets[target], self.assignments, latest)
+            )
+        if touched:
+            for key, view in list(self._views.items()):
+                self._views[key] = patched_view(
+                    view,
+                    self.targets,
+                    self.assignments,
+                    touched,
+                    year=self.year,
+                    margin=self.margin,
+                    carry=key[2],
+                )
+        return True
 
     # -------------------------------------------------------------- keywords
 
@@ -423,6 +523,14 @@ class TargetIndex:
         return kept
 
 
+async def _drain(mapping: dict[Any, Any]) -> None:
+    """Empty a big mapping a slice at a time, letting the event loop run between slices."""
+    while mapping:
+        for key in list(itertools.islice(mapping, RELEASE_SLICE)):
+            del mapping[key]
+        await asyncio.sleep(0)
+
+
 def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
     """Return a plan's assignments with their reports, and each target id's assignment indexes.
 
@@ -463,20 +571,21 @@ def _keywords(
     市医保局 too).
     """
     contents = [normalise_text(t.content) for t in targets]
-    progresses = [
-        normalise_text(
-            "\n".join(
-                [
-                    assignments[a].reports[latest][1]
-                    for a in t.assignments
-                    if latest in assignments[a].reports
-                ]
-                + [u.name for a in t.assignments for u in assignments[a].units]
-            )
-        )
-        for t in targets
-    ]
+    progresses = [_progress_text(t, assignments, latest) for t in targets]
     return KeywordIndex.build(contents, progresses)
+
+
+def _progress_text(
+    target: IndexedTarget, assignments: list[IndexedAssignment], latest: str | None
+) -> str:
+    """Return what else a target is known by: its latest progress texts and its units' names."""
+    mine = [assignments[a] for a in target.assignments]
+    return normalise_text(
+        "\n".join(
+            [a.reports[latest][1] for a in mine if latest in a.reports]
+            + [u.name for a in mine for u in a.units]
+        )
+    )
 
 
 def _due_date(number: int, stored: str | None) -> date | None:

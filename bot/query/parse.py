@@ -447,6 +447,11 @@ class Vocabulary:
         """Return the segmenter of these names, made once (the vocabulary never changes)."""
         return _Segmenter(self)
 
+    def prepare(self) -> None:
+        """Make the segmenter and the pinyin names now, not on the first question."""
+        self.segmenter  # noqa: B018
+        self.pinyin  # noqa: B018
+
     def leaders_by_title(self, word: str) -> list[Named] | None:
         """Return the leaders a surname or a given name with a title names (王副市长, 昌华市长),
         or None if the word is not such."""

@@ -20,7 +20,7 @@ CONTENT_SCORE = 3.0
 PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
 FUZZY_CUTOFF = 80.0
-WORD_CACHE = 512  # keyword lookups remembered per index (the index is rebuilt on change)
+WORD_CACHE = 512  # keyword lookups remembered per index (forgotten on any change)
 
 
 def bigrams(text: str) -> set[str]:
@@ -101,6 +101,23 @@ class KeywordIndex:
             scores.update(dict.fromkeys(in_content, CONTENT_SCORE))
             return scores
         return dict.fromkeys(self._fuzzy(word), FUZZY_SCORE)
+
+    def update(self, target: int, progress: str) -> None:
+        """Take a target's new normalised progress text in (its content does not change)."""
+        old = self.progresses[target]
+        if old == progress:
+            return
+        own = bigrams(self.contents[target])
+        before, after = own | bigrams(old), own | bigrams(progress)
+        for gram in before - after:
+            postings = self.postings[gram]
+            postings.remove(target)
+            if not postings:
+                del self.postings[gram]
+        for gram in after - before:
+            self.postings.setdefault(gram, array("i")).append(target)
+        self.progresses[target] = progress
+        self._words.clear()
 
     def forget(self) -> None:
         """Forget remembered keyword lookups (benchmarks measure them cold)."""
