@@ -184,25 +184,35 @@ class QueryEngine:
             task.exception()
 
     async def _build(self, conn: aiosqlite.Connection, today: date | None) -> None:
-        """Build the current plan's index off the event loop and put it in place."""
-        path = await rows.database_file(conn)
-        if path is not None:  # its own connection, in a worker thread
-            head, plan_rows = await asyncio.to_thread(rows.read_plan_file, path)
-        else:  # a database in memory has one connection: read there, build in the thread
-            head = await rows.head(conn)
-            plan_rows = await rows.load_plan(conn, head.plan) if head.plan else None
-        plan = await plans.plan_by_id(conn, head.plan) if head.plan is not None else None
-        vocabulary = await _vocabulary(conn)
-        index = None
-        if plan is not None and plan_rows is not None:
-            index = await asyncio.to_thread(_built_index, plan_rows, plan.year, self.margin, today)
-        del plan_rows
-        await asyncio.to_thread(vocabulary.prepare)
-        old = self._index
-        self._plan, self._index, self._vocabulary, self._head = plan, index, vocabulary, head
-        # The index lives as long as the process: the collector need not walk it again (a full
-        # collection over 100k targets would stall the event loop).
-        gc.freeze()
+        """Build the current plan's index off the event loop and put it in place.
+
+        The collector is paused while the build makes its millions of objects: a collection
+        walks them all holding the interpreter's lock, which would stall the event loop as
+        surely as building there. They live as long as the index, so they are then frozen out
+        of later collections.
+        """
+        gc.disable()
+        try:
+            path = await rows.database_file(conn)
+            if path is not None:  # its own connection, in a worker thread
+                head, plan_rows = await asyncio.to_thread(rows.read_plan_file, path)
+            else:  # a database in memory has one connection: read there, build in the thread
+                head = await rows.head(conn)
+                plan_rows = await rows.load_plan(conn, head.plan) if head.plan else None
+            plan = await plans.plan_by_id(conn, head.plan) if head.plan is not None else None
+            vocabulary = await _vocabulary(conn)
+            index = None
+            if plan is not None and plan_rows is not None:
+                index = await asyncio.to_thread(
+                    _built_index, plan_rows, plan.year, self.margin, today
+                )
+            del plan_rows
+            await asyncio.to_thread(vocabulary.prepare)
+            old = self._index
+            self._plan, self._index, self._vocabulary, self._head = plan, index, vocabulary, head
+            gc.freeze()
+        finally:
+            gc.enable()
         if old is not None:  # a question being answered may still read it for a while
             self._releasing = asyncio.get_running_loop().create_task(_release(old))
 
