@@ -275,3 +275,37 @@ async def test_answer_text_answers_as_free_text_would(tmp_path: Path) -> None:
         assert account is not None
         await answer_text(update, context, account, "曹临")
         assert shown(harness.request.calls[before:]) == typed
+
+
+async def test_a_question_while_the_index_is_first_built_hears_so_and_the_next_is_answered(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """At start the index is built in a thread; a question that cannot wait hears why."""
+    import threading
+
+    from bot.query.engine import QueryEngine
+    from storage import search
+
+    release = threading.Event()
+    read = search.read_plan_file
+
+    def slow_read(path: str) -> Any:
+        release.wait(30)  # the build is still reading when the question comes
+        return read(path)
+
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        services = harness.app.bot_data
+        monkeypatch.setattr(search, "read_plan_file", slow_read)
+        services.engine = QueryEngine(patience=0.05)
+        services.engine.start(services.db)
+        assert shown(await harness.send(LEADER, "王昌华 滞后")) == [
+            "⏳ 机器人刚启动，目标索引正在准备中，请过几秒钟再问一次。"
+        ]
+        assert shown(await harness.send(LEADER_EN, "behind schedule")) == [
+            "⏳ The bot has just started and is still preparing its index of the targets. "
+            "Please ask again in a few seconds."
+        ]
+        release.set()
+        await services.engine.refresh(services.db)
+        assert "\n#90 持续推进“七网”建设" in shown(await harness.send(LEADER, "#90"))[0]
