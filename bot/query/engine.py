@@ -38,7 +38,7 @@ def _built_index(
     plan_rows: rows.PlanRows, year: int, margin: float, today: date | None
 ) -> TargetIndex:
     """Return a plan's index, with the latest period's statuses worked out if `today` is known."""
-    index = TargetIndex.build(plan_rows, year, margin)
+    index = TargetIndex.build(plan_rows, year, margin, consume=True)
     if today is not None:
         index.warm(today)
     return index
