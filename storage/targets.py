@@ -95,6 +95,8 @@ class Target:
 
 def extra_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
     """Return a target's extra columns from their stored JSON (a malformed value reads as none)."""
+    if not text or text == "[]":
+        return ()  # most targets: no other columns
     try:
         pairs = json.loads(text or "[]")
     except ValueError:
@@ -243,33 +245,11 @@ async def list_targets(
         """,
         (key,),
     )
-    # Only the official rows: imported, or written by the assignment's lead unit.
-    conditions = [scope, official()]
-    params: list[object] = [key]
-    if report_source is not None:
-        conditions.append("r.source = ?")
-        params.append(report_source)
-    if report_period is not None:
-        conditions.append("r.period = ?")
-        params.append(report_period)
-    report_rows = await _fetchall(
-        conn,
-        f"""
-        SELECT * FROM (
-            SELECT r.*, ROW_NUMBER() OVER (
-                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.revision DESC) AS rank
-            FROM report r JOIN assignment a ON a.id = r.assignment_id
-            JOIN target t ON t.id = a.target_id
-            WHERE {" AND ".join(conditions)}
-        ) WHERE rank = 1
-        """,
-        params,
-    )
+    latest = await _latest_reports(conn, scope, key, report_source, report_period)
     units: defaultdict[int, list[str]] = defaultdict(list)
     assisting: defaultdict[int, list[str]] = defaultdict(list)
     for row in unit_rows:
         (assisting if row["role"] == "assist" else units)[row["assignment_id"]].append(row["name"])
-    latest = {row["assignment_id"]: report_from_row(row) for row in report_rows}
     assignments: defaultdict[int, list[Assignment]] = defaultdict(list)
     for row in assignment_rows:
         assignments[row["target_id"]].append(
@@ -299,6 +279,39 @@ async def list_targets(
         )
         for row in target_rows
     ]
+
+
+async def _latest_reports(
+    conn: aiosqlite.Connection,
+    scope: str,
+    key: int,
+    source: str | None,
+    period: str | None,
+) -> dict[int, Report]:
+    """Return the latest official report of each assignment in `scope`, by assignment id."""
+    # Only the official rows: imported, or written by the assignment's lead unit.
+    conditions = [scope, official()]
+    params: list[object] = [key]
+    if source is not None:
+        conditions.append("r.source = ?")
+        params.append(source)
+    if period is not None:
+        conditions.append("r.period = ?")
+        params.append(period)
+    report_rows = await _fetchall(
+        conn,
+        f"""
+        SELECT * FROM (
+            SELECT r.*, ROW_NUMBER() OVER (
+                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.revision DESC) AS rank
+            FROM report r JOIN assignment a ON a.id = r.assignment_id
+            JOIN target t ON t.id = a.target_id
+            WHERE {" AND ".join(conditions)}
+        ) WHERE rank = 1
+        """,
+        params,
+    )
+    return {row["assignment_id"]: report_from_row(row) for row in report_rows}
 
 
 async def append_report(
@@ -397,10 +410,23 @@ async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | N
 # statements in one short transaction, so that users are not locked out while it runs.
 
 
-async def change_stamp(conn: aiosqlite.Connection) -> tuple[int, int]:
-    """Return a stamp that differs once anyone (this connection or another) has written."""
-    rows = await _fetchall(conn, "PRAGMA data_version")
-    return int(rows[0][0]), conn.total_changes
+async def change_stamp(conn: aiosqlite.Connection) -> tuple[object, ...]:
+    """Return a stamp of what an import compares with, which differs once anyone has changed it.
+
+    Rows of the plan aggregate are only added, except by an import, an extension's decision
+    and a closing, which are all audited: the newest id of each table (and of the audit log)
+    tell. Writes elsewhere (visits, pushes, drafts) leave the stamp alone, so that an import
+    beside a busy bot does not compare everything again inside its write transaction.
+    """
+    rows = await _fetchall(
+        conn,
+        "SELECT (SELECT MAX(id) FROM plan), (SELECT MAX(id) FROM target),"
+        " (SELECT MAX(id) FROM assignment), (SELECT COUNT(*) FROM assignment_unit),"
+        " (SELECT MAX(id) FROM report), (SELECT COUNT(*) FROM review),"
+        " (SELECT MAX(id) FROM leader), (SELECT MAX(id) FROM unit),"
+        " (SELECT MAX(id) FROM audit_log), (SELECT COUNT(*) FROM plan_layout)",
+    )
+    return tuple(rows[0])
 
 
 @dataclass(frozen=True)
@@ -420,6 +446,7 @@ class ImportState:
     # first approved extension, the due date now). A table still showing the first keeps the
     # extension; a table with another date is the office changing it.
     extended: dict[int, tuple[date | None, date]] = field(default_factory=dict)
+    layout: Layout | None = None  # the layout kept from the plan's last import
 
 
 async def _extended(
@@ -450,6 +477,7 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
     targets: dict[int, Target] = {}
     slots: dict[tuple[int, int], int] = {}
     official: dict[tuple[int, int], Report] = {}
+    layout: Layout | None = None
     if plan is not None:
         for target in await list_targets(
             conn, plan.id, include_retired=True, report_source="import", report_period=period
@@ -463,17 +491,19 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
         ):
             slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
         if period is not None:
-            for target in await list_targets(
-                conn, plan.id, include_retired=True, report_period=period
-            ):
+            # The period's official reports, whatever their source (the targets and their
+            # assignments are those read above: only the reports are read again).
+            latest = await _latest_reports(conn, "t.plan_id = ?", plan.id, None, period)
+            for target in targets.values():
                 for assignment in target.assignments:
-                    if assignment.latest_report is not None:
-                        official[(target.number, assignment.position)] = assignment.latest_report
+                    if (report := latest.get(assignment.id)) is not None:
+                        official[(target.number, assignment.position)] = report
+        layout = await plan_layout(conn, plan.id)
     leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
     units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
     extended = await _extended(conn, plan.id) if plan is not None else {}
     return ImportState(
-        plan, await current_plan(conn), targets, slots, leaders, units, official, extended
+        plan, await current_plan(conn), targets, slots, leaders, units, official, extended, layout
     )
 
 
@@ -531,6 +561,22 @@ class ImportWrites:
     make_current: bool
     as_of: date | None = None  # the date the imported reports are of, if the table says
     layout: Layout | None = None  # the table's title line and columns, kept for exports
+
+    @property
+    def anything(self) -> bool:
+        """Tell whether the import has anything to store (an unchanged table has not)."""
+        return bool(
+            self.plan_id is None
+            or self.leaders
+            or self.units
+            or self.targets
+            or self.assignments
+            or self.reports
+            or self.retire_after
+            or self.retired_targets
+            or self.make_current
+            or self.layout is not None
+        )
 
 
 @dataclass(frozen=True)
