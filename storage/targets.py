@@ -11,6 +11,7 @@ from datetime import date
 import aiosqlite
 
 STATUSES = ("on_track", "behind", "completed")
+_BATCH = 500  # values bound in one IN (…): SQLite caps the number of ? in a statement
 
 
 def official(alias: str = "r") -> str:
@@ -287,8 +288,14 @@ async def _latest_reports(
     key: int,
     source: str | None,
     period: str | None,
+    *,
+    latest_source: str | None = None,
 ) -> dict[int, Report]:
-    """Return the latest official report of each assignment in `scope`, by assignment id."""
+    """Return the latest official report of each assignment in `scope`, by assignment id.
+
+    `source` narrows the reports that count; `latest_source` keeps only the latest reports
+    that have this source (the others are left out, not replaced by an earlier one).
+    """
     # Only the official rows: imported, or written by the assignment's lead unit.
     conditions = [scope, official()]
     params: list[object] = [key]
@@ -307,9 +314,9 @@ async def _latest_reports(
             FROM report r JOIN assignment a ON a.id = r.assignment_id
             JOIN target t ON t.id = a.target_id
             WHERE {" AND ".join(conditions)}
-        ) WHERE rank = 1
+        ) WHERE rank = 1{" AND source = ?" if latest_source is not None else ""}
         """,
-        params,
+        [*params, latest_source] if latest_source is not None else params,
     )
     return {row["assignment_id"]: report_from_row(row) for row in report_rows}
 
@@ -439,8 +446,9 @@ class ImportState:
     slots: dict[tuple[int, int], int]  # (target id, position) → assignment id, retired too
     leaders: frozenset[str]
     units: frozenset[str]
-    # The period's official report by (number, position), whatever its source: a table that
-    # says what it says (an export of this plan, imported again) adds nothing.
+    # The period's official report by (number, position) where it is a unit's update (where
+    # it is imported, it is the target's latest report): a table that says what it says (an
+    # export of this plan, imported again) adds nothing.
     official: dict[tuple[int, int], Report] = field(default_factory=dict)
     # Targets whose due date approved extensions moved, by number: (the due date before the
     # first approved extension, the due date now). A table still showing the first keeps the
@@ -491,9 +499,11 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
         ):
             slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
         if period is not None:
-            # The period's official reports, whatever their source (the targets and their
-            # assignments are those read above: only the reports are read again).
-            latest = await _latest_reports(conn, "t.plan_id = ?", plan.id, None, period)
+            # The period's official reports where a unit's update came after the last import:
+            # where the latest is imported, it is the latest imported report, read above.
+            latest = await _latest_reports(
+                conn, "t.plan_id = ?", plan.id, None, period, latest_source="chat"
+            )
             for target in targets.values():
                 for assignment in target.assignments:
                     if (report := latest.get(assignment.id)) is not None:
@@ -663,12 +673,8 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             if t.target_id is not None
         ],
     )
-    target_ids = {
-        int(row["number"]): int(row["id"])
-        for row in await _fetchall(
-            conn, "SELECT id, number FROM target WHERE plan_id = ?", (plan_id,)
-        )
-    }
+    wanted = {a.number for a in writes.assignments} | {r.number for r in writes.reports}
+    target_ids = await _target_ids(conn, plan_id, wanted)
     leader_ids = await _ids(conn, "leader", {a.leader for a in writes.assignments})
     unit_ids = await _ids(
         conn, "unit", {u for a in writes.assignments for u in (*a.units, *a.assisting)}
@@ -689,15 +695,7 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             if a.assignment_id is None
         ],
     )
-    slots = {
-        (int(row["target_id"]), int(row["position"])): int(row["id"])
-        for row in await _fetchall(
-            conn,
-            "SELECT a.id, a.target_id, a.position FROM assignment a "
-            "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
-            (plan_id,),
-        )
-    }
+    slots = await _slots(conn, {target_ids[number] for number in wanted})
     await conn.executemany(
         "INSERT INTO assignment_unit (assignment_id, position, unit_id, role) VALUES (?, ?, ?, ?)",
         [
@@ -741,6 +739,40 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
     return plan_id
 
 
+async def _target_ids(
+    conn: aiosqlite.Connection, plan_id: int, numbers: set[int]
+) -> dict[int, int]:
+    """Return the ids of the plan's targets with these numbers, by number."""
+    if not numbers:
+        return {}
+    if len(numbers) > _BATCH:  # most of the plan: one read of it all
+        rows = await _fetchall(conn, "SELECT id, number FROM target WHERE plan_id = ?", (plan_id,))
+    else:
+        rows = await _fetchall(
+            conn,
+            f"SELECT id, number FROM target WHERE plan_id = ? AND number IN"
+            f" ({', '.join('?' * len(numbers))})",
+            (plan_id, *numbers),
+        )
+    return {int(row["number"]): int(row["id"]) for row in rows}
+
+
+async def _slots(conn: aiosqlite.Connection, target_ids: set[int]) -> dict[tuple[int, int], int]:
+    """Return the assignment ids of these targets (retired too): (target id, position) → id."""
+    chosen = sorted(target_ids)
+    slots: dict[tuple[int, int], int] = {}
+    for start in range(0, len(chosen), _BATCH):
+        batch = chosen[start : start + _BATCH]
+        for row in await _fetchall(
+            conn,
+            "SELECT id, target_id, position FROM assignment"
+            f" WHERE target_id IN ({', '.join('?' * len(batch))})",
+            batch,
+        ):
+            slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
+    return slots
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
@@ -750,8 +782,8 @@ async def _ids(conn: aiosqlite.Connection, table: str, names: set[str]) -> dict[
     assert table in ("leader", "unit")
     ids: dict[str, int] = {}
     chosen = sorted(names)
-    for start in range(0, len(chosen), 500):  # SQLite caps the number of ? in a statement
-        batch = chosen[start : start + 500]
+    for start in range(0, len(chosen), _BATCH):
+        batch = chosen[start : start + _BATCH]
         for row in await _fetchall(
             conn,
             f"SELECT id, name FROM {table} WHERE name IN ({', '.join('?' * len(batch))})",
