@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -624,26 +626,32 @@ async def plan_layout(conn: aiosqlite.Connection, plan_id: int) -> Layout | None
     return Layout(str(rows[0]["title_line"]), columns) if columns else None
 
 
-async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str) -> int:
-    """Store a planned import with bulk statements (inside the caller's transaction).
+# The rows an import adds go first into temporary tables of its connection (written outside
+# the transaction: a connection's temporary tables lock nobody out), then into the plan's
+# tables with one INSERT … SELECT each inside the transaction, which thus stays short.
+_STAGES = {
+    "target": "number, content, deadline, due_date, label, category, extra",
+    "assignment": "number, position, leader",
+    "unit": "number, position, place, unit, role",
+    "report": "number, position, progress, status",
+}
 
-    Return the plan's id.
-    """
-    plan_id = writes.plan_id
-    if plan_id is None:
-        plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
-    await conn.executemany(
-        "INSERT OR IGNORE INTO leader (name) VALUES (?)", [(n,) for n in writes.leaders]
-    )
-    await conn.executemany(
-        "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
-    )
-    await conn.executemany(
-        "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+
+@dataclass(frozen=True)
+class StagedImport:
+    """A planned import whose new rows wait in temporary tables named `<name>_<table>`."""
+
+    name: str
+    writes: ImportWrites
+    counts: tuple[int, ...] = ()  # the rows staged in each table, in the order of _STAGES
+
+
+async def stage_import(conn: aiosqlite.Connection, writes: ImportWrites) -> StagedImport:
+    """Copy the rows a planned import adds into temporary tables (drop them with drop_stage)."""
+    name = f"import_{secrets.token_hex(6)}"
+    rows: dict[str, list[tuple[object, ...]]] = {
+        "target": [
             (
-                plan_id,
                 t.number,
                 t.content,
                 t.deadline,
@@ -655,6 +663,62 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             for t in writes.targets
             if t.target_id is None
         ],
+        "assignment": [
+            (a.number, a.position, a.leader) for a in writes.assignments if a.assignment_id is None
+        ],
+        "unit": [
+            (a.number, a.position, place, unit, "lead" if place <= len(a.units) else "assist")
+            for a in writes.assignments
+            for place, unit in enumerate((*a.units, *a.assisting), start=1)
+        ],
+        "report": [(r.number, r.position, r.progress, r.status) for r in writes.reports],
+    }
+    for table, columns in _STAGES.items():
+        await conn.execute(f"CREATE TEMP TABLE {name}_{table} ({columns})")
+        marks = ", ".join("?" * len(columns.split(", ")))
+        await conn.executemany(f"INSERT INTO {name}_{table} VALUES ({marks})", rows[table])
+    return StagedImport(name, writes, tuple(len(rows[table]) for table in _STAGES))
+
+
+async def stage_intact(conn: aiosqlite.Connection, staged: StagedImport) -> bool:
+    """Tell whether a staged import's tables still hold its rows.
+
+    The bot's tasks share one connection: staged while another task's transaction was open
+    on it, the rows went with that transaction, and a rollback took them.
+    """
+    counts = ", ".join(f"(SELECT COUNT(*) FROM temp.{staged.name}_{table})" for table in _STAGES)
+    try:
+        rows = await _fetchall(conn, f"SELECT {counts}")
+    except sqlite3.OperationalError:
+        return False  # a table is gone
+    return tuple(rows[0]) == staged.counts
+
+
+async def drop_stage(conn: aiosqlite.Connection, staged: StagedImport) -> None:
+    """Drop the temporary tables of a staged import."""
+    for table in _STAGES:
+        await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
+
+
+async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str) -> int:
+    """Store a staged import with bulk statements (inside the caller's transaction).
+
+    Return the plan's id.
+    """
+    writes, stage = staged.writes, staged.name
+    plan_id = writes.plan_id
+    if plan_id is None:
+        plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
+    await conn.executemany(
+        "INSERT OR IGNORE INTO leader (name) VALUES (?)", [(n,) for n in writes.leaders]
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
+    )
+    await conn.execute(
+        "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
+        f" SELECT ?, {_STAGES['target']} FROM {stage}_target ORDER BY rowid",
+        (plan_id,),
     )
     await conn.executemany(
         "UPDATE target SET content = ?, deadline = ?, due_date = ?, label = ?, category = ?,"
@@ -673,13 +737,8 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             if t.target_id is not None
         ],
     )
-    wanted = {a.number for a in writes.assignments} | {r.number for r in writes.reports}
-    target_ids = await _target_ids(conn, plan_id, wanted)
-    leader_ids = await _ids(conn, "leader", {a.leader for a in writes.assignments})
-    unit_ids = await _ids(
-        conn, "unit", {u for a in writes.assignments for u in (*a.units, *a.assisting)}
-    )
     kept = [a for a in writes.assignments if a.assignment_id is not None]
+    leader_ids = await _ids(conn, "leader", {a.leader for a in kept})
     await conn.executemany(
         "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
         [(leader_ids[a.leader], a.assignment_id) for a in kept],
@@ -687,41 +746,35 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
     await conn.executemany(
         "DELETE FROM assignment_unit WHERE assignment_id = ?", [(a.assignment_id,) for a in kept]
     )
-    await conn.executemany(
-        "INSERT INTO assignment (target_id, position, leader_id) VALUES (?, ?, ?)",
-        [
-            (target_ids[a.number], a.position, leader_ids[a.leader])
-            for a in writes.assignments
-            if a.assignment_id is None
-        ],
+    # A staged row finds its target by the plan and number, its assignment by the position.
+    slot = (
+        "JOIN target t ON t.plan_id = ? AND t.number = s.number"
+        " JOIN assignment a ON a.target_id = t.id AND a.position = s.position"
     )
-    slots = await _slots(conn, {target_ids[number] for number in wanted})
-    await conn.executemany(
-        "INSERT INTO assignment_unit (assignment_id, position, unit_id, role) VALUES (?, ?, ?, ?)",
-        [
-            (
-                slots[(target_ids[a.number], a.position)],
-                index,
-                unit_ids[unit],
-                "lead" if index <= len(a.units) else "assist",
-            )
-            for a in writes.assignments
-            for index, unit in enumerate((*a.units, *a.assisting), start=1)
-        ],
+    await conn.execute(
+        "INSERT INTO assignment (target_id, position, leader_id)"
+        f" SELECT t.id, s.position, l.id FROM {stage}_assignment s"
+        " JOIN target t ON t.plan_id = ? AND t.number = s.number"
+        " JOIN leader l ON l.name = s.leader ORDER BY s.rowid",
+        (plan_id,),
+    )
+    await conn.execute(
+        "INSERT INTO assignment_unit (assignment_id, position, unit_id, role)"
+        f" SELECT a.id, s.place, u.id, s.role FROM {stage}_unit s {slot}"
+        " JOIN unit u ON u.name = s.unit ORDER BY s.rowid",
+        (plan_id,),
     )
     # The next revision of each report is counted in SQL, from what is stored at the time.
-    await conn.executemany(
+    await conn.execute(
         """
         INSERT INTO report (assignment_id, period, revision, progress, status, source,
                             submitted_at, needs_review, as_of)
-        SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, 'import', ?, 0, ?
-        FROM report WHERE assignment_id = ? AND period = ?
-        """,
-        [
-            (slot, writes.period, r.progress, r.status, at, _iso(writes.as_of), slot, writes.period)
-            for r in writes.reports
-            for slot in (slots[(target_ids[r.number], r.position)],)
-        ],
+        SELECT a.id, ?, COALESCE((SELECT MAX(r.revision) FROM report r
+                                  WHERE r.assignment_id = a.id AND r.period = ?), 0) + 1,
+               s.progress, s.status, 'import', ?, 0, ?
+        """
+        f" FROM {stage}_report s {slot} ORDER BY s.rowid",
+        (writes.period, writes.period, at, _iso(writes.as_of), plan_id),
     )
     await conn.executemany(
         "UPDATE assignment SET retired_at = ? "
@@ -737,40 +790,6 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
     if writes.make_current:
         await make_current(conn, plan_id)
     return plan_id
-
-
-async def _target_ids(
-    conn: aiosqlite.Connection, plan_id: int, numbers: set[int]
-) -> dict[int, int]:
-    """Return the ids of the plan's targets with these numbers, by number."""
-    if not numbers:
-        return {}
-    if len(numbers) > _BATCH:  # most of the plan: one read of it all
-        rows = await _fetchall(conn, "SELECT id, number FROM target WHERE plan_id = ?", (plan_id,))
-    else:
-        rows = await _fetchall(
-            conn,
-            f"SELECT id, number FROM target WHERE plan_id = ? AND number IN"
-            f" ({', '.join('?' * len(numbers))})",
-            (plan_id, *numbers),
-        )
-    return {int(row["number"]): int(row["id"]) for row in rows}
-
-
-async def _slots(conn: aiosqlite.Connection, target_ids: set[int]) -> dict[tuple[int, int], int]:
-    """Return the assignment ids of these targets (retired too): (target id, position) → id."""
-    chosen = sorted(target_ids)
-    slots: dict[tuple[int, int], int] = {}
-    for start in range(0, len(chosen), _BATCH):
-        batch = chosen[start : start + _BATCH]
-        for row in await _fetchall(
-            conn,
-            "SELECT id, target_id, position FROM assignment"
-            f" WHERE target_id IN ({', '.join('?' * len(batch))})",
-            batch,
-        ):
-            slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
-    return slots
 
 
 def _iso(day: date | None) -> str | None:

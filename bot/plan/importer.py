@@ -930,30 +930,37 @@ async def store_table(
         return summary
     if not writes.anything:
         return summary
-    async with transaction(conn):
-        if stamp is None or await targets.change_stamp(conn) != stamp:
-            state = await targets.import_state(conn, table.plan_title, table.period)
-            summary, writes = plan_import(table, state)
-            if not writes.anything:
-                return summary
-        now = clock.stamp()
-        await targets.apply_import(conn, writes, now)
-        if summary.changes_anything:
-            await audit.record(
-                conn,
-                actor=actor,
-                action="import",
-                subject=table.plan_title,
-                at=now,
-                detail={
-                    "file": table.file,
-                    "period": table.period,
-                    "added": len(summary.added),
-                    "changed": len(summary.changed),
-                    "retired": len(summary.retired),
-                    "reports_added": summary.reports_added,
-                },
-            )
+    staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
+    try:
+        async with transaction(conn):
+            if stamp is None or await targets.change_stamp(conn) != stamp:
+                state = await targets.import_state(conn, table.plan_title, table.period)
+                summary, writes = plan_import(table, state)
+                if not writes.anything:
+                    return summary
+            if staged.writes is not writes or not await targets.stage_intact(conn, staged):
+                await targets.drop_stage(conn, staged)
+                staged = await targets.stage_import(conn, writes)
+            now = clock.stamp()
+            await targets.apply_import(conn, staged, now)
+            if summary.changes_anything:
+                await audit.record(
+                    conn,
+                    actor=actor,
+                    action="import",
+                    subject=table.plan_title,
+                    at=now,
+                    detail={
+                        "file": table.file,
+                        "period": table.period,
+                        "added": len(summary.added),
+                        "changed": len(summary.changed),
+                        "retired": len(summary.retired),
+                        "reports_added": summary.reports_added,
+                    },
+                )
+    finally:
+        await targets.drop_stage(conn, staged)
     return summary
 
 
