@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,6 +13,7 @@ from datetime import date
 import aiosqlite
 
 STATUSES = ("on_track", "behind", "completed")
+_BATCH = 500  # values bound in one IN (…): SQLite caps the number of ? in a statement
 
 
 def official(alias: str = "r") -> str:
@@ -95,6 +98,8 @@ class Target:
 
 def extra_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
     """Return a target's extra columns from their stored JSON (a malformed value reads as none)."""
+    if not text or text == "[]":
+        return ()  # most targets: no other columns
     try:
         pairs = json.loads(text or "[]")
     except ValueError:
@@ -249,33 +254,11 @@ async def list_targets(
         """,
         (key,),
     )
-    # Only the official rows: imported, or written by the assignment's lead unit.
-    conditions = [scope, official()]
-    params: list[object] = [key]
-    if report_source is not None:
-        conditions.append("r.source = ?")
-        params.append(report_source)
-    if report_period is not None:
-        conditions.append("r.period = ?")
-        params.append(report_period)
-    report_rows = await _fetchall(
-        conn,
-        f"""
-        SELECT * FROM (
-            SELECT r.*, ROW_NUMBER() OVER (
-                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.revision DESC) AS rank
-            FROM report r JOIN assignment a ON a.id = r.assignment_id
-            JOIN target t ON t.id = a.target_id
-            WHERE {" AND ".join(conditions)}
-        ) WHERE rank = 1
-        """,
-        params,
-    )
+    latest = await _latest_reports(conn, scope, key, report_source, report_period)
     units: defaultdict[int, list[str]] = defaultdict(list)
     assisting: defaultdict[int, list[str]] = defaultdict(list)
     for row in unit_rows:
         (assisting if row["role"] == "assist" else units)[row["assignment_id"]].append(row["name"])
-    latest = {row["assignment_id"]: report_from_row(row) for row in report_rows}
     assignments: defaultdict[int, list[Assignment]] = defaultdict(list)
     for row in assignment_rows:
         assignments[row["target_id"]].append(
@@ -305,6 +288,45 @@ async def list_targets(
         )
         for row in target_rows
     ]
+
+
+async def _latest_reports(
+    conn: aiosqlite.Connection,
+    scope: str,
+    key: int,
+    source: str | None,
+    period: str | None,
+    *,
+    latest_source: str | None = None,
+) -> dict[int, Report]:
+    """Return the latest official report of each assignment in `scope`, by assignment id.
+
+    `source` narrows the reports that count; `latest_source` keeps only the latest reports
+    that have this source (the others are left out, not replaced by an earlier one).
+    """
+    # Only the official rows: imported, or written by the assignment's lead unit.
+    conditions = [scope, official()]
+    params: list[object] = [key]
+    if source is not None:
+        conditions.append("r.source = ?")
+        params.append(source)
+    if period is not None:
+        conditions.append("r.period = ?")
+        params.append(period)
+    report_rows = await _fetchall(
+        conn,
+        f"""
+        SELECT * FROM (
+            SELECT r.*, ROW_NUMBER() OVER (
+                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.revision DESC) AS rank
+            FROM report r JOIN assignment a ON a.id = r.assignment_id
+            JOIN target t ON t.id = a.target_id
+            WHERE {" AND ".join(conditions)}
+        ) WHERE rank = 1{" AND source = ?" if latest_source is not None else ""}
+        """,
+        [*params, latest_source] if latest_source is not None else params,
+    )
+    return {row["assignment_id"]: report_from_row(row) for row in report_rows}
 
 
 async def append_report(
@@ -403,10 +425,23 @@ async def target_by_id(conn: aiosqlite.Connection, target_id: int) -> Target | N
 # statements in one short transaction, so that users are not locked out while it runs.
 
 
-async def change_stamp(conn: aiosqlite.Connection) -> tuple[int, int]:
-    """Return a stamp that differs once anyone (this connection or another) has written."""
-    rows = await _fetchall(conn, "PRAGMA data_version")
-    return int(rows[0][0]), conn.total_changes
+async def change_stamp(conn: aiosqlite.Connection) -> tuple[object, ...]:
+    """Return a stamp of what an import compares with, which differs once anyone has changed it.
+
+    Rows of the plan aggregate are only added, except by an import, an extension's decision
+    and a closing, which are all audited: the newest id of each table (and of the audit log)
+    tell. Writes elsewhere (visits, pushes, drafts) leave the stamp alone, so that an import
+    beside a busy bot does not compare everything again inside its write transaction.
+    """
+    rows = await _fetchall(
+        conn,
+        "SELECT (SELECT MAX(id) FROM plan), (SELECT MAX(id) FROM target),"
+        " (SELECT MAX(id) FROM assignment), (SELECT COUNT(*) FROM assignment_unit),"
+        " (SELECT MAX(id) FROM report), (SELECT COUNT(*) FROM review),"
+        " (SELECT MAX(id) FROM leader), (SELECT MAX(id) FROM unit),"
+        " (SELECT MAX(id) FROM audit_log), (SELECT COUNT(*) FROM plan_layout)",
+    )
+    return tuple(rows[0])
 
 
 @dataclass(frozen=True)
@@ -419,13 +454,15 @@ class ImportState:
     slots: dict[tuple[int, int], int]  # (target id, position) → assignment id, retired too
     leaders: frozenset[str]
     units: frozenset[str]
-    # The period's official report by (number, position), whatever its source: a table that
-    # says what it says (an export of this plan, imported again) adds nothing.
+    # The period's official report by (number, position) where it is a unit's update (where
+    # it is imported, it is the target's latest report): a table that says what it says (an
+    # export of this plan, imported again) adds nothing.
     official: dict[tuple[int, int], Report] = field(default_factory=dict)
     # Targets whose due date approved extensions moved, by number: (the due date before the
     # first approved extension, the due date now). A table still showing the first keeps the
     # extension; a table with another date is the office changing it.
     extended: dict[int, tuple[date | None, date]] = field(default_factory=dict)
+    layout: Layout | None = None  # the layout kept from the plan's last import
 
 
 async def _extended(
@@ -456,6 +493,7 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
     targets: dict[int, Target] = {}
     slots: dict[tuple[int, int], int] = {}
     official: dict[tuple[int, int], Report] = {}
+    layout: Layout | None = None
     if plan is not None:
         for target in await list_targets(
             conn, plan.id, include_retired=True, report_source="import", report_period=period
@@ -469,17 +507,21 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
         ):
             slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
         if period is not None:
-            for target in await list_targets(
-                conn, plan.id, include_retired=True, report_period=period
-            ):
+            # The period's official reports where a unit's update came after the last import:
+            # where the latest is imported, it is the latest imported report, read above.
+            latest = await _latest_reports(
+                conn, "t.plan_id = ?", plan.id, None, period, latest_source="chat"
+            )
+            for target in targets.values():
                 for assignment in target.assignments:
-                    if assignment.latest_report is not None:
-                        official[(target.number, assignment.position)] = assignment.latest_report
+                    if (report := latest.get(assignment.id)) is not None:
+                        official[(target.number, assignment.position)] = report
+        layout = await plan_layout(conn, plan.id)
     leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
     units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
     extended = await _extended(conn, plan.id) if plan is not None else {}
     return ImportState(
-        plan, await current_plan(conn), targets, slots, leaders, units, official, extended
+        plan, await current_plan(conn), targets, slots, leaders, units, official, extended, layout
     )
 
 
@@ -538,6 +580,22 @@ class ImportWrites:
     as_of: date | None = None  # the date the imported reports are of, if the table says
     layout: Layout | None = None  # the table's title line and columns, kept for exports
 
+    @property
+    def anything(self) -> bool:
+        """Tell whether the import has anything to store (an unchanged table has not)."""
+        return bool(
+            self.plan_id is None
+            or self.leaders
+            or self.units
+            or self.targets
+            or self.assignments
+            or self.reports
+            or self.retire_after
+            or self.retired_targets
+            or self.make_current
+            or self.layout is not None
+        )
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -574,26 +632,32 @@ async def plan_layout(conn: aiosqlite.Connection, plan_id: int) -> Layout | None
     return Layout(str(rows[0]["title_line"]), columns) if columns else None
 
 
-async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str) -> int:
-    """Store a planned import with bulk statements (inside the caller's transaction).
+# The rows an import adds go first into temporary tables of its connection (written outside
+# the transaction: a connection's temporary tables lock nobody out), then into the plan's
+# tables with one INSERT … SELECT each inside the transaction, which thus stays short.
+_STAGES = {
+    "target": "number, content, deadline, due_date, label, category, extra",
+    "assignment": "number, position, leader",
+    "unit": "number, position, place, unit, role",
+    "report": "number, position, progress, status",
+}
 
-    Return the plan's id.
-    """
-    plan_id = writes.plan_id
-    if plan_id is None:
-        plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
-    await conn.executemany(
-        "INSERT OR IGNORE INTO leader (name) VALUES (?)", [(n,) for n in writes.leaders]
-    )
-    await conn.executemany(
-        "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
-    )
-    await conn.executemany(
-        "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
+
+@dataclass(frozen=True)
+class StagedImport:
+    """A planned import whose new rows wait in temporary tables named `<name>_<table>`."""
+
+    name: str
+    writes: ImportWrites
+    counts: tuple[int, ...] = ()  # the rows staged in each table, in the order of _STAGES
+
+
+async def stage_import(conn: aiosqlite.Connection, writes: ImportWrites) -> StagedImport:
+    """Copy the rows a planned import adds into temporary tables (drop them with drop_stage)."""
+    name = f"import_{secrets.token_hex(6)}"
+    rows: dict[str, list[tuple[object, ...]]] = {
+        "target": [
             (
-                plan_id,
                 t.number,
                 t.content,
                 t.deadline,
@@ -605,6 +669,62 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             for t in writes.targets
             if t.target_id is None
         ],
+        "assignment": [
+            (a.number, a.position, a.leader) for a in writes.assignments if a.assignment_id is None
+        ],
+        "unit": [
+            (a.number, a.position, place, unit, "lead" if place <= len(a.units) else "assist")
+            for a in writes.assignments
+            for place, unit in enumerate((*a.units, *a.assisting), start=1)
+        ],
+        "report": [(r.number, r.position, r.progress, r.status) for r in writes.reports],
+    }
+    for table, columns in _STAGES.items():
+        await conn.execute(f"CREATE TEMP TABLE {name}_{table} ({columns})")
+        marks = ", ".join("?" * len(columns.split(", ")))
+        await conn.executemany(f"INSERT INTO {name}_{table} VALUES ({marks})", rows[table])
+    return StagedImport(name, writes, tuple(len(rows[table]) for table in _STAGES))
+
+
+async def stage_intact(conn: aiosqlite.Connection, staged: StagedImport) -> bool:
+    """Tell whether a staged import's tables still hold its rows.
+
+    The bot's tasks share one connection: staged while another task's transaction was open
+    on it, the rows went with that transaction, and a rollback took them.
+    """
+    counts = ", ".join(f"(SELECT COUNT(*) FROM temp.{staged.name}_{table})" for table in _STAGES)
+    try:
+        rows = await _fetchall(conn, f"SELECT {counts}")
+    except sqlite3.OperationalError:
+        return False  # a table is gone
+    return tuple(rows[0]) == staged.counts
+
+
+async def drop_stage(conn: aiosqlite.Connection, staged: StagedImport) -> None:
+    """Drop the temporary tables of a staged import."""
+    for table in _STAGES:
+        await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
+
+
+async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str) -> int:
+    """Store a staged import with bulk statements (inside the caller's transaction).
+
+    Return the plan's id.
+    """
+    writes, stage = staged.writes, staged.name
+    plan_id = writes.plan_id
+    if plan_id is None:
+        plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
+    await conn.executemany(
+        "INSERT OR IGNORE INTO leader (name) VALUES (?)", [(n,) for n in writes.leaders]
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO unit (name) VALUES (?)", [(n,) for n in writes.units]
+    )
+    await conn.execute(
+        "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
+        f" SELECT ?, {_STAGES['target']} FROM {stage}_target ORDER BY rowid",
+        (plan_id,),
     )
     await conn.executemany(
         "UPDATE target SET content = ?, deadline = ?, due_date = ?, label = ?, category = ?,"
@@ -623,17 +743,8 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
             if t.target_id is not None
         ],
     )
-    target_ids = {
-        int(row["number"]): int(row["id"])
-        for row in await _fetchall(
-            conn, "SELECT id, number FROM target WHERE plan_id = ?", (plan_id,)
-        )
-    }
-    leader_ids = await _ids(conn, "leader", {a.leader for a in writes.assignments})
-    unit_ids = await _ids(
-        conn, "unit", {u for a in writes.assignments for u in (*a.units, *a.assisting)}
-    )
     kept = [a for a in writes.assignments if a.assignment_id is not None]
+    leader_ids = await _ids(conn, "leader", {a.leader for a in kept})
     await conn.executemany(
         "UPDATE assignment SET leader_id = ?, retired_at = NULL WHERE id = ?",
         [(leader_ids[a.leader], a.assignment_id) for a in kept],
@@ -641,49 +752,35 @@ async def apply_import(conn: aiosqlite.Connection, writes: ImportWrites, at: str
     await conn.executemany(
         "DELETE FROM assignment_unit WHERE assignment_id = ?", [(a.assignment_id,) for a in kept]
     )
-    await conn.executemany(
-        "INSERT INTO assignment (target_id, position, leader_id) VALUES (?, ?, ?)",
-        [
-            (target_ids[a.number], a.position, leader_ids[a.leader])
-            for a in writes.assignments
-            if a.assignment_id is None
-        ],
+    # A staged row finds its target by the plan and number, its assignment by the position.
+    slot = (
+        "JOIN target t ON t.plan_id = ? AND t.number = s.number"
+        " JOIN assignment a ON a.target_id = t.id AND a.position = s.position"
     )
-    slots = {
-        (int(row["target_id"]), int(row["position"])): int(row["id"])
-        for row in await _fetchall(
-            conn,
-            "SELECT a.id, a.target_id, a.position FROM assignment a "
-            "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
-            (plan_id,),
-        )
-    }
-    await conn.executemany(
-        "INSERT INTO assignment_unit (assignment_id, position, unit_id, role) VALUES (?, ?, ?, ?)",
-        [
-            (
-                slots[(target_ids[a.number], a.position)],
-                index,
-                unit_ids[unit],
-                "lead" if index <= len(a.units) else "assist",
-            )
-            for a in writes.assignments
-            for index, unit in enumerate((*a.units, *a.assisting), start=1)
-        ],
+    await conn.execute(
+        "INSERT INTO assignment (target_id, position, leader_id)"
+        f" SELECT t.id, s.position, l.id FROM {stage}_assignment s"
+        " JOIN target t ON t.plan_id = ? AND t.number = s.number"
+        " JOIN leader l ON l.name = s.leader ORDER BY s.rowid",
+        (plan_id,),
+    )
+    await conn.execute(
+        "INSERT INTO assignment_unit (assignment_id, position, unit_id, role)"
+        f" SELECT a.id, s.place, u.id, s.role FROM {stage}_unit s {slot}"
+        " JOIN unit u ON u.name = s.unit ORDER BY s.rowid",
+        (plan_id,),
     )
     # The next revision of each report is counted in SQL, from what is stored at the time.
-    await conn.executemany(
+    await conn.execute(
         """
         INSERT INTO report (assignment_id, period, revision, progress, status, source,
                             submitted_at, needs_review, as_of)
-        SELECT ?, ?, COALESCE(MAX(revision), 0) + 1, ?, ?, 'import', ?, 0, ?
-        FROM report WHERE assignment_id = ? AND period = ?
-        """,
-        [
-            (slot, writes.period, r.progress, r.status, at, _iso(writes.as_of), slot, writes.period)
-            for r in writes.reports
-            for slot in (slots[(target_ids[r.number], r.position)],)
-        ],
+        SELECT a.id, ?, COALESCE((SELECT MAX(r.revision) FROM report r
+                                  WHERE r.assignment_id = a.id AND r.period = ?), 0) + 1,
+               s.progress, s.status, 'import', ?, 0, ?
+        """
+        f" FROM {stage}_report s {slot} ORDER BY s.rowid",
+        (writes.period, writes.period, at, _iso(writes.as_of), plan_id),
     )
     await conn.executemany(
         "UPDATE assignment SET retired_at = ? "
@@ -710,8 +807,8 @@ async def _ids(conn: aiosqlite.Connection, table: str, names: set[str]) -> dict[
     assert table in ("leader", "unit")
     ids: dict[str, int] = {}
     chosen = sorted(names)
-    for start in range(0, len(chosen), 500):  # SQLite caps the number of ? in a statement
-        batch = chosen[start : start + 500]
+    for start in range(0, len(chosen), _BATCH):
+        batch = chosen[start : start + _BATCH]
         for row in await _fetchall(
             conn,
             f"SELECT id, name FROM {table} WHERE name IN ({', '.join('?' * len(batch))})",

@@ -175,6 +175,7 @@ class Vocabulary:
     negations: tuple[str, ...]
 
 
+@lru_cache(maxsize=4096)  # every row's short cells are looked at for a repeated header
 def normalise(text: str) -> str:
     """Return a header or status cell as compared: NFKC, without spaces and line breaks."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,6 +47,8 @@ MAX_UNITS_PER_CELL = 30
 MAX_DEADLINE_CHARS = 100
 MAX_NUMBER = 99_999
 MAX_TITLE_CHARS = 200
+# Leader, unit and deadline cells repeat down a table: each distinct one is read once.
+CELL_CACHE = 4096
 
 # The leader stored for the targets of a table that names none (no column, no heading).
 UNKNOWN_LEADER = PLACEHOLDER_LEADER
@@ -176,6 +179,7 @@ def _limited(text: str, limit: int) -> str:
     return text
 
 
+@lru_cache(maxsize=CELL_CACHE)
 def read_leader(cell: str) -> str:
     """Read a 市政府领导 cell into one normalised name of at most MAX_LEADER_CHARS."""
     name = normalise_name(cell)
@@ -184,6 +188,7 @@ def read_leader(cell: str) -> str:
     return _limited(name, MAX_LEADER_CHARS)
 
 
+@lru_cache(maxsize=CELL_CACHE)
 def read_units(cell: str) -> tuple[str, ...]:
     """Read a 责任单位 cell into unit names (lead first), each of at most MAX_UNIT_CHARS."""
     units = split_units(cell)
@@ -207,6 +212,7 @@ def _check_units(units: Sequence[str]) -> None:
         raise CellError("import.error.too_many_units", count=len(units), limit=MAX_UNITS_PER_CELL)
 
 
+@lru_cache(maxsize=CELL_CACHE)
 def read_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Read a 责任单位 cell into (lead units, assisting units it names: `B配合`), checked
     as `read_units` checks; a cell naming only assisting units has them lead."""
@@ -217,6 +223,7 @@ def read_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]
     return lead, assisting
 
 
+@lru_cache(maxsize=CELL_CACHE)
 def read_deadline(cell: str, year: int) -> Deadline:
     """Read a 完成时限 cell of at most MAX_DEADLINE_CHARS (kept as text when no date is in it)."""
     return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
@@ -806,12 +813,12 @@ def plan_import(
         make_current=current is None
         or ((plan is None or current.id != plan.id) and table.year >= current.year),
         as_of=table.as_of,
-        layout=targets.Layout(
-            table.title_line, tuple((u.header.strip(), u.role) for u in table.columns)
-        )
-        if table.columns
-        else None,
     )
+    layout = targets.Layout(
+        table.title_line, tuple((u.header.strip(), u.role) for u in table.columns)
+    )
+    if table.columns and layout != state.layout:
+        writes.layout = layout
     new_leaders: dict[str, None] = {}
     new_units: dict[str, None] = {}
     for parsed in table.targets:
@@ -912,7 +919,8 @@ async def store_table(
 
     The comparison with what is stored is made before the write transaction, which then only
     writes (a few bulk statements), so that a large import does not lock users out. Should
-    anyone write between the two, the comparison is made again inside the transaction.
+    anyone change the plan between the two, the comparison is made again inside the
+    transaction. A table that matches what is stored writes nothing at all.
     """
     stamp = None if conn.in_transaction else await targets.change_stamp(conn)
     state = await targets.import_state(conn, table.plan_title, table.period)
@@ -920,28 +928,39 @@ async def store_table(
     if dry_run:
         summary.dry_run = True
         return summary
-    async with transaction(conn):
-        if stamp is None or await targets.change_stamp(conn) != stamp:
-            state = await targets.import_state(conn, table.plan_title, table.period)
-            summary, writes = plan_import(table, state)
-        now = clock.stamp()
-        await targets.apply_import(conn, writes, now)
-        if summary.changes_anything:
-            await audit.record(
-                conn,
-                actor=actor,
-                action="import",
-                subject=table.plan_title,
-                at=now,
-                detail={
-                    "file": table.file,
-                    "period": table.period,
-                    "added": len(summary.added),
-                    "changed": len(summary.changed),
-                    "retired": len(summary.retired),
-                    "reports_added": summary.reports_added,
-                },
-            )
+    if not writes.anything:
+        return summary
+    staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
+    try:
+        async with transaction(conn):
+            if stamp is None or await targets.change_stamp(conn) != stamp:
+                state = await targets.import_state(conn, table.plan_title, table.period)
+                summary, writes = plan_import(table, state)
+                if not writes.anything:
+                    return summary
+            if staged.writes is not writes or not await targets.stage_intact(conn, staged):
+                await targets.drop_stage(conn, staged)
+                staged = await targets.stage_import(conn, writes)
+            now = clock.stamp()
+            await targets.apply_import(conn, staged, now)
+            if summary.changes_anything:
+                await audit.record(
+                    conn,
+                    actor=actor,
+                    action="import",
+                    subject=table.plan_title,
+                    at=now,
+                    detail={
+                        "file": table.file,
+                        "period": table.period,
+                        "added": len(summary.added),
+                        "changed": len(summary.changed),
+                        "retired": len(summary.retired),
+                        "reports_added": summary.reports_added,
+                    },
+                )
+    finally:
+        await targets.drop_stage(conn, staged)
     return summary
 
 

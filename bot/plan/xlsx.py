@@ -14,11 +14,14 @@ import io
 import warnings
 import zipfile
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+from openpyxl.xml.functions import iterparse
 
 from bot.plan.tables import (
     MAX_COLUMNS,
@@ -47,6 +50,21 @@ _DECLARATIONS = tuple(
 )
 _OVERLAP = max(len(d) for d in _DECLARATIONS)
 _CHUNK = 1024 * 1024
+_ROW_TAG = f"{{{SHEET_MAIN_NS}}}row"
+_VALUE_TAG = f"{{{SHEET_MAIN_NS}}}v"
+_INLINE_TAG = f"{{{SHEET_MAIN_NS}}}is"
+_MERGE_TAG = f"{{{SHEET_MAIN_NS}}}mergeCells"
+_STRING_TAG = f"{{{SHEET_MAIN_NS}}}si"
+# The parts of a sheet beside its rows that openpyxl's parser reads and lets go of.
+_SHEET_PARTS = frozenset(
+    f"{{{SHEET_MAIN_NS}}}{part}"
+    for part in (
+        *("cols", "sheetProtection", "extLst", "conditionalFormatting", "legacyDrawing"),
+        *("rowBreaks", "colBreaks", "customSheetViews", "printOptions", "pageMargins"),
+        *("pageSetup", "headerFooter", "autoFilter", "dataValidations", "sheetPr"),
+        *("sheetViews", "sheetFormatPr", "scenarios", "tableParts", "hyperlinks"),
+    )
+)
 
 
 def read_xlsx(data: bytes, name: str) -> list[Sheet]:
@@ -61,7 +79,7 @@ def read_xlsx(data: bytes, name: str) -> list[Sheet]:
         # openpyxl warns about what it drops (styles, extensions); that is not the user's concern.
         warnings.simplefilter("ignore")
         try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            book = _Book(io.BytesIO(data))
         except MemoryError:
             raise
         except Exception:  # a damaged part fails in many ways inside openpyxl; all mean the same
@@ -69,15 +87,79 @@ def read_xlsx(data: bytes, name: str) -> list[Sheet]:
         try:
             merged = _MergeBudget(name)
             return [
-                Sheet(sheet.title, _sheet_rows(workbook, sheet, name, merged))
-                for sheet in workbook.worksheets
+                Sheet(title, _sheet_rows(book, title, path, name, merged))
+                for title, path in book.sheets
             ]
         except (TableError, MemoryError):
             raise
         except Exception:
             raise TableError("import.error.bad_xlsx", file=name) from None
         finally:
-            workbook.close()
+            book.archive.close()
+
+
+class _Book:
+    """A workbook's parts as openpyxl finds them (manifest, sheets, styles), read lean.
+
+    openpyxl's workbook reader reads each shared string through its rich-text objects and, in
+    read-only mode, parses a whole sheet once more to size it when the sheet does not say its
+    dimension; these cost seconds at ten thousand rows. Here openpyxl finds the parts and the
+    date styles, and the strings and cells are read straight from the XML.
+    """
+
+    def __init__(self, source: io.BytesIO) -> None:
+        reader: Any = ExcelReader(source, read_only=True, data_only=True)
+        self.archive: zipfile.ZipFile = reader.archive
+        reader.read_manifest()
+        part = reader.package.find(SHARED_STRINGS)
+        strings: list[str] = []
+        if part is not None:
+            with self.archive.open(part.PartName[1:]) as stream:
+                strings = _shared_strings(stream)
+        reader.read_workbook()
+        apply_stylesheet(self.archive, reader.wb)
+        workbook: Any = reader.wb
+        self.cleaned = [cell_text(text) for text in strings]
+        self.epoch = workbook.epoch
+        self.date_formats: set[int] = set(workbook._date_formats)
+        self.timedelta_formats: set[int] = set(workbook._timedelta_formats)
+        self.sheets = [
+            (str(sheet.name), str(rel.target))
+            for sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        ]
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text_content(node: Any) -> str:
+    """Return a string item's text as openpyxl's Text.content does: <t> and runs, no phonetics."""
+    plain: str | None = None
+    runs: list[str] = []
+    for child in node:
+        kind = _local(child.tag)
+        if kind == "t":
+            plain = child.text
+        elif kind == "r":
+            text = None
+            for part in child:
+                if _local(part.tag) == "t":
+                    text = part.text
+            if text is not None:
+                runs.append(text)
+    return "".join(([plain] if plain is not None else []) + runs)
+
+
+def _shared_strings(stream: IO[bytes]) -> list[str]:
+    """Read the shared strings part as openpyxl's read_string_table does."""
+    strings: list[str] = []
+    for _, node in iterparse(stream):
+        if node.tag == _STRING_TAG:
+            strings.append(_text_content(node).replace("x005F_", ""))
+            node.clear()
+    return strings
 
 
 def _check_package(archive: zipfile.ZipFile, name: str) -> None:
@@ -144,30 +226,29 @@ class _MergeBudget:
             )
 
 
-def _sheet_rows(workbook: Any, sheet: Any, name: str, merged: _MergeBudget) -> tuple[Row, ...]:
+def _sheet_rows(
+    book: _Book, title: str, path: str, name: str, merged: _MergeBudget
+) -> tuple[Row, ...]:
     """Stream one worksheet's XML, keeping the cells that hold a value; fill merged ranges."""
     cells: dict[int, dict[int, str]] = {}
     filled: dict[int, set[int]] = {}  # row → 0-based columns given a value by a merged range
-    # openpyxl's own read-only parser, without ReadOnlyWorksheet's padding of every row to the
-    # sheet's declared width and of every missing row up to the last one.
-    with sheet._get_source() as source:
-        parser = WorkSheetParser(
-            source,
-            sheet._shared_strings,
-            data_only=True,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
-        )
-        for _, parsed in parser.parse():
-            for cell in parsed:
-                text = cell_text(cell["value"])
-                if not text:
-                    continue
-                row, column = int(cell["row"]), int(cell["column"])
-                _check_place(name, sheet.title, row, column)
-                cells.setdefault(row, {})[column] = text
-        ranges = [str(m.ref) for m in parser.merged_cells.mergeCell] if parser.merged_cells else []
+    ranges: list[str] = []
+    cell = _CellReader(book)
+    with book.archive.open(path) as source:
+        for _, element in iterparse(source):
+            tag = element.tag
+            if tag == _ROW_TAG:
+                for row, column, text in cell.row(element):
+                    _check_place(name, title, row, column)
+                    cells.setdefault(row, {})[column] = text
+                element.clear()
+            elif tag == _MERGE_TAG:
+                ranges.extend(
+                    str(ref) for child in element if (ref := child.get("ref")) is not None
+                )
+                element.clear()
+            elif tag in _SHEET_PARTS:
+                element.clear()  # a part of the sheet beside its rows: nothing to keep
     for ref in ranges:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         if min_col is None or min_row is None or max_col is None or max_row is None:
@@ -177,7 +258,7 @@ def _sheet_rows(workbook: Any, sheet: Any, name: str, merged: _MergeBudget) -> t
                 "import.error.xlsx_merge",
                 file=name,
                 row=min_row,
-                sheet=sheet.title,
+                sheet=title,
                 range=ref,
                 rows=MAX_ROWS,
                 columns=MAX_COLUMNS,
@@ -218,3 +299,76 @@ def _check_place(name: str, sheet: str, row: int, column: int) -> None:
             limit=MAX_COLUMNS,
             last=get_column_letter(MAX_COLUMNS),
         )
+
+
+class _CellReader:
+    """Reads a row's cells as openpyxl's WorkSheetParser (data_only) does, then as text."""
+
+    def __init__(self, book: _Book) -> None:
+        self.book = book
+        self.row_number = 0
+        self.columns: dict[str, int] = {}
+
+    def row(self, element: Any) -> list[tuple[int, int, str]]:
+        """Return a row's (row, column, text) of the cells that hold a value (1-based)."""
+        number = element.get("r")
+        if number is not None:
+            try:
+                self.row_number = int(number)
+            except ValueError:
+                value = float(number)
+                if not value.is_integer():
+                    raise
+                self.row_number = int(value)
+        else:
+            self.row_number += 1
+        column = 0
+        line: list[tuple[int, int, str]] = []
+        for cell in element:
+            coordinate = cell.get("r")
+            if coordinate:
+                letters = coordinate.rstrip("0123456789")
+                found = self.columns.get(letters)
+                if found is None:
+                    found = self.columns[letters] = column_index_from_string(letters)
+                column = found
+                # openpyxl takes the row from the cell's coordinate
+                self.row_number = int(coordinate[len(letters) :])
+            else:
+                column += 1
+            text = self.text(cell)
+            if text:
+                line.append((self.row_number, column, text))
+        return line
+
+    def text(self, cell: Any) -> str:
+        """Return the text a person sees in one cell (see WorkSheetParser.parse_cell)."""
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            child = cell.find(_INLINE_TAG)
+            return cell_text(_text_content(child)) if child is not None else ""
+        value = cell.findtext(_VALUE_TAG, None) or None
+        if value is None:
+            return ""
+        if kind == "s":
+            return self.book.cleaned[int(value)]
+        if kind == "n":
+            number: float = float(value) if "." in value or "e" in value.lower() else int(value)
+            style = cell.get("s", 0)
+            if style and int(style) in self.book.date_formats:
+                try:
+                    return cell_text(
+                        from_excel(
+                            number,
+                            self.book.epoch,
+                            timedelta=int(style) in self.book.timedelta_formats,
+                        )
+                    )
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+            return cell_text(number)
+        if kind == "b":
+            return cell_text(bool(int(value)))
+        if kind == "d":
+            return cell_text(from_ISO8601(value))  # type: ignore[no-untyped-call]
+        return cell_text(value)  # str (a formula's text), e (an error), or unknown: as written

@@ -174,6 +174,47 @@ async def test_importing_the_same_table_twice_changes_nothing_and_says_so(
     ]
 
 
+async def test_a_reimport_writes_only_what_changed(
+    db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
+) -> None:
+    await import_file(db, DEMO_TABLE, actor="test")
+    xlsx = tmp_path / "same.xlsx"
+    write_xlsx(xlsx, demo_lines)
+    before = await snapshot(db)
+    changes = db.total_changes
+
+    # The same table again, as sent and as kept in Excel: not one row written, no audit entry,
+    # no new plan; the user is told nothing changed.
+    for path in (DEMO_TABLE, xlsx):
+        summary = await import_file(db, path, actor="test")
+        assert db.total_changes == changes, path.name
+        assert describe_summary(summary, Translator("en")) == [
+            f"“{PLAN}” 2023Q3: the file matches what is stored; nothing changed"
+            " (57 targets unchanged)."
+        ]
+    assert await snapshot(db) == before
+
+    # One progress text changed: its report revision and the import's audit entry, nothing else.
+    one = tmp_path / "one.tsv"
+    one.write_text("\n".join(demo_with(demo_lines, "90", 4, "完成投资20亿元")), encoding="utf-8")
+    summary = await import_file(db, one, actor="test")
+
+    assert (summary.added, summary.changed, summary.reports_added) == ([], [], 1)
+    after = await snapshot(db)
+    assert {table for table in after if after[table] != before[table]} == {"report", "audit_log"}
+    assert after["report"][: len(before["report"])] == before["report"]
+    async with db.execute(
+        "SELECT t.number, r.revision, r.progress, r.source FROM report r "
+        "JOIN assignment a ON a.id = r.assignment_id JOIN target t ON t.id = a.target_id "
+        "WHERE r.id > ?",
+        (len(before["report"]),),
+    ) as cursor:
+        assert [tuple(row) for row in await cursor.fetchall()] == [
+            (90, 2, "完成投资20亿元", "import")
+        ]
+    assert len(after["audit_log"]) == len(before["audit_log"]) + 1
+
+
 async def test_reimport_adds_revisions_and_retires_without_losing_history(
     db: aiosqlite.Connection, tmp_path: Path, demo_lines: list[str]
 ) -> None:
