@@ -56,7 +56,7 @@ class Meter:
     def trace(self, sql: str) -> None:
         words = " ".join(sql.split()).upper()
         self.statements.append(words)
-        if words.startswith("PRAGMA SYNCHRONOUS"):
+        if words.startswith("PRAGMA SYNCHRONOUS ="):
             self.durable = words.split("=")[-1].strip() in ("FULL", "2", "EXTRA", "3")
         elif words == "COMMIT":
             self.commits.append(self.durable)
