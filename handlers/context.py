@@ -58,9 +58,11 @@ class Services:
         of pending imports."""
         self.pending_imports.clear()
         if self._db is not None:
-            await self.visits.store(self._db)
-            await self._db.close()
-            self._db = None
+            try:
+                await self.visits.store(self._db)
+            finally:
+                await self._db.close()
+                self._db = None
 
     @property
     def clock(self) -> Callable[[], datetime]:
