@@ -409,19 +409,14 @@ async def unit_assignments(
         """,
         _part_params(unit_id, only),
     )
-    return [
-        TaskRow(
-            assignment_id=int(row["assignment_id"]),
-            target_id=int(row["target_id"]),
-            number=int(row["number"]),
-            content=row["content"],
-            deadline=row["deadline"],
-            due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
-            leader=row["leader"],
-            lead=int(row["position"]) == 1,
-        )
-        for row in rows
+    return [  # unpacked by position: a /report list builds hundreds of these
+        TaskRow(aid, tid, number, content, deadline, _day(due), leader, position == 1)
+        for aid, tid, number, content, deadline, due, leader, position in rows
     ]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 async def latest_of_unit(
