@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_understanding
 	$(BIN)/python -m bench.bench_details
 	$(BIN)/python -m bench.bench_index
+	$(BIN)/python -m bench.bench_reads
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

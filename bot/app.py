@@ -19,6 +19,7 @@ from telegram.request import BaseRequest
 from bot.people.accounts import ensure_admins
 from bot.settings import Settings, SettingsError
 from handlers import build_handlers
+from handlers.access import start_storing_visits
 from handlers.admin import announce_now, start_announcing
 from handlers.backup import start_backing_up
 from handlers.context import CONTEXT_TYPES, BotApplication
@@ -66,6 +67,7 @@ async def post_init(application: BotApplication) -> None:
         start_announcing(application.job_queue)
         start_checking(application.job_queue)
         start_pausing(application.job_queue)
+        start_storing_visits(application.job_queue)
         services = application.bot_data
         start_backing_up(application.job_queue, services.settings, services.today())
 

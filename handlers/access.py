@@ -30,6 +30,7 @@ async def current_account(update: Update, context: BotContext) -> Account | None
         name=user.full_name,
         username=user.username,
         telegram_language=user.language_code,
+        visits=services.visits,
     )
 
 
@@ -61,3 +62,17 @@ def requires(
         return checked
 
     return decorate
+
+
+VISITS_EVERY = 60  # seconds between stores of the last-seen times noted (bot/people/visits.py)
+
+
+async def store_visits(context: BotContext) -> None:
+    """Store the last-seen times noted since the last store (a job, every minute)."""
+    services = context.services
+    await services.visits.store(services.db)
+
+
+def start_storing_visits(job_queue: Any) -> None:
+    """Store the noted last-seen times every minute, from now on."""
+    job_queue.run_repeating(store_visits, interval=VISITS_EVERY, first=VISITS_EVERY, name="visits")

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot import clock
 from bot.i18n import Translator
+from bot.people.visits import Visits
 from bot.plan.pending import PendingImports
 from bot.query.engine import PATIENCE, QueryEngine
 from bot.safe_text import harmless
@@ -28,6 +29,7 @@ class Services:
         self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
         self.pending_imports = PendingImports()  # files sent by admins, awaiting confirmation
+        self.visits = Visits()  # last-seen times not yet stored (bot/people/visits.py)
 
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
@@ -52,11 +54,15 @@ class Services:
         self._db = conn
 
     async def close(self) -> None:
-        """Close the database connection, if open, and delete the files of pending imports."""
+        """Store the visits noted, close the database connection, if open, and delete the files
+        of pending imports."""
         self.pending_imports.clear()
         if self._db is not None:
-            await self._db.close()
-            self._db = None
+            try:
+                await self.visits.store(self._db)
+            finally:
+                await self._db.close()
+                self._db = None
 
     @property
     def clock(self) -> Callable[[], datetime]:

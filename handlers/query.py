@@ -108,7 +108,9 @@ async def _show(
         body = as_html(summary(answer, services.t, language, page))
         if answer.parsed.ambiguous or answer.suggestions or answer.result.ranked:
             if query_id is None:
-                query_id = await service.keep(services.db, account.telegram_id, text)
+                query_id = await service.keep(
+                    services.db, account.telegram_id, text, services.visits
+                )
             markup = _markup(answer, query_id, page)
     # Split to Telegram's limits (a long text arrives in parts, the buttons on the last).
     await show_html(update, body, markup, edit=edit)

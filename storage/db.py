@@ -80,7 +80,8 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
-        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.execute(f"PRAGMA synchronous = {DURABLE}")  # see `transaction`
+        _synchronous[conn] = DURABLE
         await migrate(conn)
     except BaseException:
         await conn.close()
@@ -94,10 +95,31 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
 _locks: WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = WeakKeyDictionary()
 _owners: WeakKeyDictionary[aiosqlite.Connection, asyncio.Task[object]] = WeakKeyDictionary()
 
+# Durability (the promise: a crash at any moment loses nothing the user was told is saved).
+# Under WAL, synchronous=FULL syncs the WAL file at every commit: the commit survives an
+# application crash, an OS crash and a power cut. NORMAL syncs only at checkpoints: it never
+# corrupts the database and loses nothing when the process dies (kill -9: the WAL is in the
+# OS's cache), but an OS crash or a power cut may take the last commits with it. So a
+# connection stays FULL, and every transaction is durable unless it says otherwise: only
+# writes nobody was told about (last-seen times, a question kept for its page buttons) run
+# with NORMAL and skip the fsync. The setting is per connection and may not change inside a
+# transaction, so it is set before BEGIN, and only when it differs from the one in force (a
+# run of questions switches once). A later FULL commit syncs the whole WAL, and with it any
+# NORMAL commit before it. Every write goes through `transaction`: a write in autocommit
+# mode after a NORMAL transaction would not be synced.
+DURABLE, LIGHT = "FULL", "NORMAL"
+_synchronous: WeakKeyDictionary[aiosqlite.Connection, str] = WeakKeyDictionary()
+
 
 @asynccontextmanager
-async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """Run the block in one write transaction: commit on success, roll back on any error."""
+async def transaction(
+    conn: aiosqlite.Connection, *, durable: bool = True
+) -> AsyncIterator[aiosqlite.Connection]:
+    """Run the block in one write transaction: commit on success, roll back on any error.
+
+    `durable=False`: the commit is not synced to disk (see above), for writes the user was
+    never told are saved. Joining a transaction keeps its durability.
+    """
     task = asyncio.current_task()
     if task is not None and _owners.get(conn) is task:
         yield conn  # already in this task's transaction
@@ -107,6 +129,11 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
         if task is not None:
             _owners[conn] = task
         try:
+            wanted = DURABLE if durable else LIGHT
+            if _synchronous.get(conn) != wanted:  # None: not known (being changed, or never set)
+                _synchronous.pop(conn, None)
+                await conn.execute(f"PRAGMA synchronous = {wanted}")
+                _synchronous[conn] = wanted
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

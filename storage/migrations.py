@@ -405,6 +405,14 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at      TEXT NOT NULL
     );
     """,
+    # 17: indexes for point reads that walked a whole table at 100k targets: the review queue
+    # (the few reports that had to wait for review), the latest period a plan has reports for
+    # (every /report step asks; read newest first), and a target's extension requests.
+    """
+    CREATE INDEX report_awaiting_review ON report (id) WHERE needs_review = 1;
+    CREATE INDEX report_by_period ON report (period, assignment_id);
+    CREATE INDEX extension_by_target ON extension_request (target_id, state);
+    """,
 )
 
 CURRENT_VERSION = len(MIGRATIONS)

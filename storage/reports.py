@@ -121,14 +121,18 @@ async def decide(
 
 
 async def latest_reported(conn: aiosqlite.Connection, plan_id: int) -> str | None:
-    """Return the latest period any report of the plan is for."""
-    async with conn.execute(
-        "SELECT MAX(r.period) FROM report r JOIN assignment a ON a.id = r.assignment_id "
-        "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
+    """Return the latest period any report of the plan is for.
+
+    Read newest first by the period index (CROSS JOIN keeps that order): the first report of
+    the plan found is the answer, not a walk of the plan's every report.
+    """
+    rows = await conn.execute_fetchall(
+        "SELECT r.period FROM report r CROSS JOIN assignment a CROSS JOIN target t "
+        "WHERE a.id = r.assignment_id AND t.id = a.target_id AND t.plan_id = ? "
+        "ORDER BY r.period DESC LIMIT 1",
         (plan_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row and row[0] else None
+    )
+    return next((str(row[0]) for row in rows), None)
 
 
 async def get_draft(conn: aiosqlite.Connection, telegram_id: int) -> Draft | None:
@@ -273,8 +277,11 @@ async def history(conn: aiosqlite.Connection, target_id: int) -> list[Entry]:
     ]
 
 
-async def pending_reviews(conn: aiosqlite.Connection) -> list[Pending]:
-    """Return the submissions waiting for review, oldest first."""
+async def pending_reviews(conn: aiosqlite.Connection, *, limit: int = -1) -> list[Pending]:
+    """Return the submissions waiting for review, oldest first (the first `limit` of them).
+
+    Read by the index of the reports that had to wait for review (migration 17).
+    """
     async with conn.execute(
         """
         SELECT r.*, t.id AS target_id, t.number, t.content, un.name AS unit_name,
@@ -286,8 +293,9 @@ async def pending_reviews(conn: aiosqlite.Connection) -> list[Pending]:
         LEFT JOIN unit un ON un.id = r.unit_id
         LEFT JOIN user us ON us.telegram_id = r.submitted_by
         WHERE r.needs_review = 1 AND NOT EXISTS (SELECT 1 FROM review v WHERE v.report_id = r.id)
-        ORDER BY r.id
-        """
+        ORDER BY r.id LIMIT ?
+        """,
+        (limit,),
     ) as cursor:
         rows = await cursor.fetchall()
     return [
@@ -302,6 +310,15 @@ async def pending_reviews(conn: aiosqlite.Connection) -> list[Pending]:
         )
         for row in rows
     ]
+
+
+async def pending_count(conn: aiosqlite.Connection) -> int:
+    """Return how many submissions wait for review."""
+    rows = await conn.execute_fetchall(
+        "SELECT COUNT(*) FROM report r WHERE r.needs_review = 1"
+        " AND NOT EXISTS (SELECT 1 FROM review v WHERE v.report_id = r.id)"
+    )
+    return next((int(row[0]) for row in rows), 0)
 
 
 async def review_of(conn: aiosqlite.Connection, report_id: int) -> str | None:
@@ -360,6 +377,18 @@ class TaskRow:
     lead: bool  # the unit leads the assignment
 
 
+def _parts(only: int | None) -> str:
+    """Return the condition on `au` (the unit's assignment_unit row): all its parts, or one.
+
+    One part is a point read by the (assignment_id, unit_id) key, not a walk of the unit's parts.
+    """
+    return "au.unit_id = ?" + (" AND au.assignment_id = ?" if only is not None else "")
+
+
+def _part_params(unit_id: int, only: int | None) -> tuple[int, ...]:
+    return (unit_id,) if only is None else (unit_id, only)
+
+
 async def unit_assignments(
     conn: aiosqlite.Connection, unit_id: int, *, only: int | None = None
 ) -> list[TaskRow]:
@@ -367,32 +396,55 @@ async def unit_assignments(
 
     `only` narrows it to one assignment.
     """
-    async with conn.execute(
-        """
+    rows = await conn.execute_fetchall(
+        f"""
         SELECT a.id AS assignment_id, t.id AS target_id, t.number, t.content, t.deadline,
                t.due_date, l.name AS leader, au.position
         FROM assignment_unit au JOIN assignment a ON a.id = au.assignment_id
         JOIN target t ON t.id = a.target_id JOIN plan p ON p.id = t.plan_id
         JOIN leader l ON l.id = a.leader_id
-        WHERE au.unit_id = ? AND p.is_current = 1 AND t.retired_at IS NULL
-          AND a.retired_at IS NULL AND (? IS NULL OR a.id = ?)
+        WHERE {_parts(only)} AND p.is_current = 1 AND t.retired_at IS NULL
+          AND a.retired_at IS NULL
         ORDER BY t.number, a.position
         """,
-        (unit_id, only, only),
-    ) as cursor:
-        return [
-            TaskRow(
-                assignment_id=int(row["assignment_id"]),
-                target_id=int(row["target_id"]),
-                number=int(row["number"]),
-                content=row["content"],
-                deadline=row["deadline"],
-                due_date=date.fromisoformat(row["due_date"]) if row["due_date"] else None,
-                leader=row["leader"],
-                lead=int(row["position"]) == 1,
-            )
-            for row in await cursor.fetchall()
-        ]
+        _part_params(unit_id, only),
+    )
+    return [  # unpacked by position: a /report list builds hundreds of these
+        TaskRow(aid, tid, number, content, deadline, _day(due), leader, position == 1)
+        for aid, tid, number, content, deadline, due, leader, position in rows
+    ]
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+async def latest_of_unit(
+    conn: aiosqlite.Connection, unit_id: int, period: str, *, only: int | None = None
+) -> dict[int, Revision]:
+    """Return, per assignment a unit has a part in, the unit's latest revision for a period.
+
+    The unit's own revisions: those it wrote, and imported ones when it leads the assignment.
+    `only` narrows it to one assignment. One query; each assignment's revisions are found by
+    the (assignment_id, period, revision) index, newest first.
+    """
+    rows = await conn.execute_fetchall(
+        f"""
+        SELECT r.*, v.decision, v.comment FROM assignment_unit au
+        JOIN report r ON r.id = (
+            SELECT o.id FROM report o
+            WHERE o.assignment_id = au.assignment_id AND o.period = ?
+              AND (o.unit_id = au.unit_id OR (o.unit_id IS NULL AND au.position = 1))
+            ORDER BY o.revision DESC LIMIT 1)
+        LEFT JOIN review v ON v.report_id = r.id
+        WHERE {_parts(only)}
+        """,
+        (period, *_part_params(unit_id, only)),
+    )
+    return {
+        int(row["assignment_id"]): Revision(report_from_row(row), row["decision"], row["comment"])
+        for row in rows
+    }
 
 
 async def assignment_units(conn: aiosqlite.Connection, assignment_id: int) -> list[Named]:

@@ -381,18 +381,17 @@ async def remove_alias(conn: aiosqlite.Connection, alias: str) -> bool:
 
 async def save_query(conn: aiosqlite.Connection, telegram_id: int, text: str, at: str) -> int:
     """Keep a question so its result pages can be turned by button; return its id."""
-    async with conn.execute(
+    row = await conn.execute_insert(
         "INSERT INTO saved_query (telegram_id, text, created_at) VALUES (?, ?, ?)",
         (telegram_id, text, at),
-    ) as cursor:
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+    )
+    assert row is not None
+    return int(row[0])
 
 
 async def saved_query(conn: aiosqlite.Connection, query_id: int) -> tuple[int, str] | None:
     """Return (owner's Telegram id, text) of a kept question."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT telegram_id, text FROM saved_query WHERE id = ?", (query_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return (int(row[0]), str(row[1])) if row else None
+    )
+    return next(((int(row[0]), str(row[1])) for row in rows), None)

@@ -68,10 +68,9 @@ def _user(row: aiosqlite.Row) -> User:
 
 
 async def get_user(conn: aiosqlite.Connection, telegram_id: int) -> User | None:
-    """Return the user with this Telegram id, if known."""
-    async with conn.execute(f"{_USER_SELECT} WHERE u.telegram_id = ?", (telegram_id,)) as cursor:
-        row = await cursor.fetchone()
-    return _user(row) if row else None
+    """Return the user with this Telegram id, if known (one round trip: every update asks)."""
+    rows = await conn.execute_fetchall(f"{_USER_SELECT} WHERE u.telegram_id = ?", (telegram_id,))
+    return next((_user(row) for row in rows), None)
 
 
 async def list_users(conn: aiosqlite.Connection, *, bound_only: bool = True) -> list[User]:
@@ -95,6 +94,14 @@ async def seen(
             username = excluded.username, last_seen_at = excluded.last_seen_at, active = 1
         """,
         (telegram_id, name, username, at, at),
+    )
+
+
+async def seen_at(conn: aiosqlite.Connection, times: list[tuple[int, str]]) -> None:
+    """Record when known users were last seen: (Telegram id, time) pairs, in one statement."""
+    await conn.executemany(
+        "UPDATE user SET last_seen_at = ? WHERE telegram_id = ?",
+        [(at, telegram_id) for telegram_id, at in times],
     )
 
 

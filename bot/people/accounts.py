@@ -13,6 +13,7 @@ import aiosqlite
 
 from bot import clock
 from bot.i18n import LANGUAGES
+from bot.people.visits import Visits, needs_writing, stale
 from bot.plan.names import normalise_name
 from bot.plan.tables import Row, TableError, read_sheets
 from bot.query.matching import match_names
@@ -132,11 +133,24 @@ async def visit(
     name: str,
     username: str | None,
     telegram_language: str | None,
+    visits: Visits,
 ) -> Account:
-    """Record that a user wrote to the bot just now, and return their account."""
-    async with transaction(conn):
-        await users.seen(conn, telegram_id, name, username, clock.stamp())
-    return await load_account(conn, settings, telegram_id, telegram_language)
+    """Record that a user wrote to the bot just now, and return their account as stored now.
+
+    Usually one read: the time alone is noted in `visits` and stored later with others
+    (bot/people/visits.py). A new user, one back after blocking the bot, or a changed name or
+    username is written at once (pushes and admins' look-ups rely on it).
+    """
+    now = clock.now()
+    user = await users.get_user(conn, telegram_id)
+    if needs_writing(user, name, username):
+        visits.forget(telegram_id)
+        async with transaction(conn):
+            await users.seen(conn, telegram_id, name, username, clock.stamp(now))
+        user = await users.get_user(conn, telegram_id)
+    elif user is not None and stale(user, now):
+        visits.note(telegram_id, clock.stamp(now))
+    return _account(user, settings, telegram_id, telegram_language)
 
 
 async def ensure_admins(conn: aiosqlite.Connection, settings: Settings) -> None:

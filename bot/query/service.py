@@ -13,6 +13,7 @@ from bot.i18n import Translator
 from bot.instructions import service as instructions
 from bot.instructions.text import thread_lines
 from bot.people.accounts import Account
+from bot.people.visits import Visits
 from bot.query.engine import Answer, Asker, QueryEngine
 from bot.query.text import details, header, summary
 from storage import evidence, reports
@@ -71,9 +72,16 @@ async def ask(
     )
 
 
-async def keep(conn: aiosqlite.Connection, telegram_id: int, text: str) -> int:
-    """Keep the asker's question, so its buttons can ask it again; return its id."""
-    async with transaction(conn):
+async def keep(conn: aiosqlite.Connection, telegram_id: int, text: str, visits: Visits) -> int:
+    """Keep the asker's question, so its buttons can ask it again; return its id.
+
+    The last-seen times noted so far go in the same transaction: a question makes one small
+    write transaction. Neither was the user told is saved, so it is not synced to disk
+    (storage/db.py): a power cut may cost the last question's page buttons (they then say the
+    question is gone), never a report.
+    """
+    async with transaction(conn, durable=False):
+        await visits.store(conn)
         return await saved.save_query(conn, telegram_id, text, clock.stamp())
 
 

@@ -22,12 +22,12 @@ class Waiting:
 
 async def oldest_waiting(conn: aiosqlite.Connection) -> Waiting | None:
     """Return the oldest submission waiting for review, or None when none waits."""
-    waiting = await repo.pending_reviews(conn)
+    waiting = await repo.pending_reviews(conn, limit=1)
     if not waiting:
         return None
     item = waiting[0]
     previous = await repo.latest_before(conn, item.report.assignment_id, item.report.period)
-    return Waiting(item, previous, len(waiting))
+    return Waiting(item, previous, await repo.pending_count(conn))
 
 
 async def returnable(conn: aiosqlite.Connection, report_id: int | None) -> Report | None:

@@ -67,7 +67,6 @@ class Window:
 class Task(TaskRow):
     """One of a unit's targets in a period, and where the unit's update for it stands."""
 
-    units: tuple[str, ...]
     state: str  # draft (being written), else the report state
     report_state: str  # missing, submitted, pending (awaits review) or returned
     latest: Report | None  # the unit's latest revision for the period
@@ -103,6 +102,7 @@ class Background:
     others: list[tuple[str, Report]]  # (unit, latest revision) of the other units this period
     mine: list[Revision]  # own revisions this period with their review
     extended: bool = False  # an approved extension request (延期) moved the due date
+    units: tuple[str, ...] = ()  # the assignment's units, lead unit first
 
 
 async def window(conn: aiosqlite.Connection, today: date, days: int) -> Window | None:
@@ -126,14 +126,15 @@ async def tasks(
 ) -> list[Task]:
     """Return a unit's targets in the current plan for a period: still to do first, by number.
 
-    `only` narrows it to one assignment (every step of the flow checks its own).
+    `only` narrows it to one assignment (every step of the flow checks its own). A constant
+    number of queries, whatever the number of targets: the list, not a query per target.
     """
     drafts = await reports.drafts_of_unit(conn, unit_id, period)
+    latest_revisions = await reports.latest_of_unit(conn, unit_id, period, only=only)
     found: list[Task] = []
     for row in await reports.unit_assignments(conn, unit_id, only=only):
         aid = row.assignment_id
-        units = tuple(unit.name for unit in await reports.assignment_units(conn, aid))
-        revision = await _latest_of_unit(conn, aid, period, unit_id, row.lead)
+        revision = latest_revisions.get(aid)
         latest = revision.report if revision else None
         state = (
             report_state(latest.needs_review, revision.decision)
@@ -143,7 +144,6 @@ async def tasks(
         found.append(
             Task(
                 **vars(row),
-                units=units,
                 state="draft" if aid in drafts else state,
                 report_state=state,
                 latest=latest,
@@ -181,16 +181,6 @@ def _own(revision: Revision, unit_id: int, lead: bool) -> bool:
     return revision.report.unit_id == unit_id or (lead and revision.report.unit_id is None)
 
 
-async def _latest_of_unit(
-    conn: aiosqlite.Connection, assignment_id: int, period: str, unit_id: int, lead: bool
-) -> Revision | None:
-    """Return a unit's latest revision for a period."""
-    mine = [
-        r for r in await reports.unit_reports(conn, assignment_id, period) if _own(r, unit_id, lead)
-    ]
-    return mine[-1] if mine else None
-
-
 async def task_for(
     conn: aiosqlite.Connection, unit_id: int, assignment_id: int, period: str
 ) -> Task | None:
@@ -205,7 +195,8 @@ async def background(
     """Return what the writer sees beside the form: last period, other units, own revisions."""
     revisions = await reports.unit_reports(conn, task.assignment_id, period)
     others: list[tuple[str, Report]] = []
-    for other in await reports.assignment_units(conn, task.assignment_id):
+    units = await reports.assignment_units(conn, task.assignment_id)
+    for other in units:
         if other.id == unit_id:
             continue
         theirs = [r.report for r in revisions if r.report.unit_id == other.id]
@@ -214,7 +205,9 @@ async def background(
     mine = [r for r in revisions if _own(r, unit_id, task.lead)]
     previous = await reports.latest_before(conn, task.assignment_id, period)
     moved = await extension_requests.list_requests(conn, state="approved", target_id=task.target_id)
-    return Background(previous, others, mine, extended=bool(moved))
+    return Background(
+        previous, others, mine, extended=bool(moved), units=tuple(u.name for u in units)
+    )
 
 
 # ---------------------------------------------------------------------------- drafts

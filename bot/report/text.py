@@ -127,7 +127,7 @@ def card(
             unit=unit,
             role=t("report.role_lead" if task.lead else "report.role_assist", lang),
             leader=task.leader,
-            units=t.join(task.units, lang),
+            units=t.join(back.units, lang),
         ),
     ]
     if back.previous is not None:
