@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot import clock
 from bot.i18n import Translator
 from bot.plan.pending import PendingImports
+from bot.push.service import Minute
 from bot.query.engine import QueryEngine
 from bot.safe_text import harmless
 from bot.settings import Settings
@@ -28,6 +29,7 @@ class Services:
         self.engine = QueryEngine()
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
         self.pending_imports = PendingImports()  # files sent by admins, awaiting confirmation
+        self.minute = Minute()  # what the minute's push check planned, kept between checks
 
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
@@ -54,6 +56,7 @@ class Services:
     async def close(self) -> None:
         """Close the database connection, if open, and delete the files of pending imports."""
         self.pending_imports.clear()
+        await self.minute.close()
         if self._db is not None:
             await self._db.close()
             self._db = None
