@@ -167,7 +167,6 @@ class Minute:
     made: dict[str, dict[int, Duty]] = field(default_factory=dict)  # period → duties made
     rows_new: bool = False  # the duties were read anew since the last plan
     rows_read_at: tuple[int | None, int] = (None, 0)  # (plan, audit entry) the rows hold as of
-    path: str | None = None
     _reader: aiosqlite.Connection | None = None
 
     async def reader(self, conn: aiosqlite.Connection) -> aiosqlite.Connection:
