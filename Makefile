@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_details
 	$(BIN)/python -m bench.bench_index
 	$(BIN)/python -m bench.bench_reads
+	$(BIN)/python -m bench.bench_minute
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -14,6 +14,7 @@ from bot import clock
 from bot.i18n import Translator
 from bot.people.visits import Visits
 from bot.plan.pending import PendingImports
+from bot.push.service import Minute
 from bot.query.engine import PATIENCE, QueryEngine
 from bot.safe_text import harmless
 from bot.settings import Settings
@@ -30,6 +31,7 @@ class Services:
         self.admin_alerted_at: float = 0.0  # monotonic time of the last error told to admins
         self.pending_imports = PendingImports()  # files sent by admins, awaiting confirmation
         self.visits = Visits()  # last-seen times not yet stored (bot/people/visits.py)
+        self.minute = Minute()  # what the minute's push check planned, kept between checks
 
     def configure(self, settings: Settings) -> None:
         """Set the settings the services work with, and the clock (FAKE_TIME sets its start)."""
@@ -57,6 +59,7 @@ class Services:
         """Store the visits noted, close the database connection, if open, and delete the files
         of pending imports."""
         self.pending_imports.clear()
+        await self.minute.close()
         if self._db is not None:
             try:
                 await self.visits.store(self._db)

@@ -106,12 +106,18 @@ async def deliver(
     settings: Settings,
     engine: QueryEngine,
     now: datetime,
+    *,
+    minute: pushes.Minute | None = None,
 ) -> Delivery:
-    """Send every push due now, once; tell admins of users who blocked the bot and of failures."""
+    """Send every push due now, once; tell admins of users who blocked the bot and of failures.
+
+    `minute` keeps what the bot's check planned from one minute to the next. (`engine` is no
+    longer read: the check reads only what it plans from.)
+    """
     t = Translator(settings.default_language)
     delivery = Delivery()
     await _send_all(
-        bot, conn, await pushes.claim_due(conn, settings, engine, now, t), now, delivery
+        bot, conn, await pushes.claim_due(conn, settings, now, t, minute), now, delivery
     )
     troubles = (
         [("blocked", p) for p in delivery.blocked]
@@ -153,7 +159,12 @@ async def check_pushes(context: BotContext) -> None:
     """The job: send what is due now."""
     services = context.services
     delivery = await deliver(
-        context.bot, services.db, services.settings, services.engine, services.now()
+        context.bot,
+        services.db,
+        services.settings,
+        services.engine,
+        services.now(),
+        minute=services.minute,
     )
     failed = delivery.failed + delivery.refused
     if delivery.sent or delivery.blocked or delivery.unstarted or failed:

@@ -22,3 +22,11 @@ async def record(
         "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
         (at, actor, action, subject, json.dumps(dict(detail or {}), ensure_ascii=False)),
     )
+
+
+async def actions_since(conn: aiosqlite.Connection, after: int) -> set[str]:
+    """Return the actions of the entries after entry `after` (by id)."""
+    async with conn.execute(
+        "SELECT DISTINCT action FROM audit_log WHERE id > ?", (after,)
+    ) as cursor:
+        return {str(row[0]) for row in await cursor.fetchall()}

@@ -89,6 +89,30 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
     return conn
 
 
+async def open_reader(path: Path | str) -> aiosqlite.Connection:
+    """Open a connection that only reads, beside the one that writes (same database file)."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+@asynccontextmanager
+async def read_snapshot(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """Read the block in one snapshot: the database as at one moment (a reader's own connection,
+    never one that `transaction()` writes through)."""
+    await conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        await conn.execute("COMMIT")
+
+
 # One transaction at a time per connection: the job queue's pushes run beside the handlers on
 # the same connection, and SQLite has no nested transactions. A task already inside a
 # transaction joins it.

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
+
+from storage.search import AssignmentRow, PlanRows, ReportRow, TargetRow
+from storage.targets import Named, official
 
 SCHEDULE_KEY = "schedule"  # the admins' schedule, in the meta table
 
@@ -152,9 +155,11 @@ async def digest_muted(conn: aiosqlite.Connection) -> set[int]:
         return {int(row[0]) for row in await cursor.fetchall()}
 
 
-@dataclass(frozen=True)
-class DutyRow:
-    """A live assignment of the current plan with its lead unit and leader."""
+class DutyRow(NamedTuple):
+    """A live assignment of the current plan with its lead unit and leader.
+
+    A named tuple of plain values: kept by the hundred thousand, never scanned by the collector.
+    """
 
     assignment_id: int
     target_id: int
@@ -181,7 +186,123 @@ async def lead_duties(conn: aiosqlite.Connection, plan_id: int) -> list[DutyRow]
         """,
         (plan_id,),
     ) as cursor:
-        return [DutyRow(*row) for row in await cursor.fetchall()]
+        found: list[DutyRow] = []
+        # In chunks: the event loop runs between them (100k rows made at once would stall it).
+        while rows := await cursor.fetchmany(CHUNK):
+            found.extend(DutyRow(*row) for row in rows)
+        return found
+
+
+CHUNK = 2000  # rows read and made into objects at a time
+
+
+async def marks(conn: aiosqlite.Connection) -> tuple[int | None, int, int]:
+    """Return the current plan, the newest report and the newest audit entry (by id).
+
+    Reports and the audit log are append-only, and every change of the plan, its periods, the
+    people's roles, reviews and instructions is audited: a push planned before any of these
+    moved is planned again the same.
+    """
+    async with conn.execute(
+        "SELECT (SELECT id FROM plan WHERE is_current = 1), "
+        "(SELECT COALESCE(MAX(id), 0) FROM report), (SELECT COALESCE(MAX(id), 0) FROM audit_log)"
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return row[0], int(row[1]), int(row[2])
+
+
+async def draft_marks(conn: aiosqlite.Connection) -> frozenset[tuple[int, str, int]]:
+    """Return the updates being written: (assignment, period, unit) of every report draft."""
+    async with conn.execute(
+        "SELECT assignment_id, period, unit_id FROM draft WHERE assignment_id IS NOT NULL"
+    ) as cursor:
+        return frozenset((int(a), str(p), int(u)) for a, p, u in await cursor.fetchall())
+
+
+async def completed_assignments(conn: aiosqlite.Connection, plan_id: int) -> set[int]:
+    """Return the plan's assignments whose latest official report says completed."""
+    async with conn.execute(
+        f"""
+        SELECT assignment_id FROM (
+            SELECT r.assignment_id, r.status, ROW_NUMBER() OVER (
+                PARTITION BY r.assignment_id ORDER BY r.period DESC, r.id DESC) AS rank
+            FROM report r JOIN assignment a ON a.id = r.assignment_id
+            JOIN target t ON t.id = a.target_id
+            WHERE t.plan_id = ? AND a.retired_at IS NULL AND {official()}
+        ) WHERE rank = 1 AND status = 'completed'
+        """,
+        (plan_id,),
+    ) as cursor:
+        return {int(row[0]) for row in await cursor.fetchall()}
+
+
+async def latest_period(conn: aiosqlite.Connection, plan_id: int) -> str | None:
+    """Return the latest period any official report of the plan is for (the lights' period)."""
+    async with conn.execute(
+        f"SELECT MAX(r.period) FROM report r JOIN assignment a ON a.id = r.assignment_id "
+        f"JOIN target t ON t.id = a.target_id WHERE t.plan_id = ? AND {official()}",
+        (plan_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+async def leaders_targets(
+    conn: aiosqlite.Connection, plan_id: int, leader_ids: Iterable[int]
+) -> dict[int, list[int]]:
+    """Return the live targets of each of these leaders in a plan (ids, one query for all)."""
+    found: dict[int, list[int]] = {leader: [] for leader in leader_ids}
+    async with conn.execute(
+        "SELECT DISTINCT a.leader_id, a.target_id FROM assignment a "
+        "JOIN target t ON t.id = a.target_id "
+        "WHERE t.plan_id = ? AND t.retired_at IS NULL AND a.retired_at IS NULL "
+        "AND a.leader_id IN (SELECT value FROM json_each(?))",
+        (plan_id, json.dumps(sorted(found))),
+    ) as cursor:
+        for leader, target in await cursor.fetchall():
+            found[int(leader)].append(int(target))
+    return found
+
+
+async def targets_rows(conn: aiosqlite.Connection, target_ids: list[int]) -> PlanRows:
+    """Return these targets with all their live assignments and latest official reports.
+
+    Point reads by id, in three queries whatever the plan's size (a leader's digest).
+    """
+    ids = json.dumps(target_ids)
+    async with conn.execute(
+        "SELECT id, number, content, deadline, due_date, label, category, extra, closed_on "
+        "FROM target WHERE id IN (SELECT value FROM json_each(?)) ORDER BY number",
+        (ids,),
+    ) as cursor:
+        targets = [TargetRow(*row) for row in await cursor.fetchall()]
+    async with conn.execute(
+        "SELECT a.id, a.target_id, a.position, l.id, l.name FROM assignment a "
+        "JOIN leader l ON l.id = a.leader_id "
+        "WHERE a.retired_at IS NULL AND a.target_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY a.target_id, a.position",
+        (ids,),
+    ) as cursor:
+        assignments = [
+            AssignmentRow(aid, tid, position, Named(lid, name), ())
+            for aid, tid, position, lid, name in await cursor.fetchall()
+        ]
+    async with conn.execute(
+        f"""
+        SELECT assignment_id, period, revision, status, progress FROM (
+            SELECT r.assignment_id, r.period, r.revision, r.status, r.progress,
+                ROW_NUMBER() OVER (
+                    PARTITION BY r.assignment_id, r.period ORDER BY r.id DESC) AS rank
+            FROM assignment a JOIN report r ON r.assignment_id = a.id
+            WHERE a.retired_at IS NULL AND a.target_id IN (SELECT value FROM json_each(?))
+              AND {official()}
+        ) WHERE rank = 1
+        """,
+        (ids,),
+    ) as cursor:
+        reports = [ReportRow(*row) for row in await cursor.fetchall()]
+    return PlanRows(targets, assignments, reports)
 
 
 async def latest_payloads(conn: aiosqlite.Connection, kind: str) -> dict[int, dict[str, Any]]:

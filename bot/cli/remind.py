@@ -53,7 +53,7 @@ async def main(args: argparse.Namespace, settings: Settings, t: Translator) -> i
     try:
         if args.send:
             return await _send(conn, settings, engine, now, t, as_json=args.json)
-        due = await pushes.due_all(conn, settings, engine, now, t)
+        due = await pushes.due_all(conn, settings, now, t)
         names = {u.telegram_id: u for u in await users.list_users(conn)}
         allowed = may_push(now, await pushes.schedule(conn, settings))
     finally:

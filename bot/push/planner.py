@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from bot.push.workdays import is_workday, workday_on_or_after, workday_on_or_before
 from bot.report.periods import OpenPeriod
@@ -36,7 +37,7 @@ class Schedule:
     digest_weekday: int = 1  # ISO: 1 = Monday
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """Someone pushes may go to."""
 
@@ -52,9 +53,12 @@ class Person:
     bound_on: date | None = None  # the local day they got their role (None: long ago)
 
 
-@dataclass(frozen=True)
-class Duty:
-    """A lead unit's update for one assignment, and where it stands in the open period."""
+class Duty(NamedTuple):
+    """A lead unit's update for one assignment, and where it stands in the open period.
+
+    A named tuple of plain values: a hundred thousand of them are kept between the minute's
+    checks, and the garbage collector stops looking at such tuples.
+    """
 
     assignment_id: int
     target_id: int
@@ -69,8 +73,7 @@ class Duty:
     completed: bool = False  # the latest official report says 已完成
 
 
-@dataclass(frozen=True)
-class Light:
+class Light(NamedTuple):
     """A target's traffic light, for a leader's digest."""
 
     number: int
@@ -123,7 +126,7 @@ class World:
     chases: tuple[Chase, ...] = ()  # instructions' answers still to come, oldest first
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Due:
     """A push due now, before it is put in words."""
 
@@ -309,17 +312,30 @@ def digest_day(today: date, weekday: int) -> date | None:
     return None
 
 
+def digest_keys(people: tuple[Person, ...], schedule: Schedule, today: date) -> dict[int, str]:
+    """Return the leaders a digest is due to today, each with the digest's key."""
+    if digest_day(today, schedule.digest_weekday) != today:
+        return {}  # on its day only: a digest late in the week would be stale
+    year, week, _ = today.isocalendar()
+    return {
+        person.telegram_id: f"digest:{year}W{week:02d}:{person.telegram_id}"
+        for person in people
+        if person.role == "leader"
+        and person.active
+        and not person.digest_muted
+        # bound today: the first digest comes on the next digest day
+        and (person.bound_on is None or person.bound_on < today)
+    }
+
+
 def _digests(world: World, schedule: Schedule) -> list[Due]:
     today = world.now.date()
-    if digest_day(today, schedule.digest_weekday) != today:
-        return []  # on its day only: a digest late in the week would be stale
-    year, week, _ = today.isocalendar()
+    keys = digest_keys(world.people, schedule, today)
     pushes: list[Due] = []
     for person in world.people:
-        if person.role != "leader" or not person.active or person.digest_muted:
+        key = keys.get(person.telegram_id)
+        if key is None:
             continue
-        if person.bound_on is not None and person.bound_on >= today:
-            continue  # bound today: the first digest comes on the next digest day
         lights = tuple(world.lights.get(person.leader_id or 0, []))
         chases = tuple(c for c in world.chases if c.author_id == person.telegram_id)
         if not lights and not chases:
@@ -330,7 +346,6 @@ def _digests(world: World, schedule: Schedule) -> list[Due]:
             for light in lights
             if str(light.number) in before and before[str(light.number)] != light.light
         )
-        key = f"digest:{year}W{week:02d}:{person.telegram_id}"
         pushes.append(
             Due(
                 key,

@@ -6,8 +6,12 @@ No Telegram here: handlers/jobs.py sends what `claim_due` hands it and reports b
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,6 +22,7 @@ from bot.i18n import Translator
 from bot.instructions import service as instructions
 from bot.limits import MESSAGE_LIMIT, units
 from bot.people.accounts import admin_ids, language_of
+from bot.push.digest import leader_lights
 from bot.push.planner import (
     Chase,
     Due,
@@ -27,20 +32,20 @@ from bot.push.planner import (
     Schedule,
     Waiting,
     World,
+    digest_keys,
     may_push,
     may_send,
     plan,
     review_notices,
 )
 from bot.push.text import render
-from bot.query.engine import QueryEngine
-from bot.report.service import lead_states, window
+from bot.report.service import Window, lead_states, window
 from bot.settings import Settings, SettingsError, in_quiet_hours, parse_days, parse_int, parse_time
 from storage import audit, users
 from storage import pushes as repo
 from storage import reports as reviews
-from storage.db import transaction
-from storage.pushes import Push
+from storage.db import open_reader, read_snapshot, transaction
+from storage.pushes import DutyRow, Push
 
 PARTS_SENT, PARTS_GROUP = "parts_sent", "parts_group"  # a split push's progress, in its payload
 RETRY_AFTER = (60, 300, 1800, 7200)  # seconds before each further try of a failed push
@@ -117,25 +122,109 @@ async def change_schedule(
     return result
 
 
-async def world(
-    conn: aiosqlite.Connection, settings: Settings, engine: QueryEngine, now: datetime
-) -> World:
-    """Return the picture of the world the planner needs, as of `now` (local time)."""
-    today = now.date()
-    current = await window(conn, today, settings.report_deadline_days)
-    if current is None:
-        return World(now, None)
-    period = current.open
-    states = await lead_states(conn, period.period) if period else {}
-    # The query engine's index (rebuilt only when data changed) knows each assignment's latest
-    # official report: no need to load the whole plan every minute.
-    completed = await engine.completed_assignments(conn, today)
-    rows = await repo.lead_duties(conn, current.plan.id)
+# Audited actions that leave the plan's targets, assignments, units and leaders as they were:
+# after them the duties read before still hold. After any other, they are read again.
+PLAN_UNCHANGED = frozenset(
+    {
+        "report_submit",
+        "review_approved",
+        "review_returned",
+        "period_open",
+        "period_closed",
+        "period_announced",
+        "bind",
+        "invite",
+        "revoke",
+        "role_change",
+        "instruction_write",
+        "instruction_answer",
+        "extension_ask",
+        "extension_refuse",
+        "schedule_change",
+        "alias",
+        "alias_removed",
+    }
+)
 
-    def duties_with(states: dict[int, str]) -> tuple[Duty, ...]:
-        return tuple(
-            Duty(
-                assignment_id=row.assignment_id,
+
+@dataclass
+class Minute:
+    """What the minute's check keeps from one check to the next (one per running bot).
+
+    The pushes planned, with the basis they were planned from: the day, the schedule, the
+    current plan, the newest report and audit entry (both append-only, and every change of
+    plans, periods, roles, reviews and instructions is audited), the report drafts and the
+    people. While the basis holds, a check plans nothing and only asks which planned pushes are
+    claimed; after a change it plans again, off the event loop. The plan's duties (its live
+    assignments, by far the largest read) are read again only when the plan itself changed.
+    The check reads through a connection of its own, in one snapshot, so that what it planned
+    and the basis it remembers agree, and questions never queue behind its reads.
+    """
+
+    basis: tuple[object, ...] | None = None
+    planned: list[Due] = field(default_factory=list)
+    rows: list[DutyRow] | None = None
+    made: dict[str, dict[int, Duty]] = field(default_factory=dict)  # period → duties made
+    rows_new: bool = False  # the duties were read anew since the last plan
+    rows_read_at: tuple[int | None, int] = (None, 0)  # (plan, audit entry) the rows hold as of
+    _reader: aiosqlite.Connection | None = None
+
+    async def reader(self, conn: aiosqlite.Connection) -> aiosqlite.Connection:
+        """Return the connection the check reads through: its own, on the same database file."""
+        if self._reader is None:
+            async with conn.execute("PRAGMA database_list") as cursor:
+                files = {str(row[1]): str(row[2]) for row in await cursor.fetchall()}
+            if not files.get("main"):
+                return conn  # an in-memory database: nothing else can open it
+            self._reader = await open_reader(files["main"])
+        return self._reader
+
+    async def close(self) -> None:
+        """Close the check's own connection, if it opened one."""
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+
+    async def duty_rows(
+        self, conn: aiosqlite.Connection, plan_id: int, audited: int
+    ) -> list[DutyRow]:
+        """Return the plan's duties: those read before while the plan is unchanged, else anew."""
+        read_plan, read_audit = self.rows_read_at
+        if (
+            self.rows is None
+            or read_plan != plan_id
+            or (
+                read_audit != audited
+                and not await audit.actions_since(conn, read_audit) <= PLAN_UNCHANGED
+            )
+        ):
+            self.rows = await repo.lead_duties(conn, plan_id)
+            self.made = {}
+            self.rows_new = True
+        self.rows_read_at = (plan_id, audited)
+        return self.rows
+
+
+Wanted = Callable[[Iterable[str]], Awaitable[set[str]]]  # of these push keys, those to plan
+
+
+async def _everything(keys: Iterable[str]) -> set[str]:
+    return set(keys)
+
+
+def _duties(
+    rows: list[DutyRow], states: dict[int, str], completed: set[int], made: dict[int, Duty]
+) -> tuple[Duty, ...]:
+    """Return the duties of `rows`; those `made` before and unchanged are used again (a
+    replan after one update makes one new duty, not a hundred thousand for the collector)."""
+    duties: list[Duty] = []
+    for row in rows:
+        aid = row.assignment_id
+        state, done = states.get(aid, "missing"), aid in completed
+        duty = made.get(aid)
+        if duty is None or duty.state != state or duty.completed != done:
+            duty = made[aid] = Duty(
+                assignment_id=aid,
                 target_id=row.target_id,
                 number=row.number,
                 content=row.content,
@@ -143,18 +232,20 @@ async def world(
                 unit=row.unit,
                 leader_id=row.leader_id,
                 leader=row.leader,
-                state=states.get(row.assignment_id, "missing"),
+                state=state,
                 due_date=date.fromisoformat(row.due_date) if row.due_date else None,
-                completed=row.assignment_id in completed,
+                completed=done,
             )
-            for row in rows
-        )
+        duties.append(duty)
+    return tuple(duties)
 
-    duties = duties_with(states)
-    ended = current.ended
-    ended_duties = duties_with(await lead_states(conn, ended.period)) if ended else ()
+
+async def people(
+    conn: aiosqlite.Connection, settings: Settings, now: datetime
+) -> tuple[Person, ...]:
+    """Return everyone with a role, as pushes see them."""
     muted = await repo.digest_muted(conn)
-    people = tuple(
+    return tuple(
         Person(
             telegram_id=user.telegram_id,
             name=user.name,
@@ -173,19 +264,42 @@ async def world(
         )
         for user in await users.list_users(conn)
     )
-    leaders = {p.leader_id: p.binding for p in people if p.role == "leader" and p.leader_id}
-    lights: dict[int, list[Light]] = {}
-    last: dict[int, dict[str, str]] = {}
-    if leaders:
-        for leader_id, hits in (await engine.leader_lights(conn, leaders, today)).items():
-            lights[leader_id] = [
-                Light(hit.target.number, hit.target.content, hit.light, hit.status) for hit in hits
-            ]
-        for person in people:
-            if person.role == "leader":
-                payload = await repo.last_payload(conn, person.telegram_id, "digest")
-                if payload:
-                    last[person.telegram_id] = dict(payload.get("lights", {}))
+
+
+async def world(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    now: datetime,
+    *,
+    minute: Minute | None = None,
+    in_force: Schedule | None = None,
+    wanted: Wanted = _everything,
+    everyone: tuple[Person, ...] | None = None,
+) -> World:
+    """Return the picture of the world the planner needs, as of `now` (local time).
+
+    The lights of leaders' targets are read only for the digests `wanted` keeps (a digest
+    already claimed is not put in words again); the plan's duties come from `minute` when it
+    holds them.
+    """
+    today = now.date()
+    current = await window(conn, today, settings.report_deadline_days)
+    if current is None:
+        return World(now, None)
+    in_force = in_force or await schedule(conn, settings)
+    period = current.open
+    plan_id, _, audited = await repo.marks(conn)
+    rows = (
+        await minute.duty_rows(conn, current.plan.id, audited)
+        if minute is not None and plan_id == current.plan.id
+        else await repo.lead_duties(conn, current.plan.id)
+    )
+    states = await lead_states(conn, period.period) if period else {}
+    ended = current.ended
+    ended_states = await lead_states(conn, ended.period) if ended else None
+    completed = await repo.completed_assignments(conn, current.plan.id)
+    everyone = everyone if everyone is not None else await people(conn, settings, now)
+    lights, last = await _digest_lights(conn, settings, current, everyone, in_force, today, wanted)
     chases = tuple(
         Chase(
             instruction_id=i.id,
@@ -202,7 +316,59 @@ async def world(
         for i in await instructions.open_instructions(conn)
         for unit in instructions.waiting_units(i)
     )
-    return World(now, period, duties, people, lights, last, ended, ended_duties, chases)
+
+    made = minute.made if minute is not None else {}
+
+    def making() -> World:  # a hundred thousand duties are gone through in a worker thread
+        duties = _duties(
+            rows, states, completed, made.setdefault(period.period, {}) if period else {}
+        )
+        ended_duties = (
+            _duties(rows, ended_states, completed, made.setdefault(ended.period, {}))
+            if ended is not None and ended_states is not None
+            else ()
+        )
+        for kept in [
+            p for p in made if p not in {period and period.period, ended and ended.period}
+        ]:
+            del made[kept]
+        return World(now, period, duties, everyone, lights, last, ended, ended_duties, chases)
+
+    return await asyncio.to_thread(making)
+
+
+async def _digest_lights(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    current: Window,
+    everyone: tuple[Person, ...],
+    in_force: Schedule,
+    today: date,
+    wanted: Wanted,
+) -> tuple[dict[int, list[Light]], dict[int, dict[str, str]]]:
+    """Return the lights of the targets of leaders a digest is due to, and their last digest.
+
+    Only for the digests `wanted` keeps: each reads its leader's own targets, nothing more.
+    """
+    keys = digest_keys(everyone, in_force, today)
+    keep = await wanted(keys.values())
+    leaders = [p for p in everyone if p.leader_id is not None and keys.get(p.telegram_id) in keep]
+    if not leaders:
+        return {}, {}
+    lights = await leader_lights(
+        conn,
+        current.plan.id,
+        current.plan.year,
+        sorted({p.leader_id for p in leaders if p.leader_id is not None}),
+        today,
+        settings.at_risk_margin / 100,
+    )
+    last: dict[int, dict[str, str]] = {}
+    for person in leaders:
+        payload = await repo.last_payload(conn, person.telegram_id, "digest")
+        if payload:
+            last[person.telegram_id] = dict(payload.get("lights", {}))
+    return lights, last
 
 
 async def waiting_reviews(
@@ -236,10 +402,74 @@ async def waiting_reviews(
     return review_notices(now, in_force, admins, waiting, announced)
 
 
+async def planned(
+    conn: aiosqlite.Connection,
+    settings: Settings,
+    now: datetime,
+    in_force: Schedule,
+    minute: Minute | None = None,
+) -> list[Due]:
+    """Return the planner's pushes due at `now` (claimed before or not), not yet in words.
+
+    With `minute`, what it planned before is returned while nothing it was planned from moved,
+    and digests already claimed are not planned again (their leaders' targets are not read).
+    """
+    if minute is None:
+        return await asyncio.to_thread(plan, await world(conn, settings, now), in_force)
+    if minute.basis is None and minute.rows is None:
+        _freeze()  # the bot's first check
+    reader = await minute.reader(conn)
+    async with read_snapshot(reader) if reader is not conn else nullcontext(conn):
+        everyone = await people(reader, settings, now)
+        basis = (
+            now.date(),
+            in_force,
+            await repo.marks(reader),
+            await repo.draft_marks(reader),
+            everyone,
+        )
+        if basis != minute.basis:
+
+            async def unclaimed(keys: Iterable[str]) -> set[str]:
+                wanted = list(keys)
+                return set(wanted) - await repo.known(reader, wanted)
+
+            found = await world(
+                reader,
+                settings,
+                now,
+                minute=minute,
+                in_force=in_force,
+                wanted=unclaimed,
+                everyone=everyone,
+            )
+            minute.planned = await asyncio.to_thread(plan, found, in_force)
+            minute.basis = basis
+            if minute.rows_new:
+                minute.rows_new = False
+                _freeze()
+    return minute.planned
+
+
+def _freeze() -> None:
+    """Move what the process holds for good out of the garbage collector's sight.
+
+    Called before the bot's first check (the libraries' tables: pinyin alone is two hundred
+    thousand lists) and after the plan's duties were read anew. A full collection looks at
+    every object it tracks, holding the GIL: that was most of a second in which the event loop
+    stood still. Frozen objects are still freed when no longer used; only cycles among the
+    objects alive at that moment would stay.
+    """
+    gc.freeze()
+
+
+def _rendered(due: list[Due], t: Translator, today: date) -> list[Push]:
+    return [render(d, t, today) for d in due]
+
+
 async def due_all(
     conn: aiosqlite.Connection,
     settings: Settings,
-    engine: QueryEngine,
     now: datetime,
     t: Translator,
 ) -> list[tuple[Push, bool]]:
@@ -247,9 +477,10 @@ async def due_all(
     in_force = await schedule(conn, settings)
     due = await waiting_reviews(conn, settings, now, in_force)
     if may_push(now, in_force):  # else a holiday, the night, or before the push time
-        due = plan(await world(conn, settings, engine, now), in_force) + due
+        due = await planned(conn, settings, now, in_force) + due
     seen = await repo.known(conn, [d.key for d in due])
-    return [(render(d, t, now.date()), d.key in seen) for d in due]
+    pushes = await asyncio.to_thread(_rendered, due, t, now.date())
+    return [(push, push.key in seen) for push in pushes]
 
 
 KIND_ORDER = (
@@ -350,14 +581,23 @@ def _stamp(moment: datetime) -> str:
 async def claim_due(
     conn: aiosqlite.Connection,
     settings: Settings,
-    engine: QueryEngine,
     now: datetime,
     t: Translator,
+    minute: Minute | None = None,
 ) -> list[Push]:
-    """Claim every push due now (once: a key claimed elsewhere is left alone) and the retries."""
-    due = await due_all(conn, settings, engine, now, t)
+    """Claim every push due now (once: a key claimed elsewhere is left alone) and the retries.
+
+    Only pushes not claimed before are put in words, in a worker thread; `minute` keeps what
+    was planned from one check to the next (see `Minute`).
+    """
     in_force = await schedule(conn, settings)
-    candidates = [push for push, seen in due if not seen]
+    due = await waiting_reviews(conn, settings, now, in_force)
+    if may_push(now, in_force):  # else a holiday, the night, or before the push time
+        due = await planned(conn, settings, now, in_force, minute) + due
+    seen = await repo.known(conn, [d.key for d in due])
+    candidates = await asyncio.to_thread(
+        _rendered, [d for d in due if d.key not in seen], t, now.date()
+    )
     at = _stamp(now)
     async with transaction(conn):
         claimed = [push for push in candidates if await repo.claim(conn, push, at)]

@@ -114,7 +114,7 @@ async def test_reminders_and_the_overdue_rule_follow_the_new_date(
     request = await ask_93(demo, who[LIAISON])
     await service.decide(demo, request.id, approve=True, actor="cli", comment=None, at=AT)
     now = datetime(2023, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    world = await pushes.world(demo, Settings(), QueryEngine(15), now)
+    world = await pushes.world(demo, Settings(), now)
     duties = {duty.number: duty.due_date for duty in world.duties}
     assert duties[93] == date(2024, 3, 31)
     assert duties[90] == date(2023, 12, 31)

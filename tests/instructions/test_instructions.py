@@ -235,10 +235,10 @@ async def test_an_unanswered_instruction_is_chased_once_and_listed_in_the_digest
     sent = await write(demo, who[LEADER], 90)
     assert not service.is_overdue(sent.instruction, date(2023, 11, 6))
     assert service.is_overdue(sent.instruction, date(2023, 11, 7))
-    settings, engine = Settings(), QueryEngine(15)
+    settings = Settings()
 
     async def due(at: datetime) -> list[tuple[str, int, str]]:
-        found = await pushes.due_all(demo, settings, engine, at, t)
+        found = await pushes.due_all(demo, settings, at, t)
         return [(p.kind, p.recipient, p.text) for p, _ in found if p.kind in ("inchase", "digest")]
 
     monday = datetime(2023, 11, 6, 9, 0, tzinfo=ZONE)  # the due day: not chased yet
@@ -257,7 +257,7 @@ async def test_an_unanswered_instruction_is_chased_once_and_listed_in_the_digest
             "请尽快答复（点下面的按钮）。",
         )
     ]
-    claimed = await pushes.claim_due(demo, settings, engine, tuesday, t)
+    claimed = await pushes.claim_due(demo, settings, tuesday, t)
     chases = [p for p in claimed if p.kind == "inchase"]
     assert [p.key for p in chases] == [f"inchase:1:{await unit(demo)}:{WATER}"]
     assert chases[0].buttons == [[("✍️ 答复", "in:ans:1")]]
@@ -265,7 +265,7 @@ async def test_an_unanswered_instruction_is_chased_once_and_listed_in_the_digest
         await pushes.settled(demo, push, "sent", tuesday)
     # Once: the next day's check claims nothing more.
     wednesday = datetime(2023, 11, 8, 9, 0, tzinfo=ZONE)
-    again = await pushes.claim_due(demo, settings, engine, wednesday, t)
+    again = await pushes.claim_due(demo, settings, wednesday, t)
     assert [p for p in again if p.kind == "inchase"] == []
     # Answered: no longer chased, nor listed.
     await answer(demo, who[WATER], sent.instruction.id)

@@ -246,7 +246,7 @@ def test_the_deadline_day_reads_due_today_never_zero_days_left() -> None:
         "⏰ Reminder: 市水务局's 2023Q3 update is due today (2023-09-28); "
         "these 2 targets are not submitted yet:"
     )
-    duty = replace(DUTIES[0], due_date=date(2023, 9, 28))
+    duty = DUTIES[0]._replace(due_date=date(2023, 9, 28))
     due = Due("due:11:2023-09-28", "due", PEOPLE[0], date(2023, 9, 28), (duty,))
     assert render(due, zh, date(2023, 9, 28)).text.endswith(
         "⬜ #1 新建污水管网50公里 · 今天截止（2023-09-28）"
