@@ -405,7 +405,7 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at      TEXT NOT NULL
     );
     """,
-    # 17: indexes for point reads that walked a whole table at 100k targets: the review queue
+    # 15: indexes for point reads that walked a whole table at 100k targets: the review queue
     # (the few reports that had to wait for review), the latest period a plan has reports for
     # (every /report step asks; read newest first), and a target's extension requests.
     """
