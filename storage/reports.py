@@ -280,7 +280,7 @@ async def history(conn: aiosqlite.Connection, target_id: int) -> list[Entry]:
 async def pending_reviews(conn: aiosqlite.Connection, *, limit: int = -1) -> list[Pending]:
     """Return the submissions waiting for review, oldest first (the first `limit` of them).
 
-    Read by the index of the reports that had to wait for review (migration 17).
+    Read by the index of the reports that had to wait for review (migration 15).
     """
     async with conn.execute(
         """
