@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_import
 	$(BIN)/python -m bench.bench_understanding
 	$(BIN)/python -m bench.bench_details
+	$(BIN)/python -m bench.bench_updates
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

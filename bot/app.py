@@ -13,7 +13,13 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
-from telegram.ext import ApplicationBuilder, Defaults, ExtBot
+from telegram.ext import (
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    Defaults,
+    ExtBot,
+)
 from telegram.request import BaseRequest
 
 from bot.people.accounts import ensure_admins
@@ -111,10 +117,16 @@ async def check_token(settings: Settings) -> None:
         library.setLevel(level)
 
 
-def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:
+def build_bot(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    limiter: BaseRateLimiter[Any] | None = None,
+) -> ExtBot[Any]:
     """Return the Bot: the Application's, or one for sending without it (`targetbot remind`).
 
-    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    `request` replaces the HTTP client (tests record the Bot API calls with it); `limiter`
+    replaces the pacer (bench/ measures without Telegram's limits, and the limiter of before).
     """
     api = settings.telegram_api_url
     return ExtBot(
@@ -123,24 +135,31 @@ def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtB
         base_file_url=f"{api}/file/bot",
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
         # Waits out 429s (retry_after) and keeps to Telegram's overall and per-chat limits.
-        rate_limiter=rate_limiter(),
+        rate_limiter=limiter or rate_limiter(),
         request=request,
         get_updates_request=request,
     )
 
 
-def build_application(settings: Settings, *, request: BaseRequest | None = None) -> BotApplication:
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    limiter: BaseRateLimiter[Any] | None = None,
+    processor: BaseUpdateProcessor | None = None,
+) -> BotApplication:
     """Return the bot's Application with every handler registered, ready to run.
 
-    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    `request` replaces the HTTP client (tests record the Bot API calls with it); `limiter` and
+    `processor` replace the pacer and the update processor (bench/ compares with before).
     """
     application: BotApplication = (
         ApplicationBuilder()
-        .bot(build_bot(settings, request=request))
+        .bot(build_bot(settings, request=request, limiter=limiter))
         .context_types(CONTEXT_TYPES)
         # Different people's updates at once; each person's and each chat's in order, as the
         # conversations need (handlers/ordering).
-        .concurrent_updates(InOrderPerChat())
+        .concurrent_updates(processor or InOrderPerChat())
         # Conversation states and user data in the same SQLite file; drafts survive restarts.
         .persistence(SQLitePersistence(settings.database_path))
         .post_init(post_init)
