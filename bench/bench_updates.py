@@ -11,6 +11,9 @@ transport) measured in the same run:
 - start to first answer: the process started, a question waiting, until its answer arrives;
 - updates/s: 100 people each send one update at once (after a warm-up round), three rounds,
   the median; a question, then a /report step (a liaison's listing);
+- CPU ms/update: the bot process's CPU time (all its threads) over those rounds, per update:
+  the per-update cost, which neither the server's share of the machine nor other work on it
+  changes much (× bare: ours over bare PTB's);
 - p95 ms: one person, one update at a time, from offered to replied.
 Telegram's send limits would cap both at 29 replies a second, so here the bot's pacer is
 lifted (the same code, limits of a million a second); the burst below keeps them.
@@ -98,6 +101,12 @@ class Process:
                 sys.executable, *self.args, env=self.env, stdout=log, stderr=log
             )
 
+    def cpu(self) -> float:
+        """Return the CPU seconds the process has used so far, all its threads (Linux)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def stop(self) -> None:
         """Stop it as a service manager would (SIGTERM); say if it logged an error."""
         assert self.process is not None
@@ -170,10 +179,8 @@ async def one_by_one(api: Server, user: User, texts: list[str]) -> list[float]:
 @dataclass
 class Measured:
     start_s: float
-    question_ups: float
-    question_p95_ms: float
-    report_ups: float
-    report_p95_ms: float
+    question: tuple[float, float, float]  # updates/s, CPU ms an update, p95 ms
+    report: tuple[float, float, float]
 
 
 async def measure(kind: str, db: Path, workdir: Path) -> Measured:
@@ -188,19 +195,21 @@ async def measure(kind: str, db: Path, workdir: Path) -> Measured:
         await bot.start()
         first = await replied(api, ADMINS[0], (await offer(api, ADMINS[0], QUESTIONS[0]))[0])
         start_s = first.at - bot.started
-        results: dict[str, tuple[float, float]] = {}
+        results: dict[str, tuple[float, float, float]] = {}
         for name, people, texts in (
             ("question", ADMINS, QUESTIONS),
             ("report", LIAISONS, ["/report"]),
         ):
             await a_round(api, people, texts)  # warm-up: each person's first update
+            cpu = bot.cpu()
             rates = [await a_round(api, people, texts) for _ in range(ROUNDS)]
+            cpu_ms = 1000 * (bot.cpu() - cpu) / (ROUNDS * len(people))
             latencies = await one_by_one(api, people[1], texts)
-            results[name] = (statistics.median(rates), 1000 * percentile(latencies, 95))
+            results[name] = (statistics.median(rates), cpu_ms, 1000 * percentile(latencies, 95))
     finally:
         await bot.stop()
         await api.stop()
-    return Measured(start_s, *results["question"], *results["report"])
+    return Measured(start_s, results["question"], results["report"])
 
 
 # ---------------------------------------------------------------- data
@@ -348,26 +357,25 @@ def updates(sizes: list[int], workdir: Path) -> None:
     print("updates end to end over HTTP (getUpdates), bot as its own process", flush=True)
     bare = asyncio.run(measure("bare", database(0, workdir), workdir))
     print(
-        "targets | start to first answer s | question updates/s | p95 ms | × bare"
-        " | /report step updates/s | p95 ms | × bare"
+        "targets | start to first answer s"
+        " | question: updates/s | CPU ms/update | × bare | p95 ms"
+        " | /report step: updates/s | CPU ms/update | × bare | p95 ms"
     )
-    print(
-        f"bare PTB | {bare.start_s:.2f} | {bare.question_ups:.0f} | "
-        f"{bare.question_p95_ms:.1f} | 1.0× | {bare.report_ups:.0f} | "
-        f"{bare.report_p95_ms:.1f} | 1.0×",
-        flush=True,
-    )
+    print(f"bare PTB | {bare.start_s:.2f} | {row(bare, bare)}", flush=True)
     for size in sizes:
         db = database(size, workdir)
         ours = asyncio.run(measure("unpaced", db, workdir))
-        print(
-            f"{targets_in(db):,} | {ours.start_s:.2f} | {ours.question_ups:.0f} | "
-            f"{ours.question_p95_ms:.1f} | {bare.question_ups / ours.question_ups:.1f}× | "
-            f"{ours.report_ups:.0f} | {ours.report_p95_ms:.1f} | "
-            f"{bare.report_ups / ours.report_ups:.1f}×",
-            flush=True,
-        )
+        print(f"{targets_in(db):,} | {ours.start_s:.2f} | {row(ours, bare)}", flush=True)
         db.unlink()
+
+
+def row(ours: Measured, bare: Measured) -> str:
+    """Return a size's cells: per kind of update, its rate, its cost (and × bare's), its p95."""
+    cells = []
+    for mine, base in ((ours.question, bare.question), (ours.report, bare.report)):
+        ups, cpu_ms, p95 = mine
+        cells.append(f"{ups:.0f} | {cpu_ms:.2f} | {cpu_ms / base[1]:.1f}× | {p95:.0f}")
+    return " | ".join(cells)
 
 
 def bursts(workdir: Path) -> None:
