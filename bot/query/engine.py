@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,6 +57,9 @@ class QueryEngine:
         self._plan: plans.Plan | None = None
         self._index: TargetIndex | None = None
         self._vocabulary = Vocabulary((), ())
+        # One refresh at a time: people's questions run side by side, and each would otherwise
+        # load and build the whole index again when it changed.
+        self._refreshing = asyncio.Lock()
 
     async def refresh(self, conn: aiosqlite.Connection, today: date | None = None) -> None:
         """Rebuild the index if targets, reports, aliases or the current plan changed.
@@ -63,6 +67,10 @@ class QueryEngine:
         With `today`, the latest period's statuses are worked out now too, so that the first
         question after a change does not wait for them.
         """
+        async with self._refreshing:
+            await self._refresh(conn, today)
+
+    async def _refresh(self, conn: aiosqlite.Connection, today: date | None) -> None:
         signature = await rows.signature(conn)
         if signature == self._signature:
             return
