@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python -m bench.bench_index
 	$(BIN)/python -m bench.bench_reads
 	$(BIN)/python -m bench.bench_minute
+	$(BIN)/python -m bench.bench_updates
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache *.egg-info

@@ -13,7 +13,13 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
-from telegram.ext import AIORateLimiter, ApplicationBuilder, Defaults, ExtBot
+from telegram.ext import (
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    Defaults,
+    ExtBot,
+)
 from telegram.request import BaseRequest
 
 from bot.people.accounts import ensure_admins
@@ -26,6 +32,8 @@ from handlers.context import CONTEXT_TYPES, BotApplication
 from handlers.errors import on_error
 from handlers.jobs import start_checking
 from handlers.menus import set_up_menus
+from handlers.ordering import InOrderPerChat
+from handlers.pacing import Pacer
 from handlers.report import start_pausing
 from storage import users
 from storage.db import connect, transaction
@@ -72,14 +80,15 @@ async def post_init(application: BotApplication) -> None:
         start_backing_up(application.job_queue, services.settings, services.today())
 
 
-def rate_limiter() -> AIORateLimiter:
-    """Return the limiter of every Bot API call: 29 a second, evenly spaced.
+def rate_limiter() -> Pacer:
+    """Return the limiter of every Bot API call (handlers/pacing): Telegram's limits kept.
 
-    Telegram allows about 30 a second. A bucket of one (rather than a burst of 30 and then 30 a
-    second) keeps any one-second window under 30 even when the network bunches a few calls.
-    429s are waited out (3 tries), and groups get at most 20 a minute.
+    29 a second overall, evenly spaced (rather than a burst of 30 and then 30 a second), which
+    keeps any one-second window under 30 even when the network bunches a few calls; each chat
+    at about one a second, groups at 20 a minute; replies to people before pushes. 429s are
+    waited out (3 tries).
     """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29, max_retries=3)
+    return Pacer()
 
 
 @contextmanager
@@ -112,10 +121,16 @@ async def check_token(settings: Settings) -> None:
         library.setLevel(level)
 
 
-def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtBot[Any]:
+def build_bot(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    limiter: BaseRateLimiter[Any] | None = None,
+) -> ExtBot[Any]:
     """Return the Bot: the Application's, or one for sending without it (`targetbot remind`).
 
-    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    `request` replaces the HTTP client (tests record the Bot API calls with it); `limiter`
+    replaces the pacer (bench/ measures without Telegram's limits, and the limiter of before).
     """
     api = settings.telegram_api_url
     return ExtBot(
@@ -123,22 +138,32 @@ def build_bot(settings: Settings, *, request: BaseRequest | None = None) -> ExtB
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone),
-        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-group limits.
-        rate_limiter=rate_limiter(),
+        # Waits out 429s (retry_after) and keeps to Telegram's overall and per-chat limits.
+        rate_limiter=limiter or rate_limiter(),
         request=request,
         get_updates_request=request,
     )
 
 
-def build_application(settings: Settings, *, request: BaseRequest | None = None) -> BotApplication:
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    limiter: BaseRateLimiter[Any] | None = None,
+    processor: BaseUpdateProcessor | None = None,
+) -> BotApplication:
     """Return the bot's Application with every handler registered, ready to run.
 
-    `request` replaces the HTTP client (tests record the Bot API calls with it).
+    `request` replaces the HTTP client (tests record the Bot API calls with it); `limiter` and
+    `processor` replace the pacer and the update processor (bench/ compares with before).
     """
     application: BotApplication = (
         ApplicationBuilder()
-        .bot(build_bot(settings, request=request))
+        .bot(build_bot(settings, request=request, limiter=limiter))
         .context_types(CONTEXT_TYPES)
+        # Different people's updates at once; each person's and each chat's in order, as the
+        # conversations need (handlers/ordering).
+        .concurrent_updates(processor or InOrderPerChat())
         # Conversation states and user data in the same SQLite file; drafts survive restarts.
         .persistence(SQLitePersistence(settings.database_path))
         .post_init(post_init)

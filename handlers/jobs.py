@@ -53,7 +53,7 @@ async def _send(bot: Bot, push: Push, done_before: int = 0) -> tuple[str, str | 
     done = min(done_before, len(parts) - 1)
     try:
         markup = _markup(push)
-        async for sent in send_pieces(bot, push.recipient, parts, markup, first=done):
+        async for sent in send_pieces(bot, push.recipient, parts, markup, first=done, push=True):
             done = sent
     except ValueError as error:  # a button Telegram would refuse: sending again fails again
         return "bad", str(error), done

@@ -11,12 +11,15 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
+from telegram.ext import ExtBot
 
 from bot import limits
 from bot.safe_text import harmless
+from handlers.pacing import PUSH
 
 log = logging.getLogger(__name__)
 REMEMBERED = 4096  # answered query ids kept: far more than are pressed at once
@@ -75,15 +78,26 @@ def pieces(text: str) -> list[str]:
 
 
 async def send_pieces(
-    bot: Bot, chat_id: int, parts: list[str], markup: Buttons | None = None, *, first: int = 0
+    bot: Bot,
+    chat_id: int,
+    parts: list[str],
+    markup: Buttons | None = None,
+    *,
+    first: int = 0,
+    push: bool = False,
 ) -> AsyncIterator[int]:
     """Send `parts` from `first` on, the buttons on the last; yield how many went out so far.
 
-    Telegram's errors are the caller's: a push records how far it got and why it stopped.
+    A `push` waits behind replies to people (handlers/pacing). Telegram's errors are the
+    caller's: a push records how far it got and why it stopped.
     """
+    # Only the Application's Bot (an ExtBot) has a rate limiter to tell.
+    paced: dict[str, Any] = {"rate_limit_args": PUSH} if push and isinstance(bot, ExtBot) else {}
     for index in range(first, len(parts)):
         last = index == len(parts) - 1
-        await bot.send_message(chat_id, parts[index], reply_markup=markup if last else None)
+        await bot.send_message(
+            chat_id, parts[index], reply_markup=markup if last else None, **paced
+        )
         yield index + 1
 
 

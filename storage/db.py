@@ -158,7 +158,7 @@ async def transaction(
                 _synchronous.pop(conn, None)
                 await conn.execute(f"PRAGMA synchronous = {wanted}")
                 _synchronous[conn] = wanted
-            await conn.execute("BEGIN IMMEDIATE")
+            await _begin(conn)
             try:
                 yield conn
             except BaseException:
@@ -183,3 +183,27 @@ async def settled(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connect
         return
     async with _locks.setdefault(conn, asyncio.Lock()):
         yield conn
+
+
+BEGIN_WAIT = 5.0  # seconds a write waits to begin at most: the busy timeout's
+
+
+async def _begin(conn: aiosqlite.Connection) -> None:
+    """Begin a write transaction, waiting while another task's open read is behind.
+
+    Handlers run side by side on one connection: a cursor another task has open reads an older
+    snapshot when another connection (PTB's persistence) has written since, and SQLite then
+    refuses to begin writing at once (SQLITE_BUSY_SNAPSHOT), without the busy timeout. That
+    read ends in a moment: try again.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BEGIN_WAIT
+    while True:
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            if code is None or code & 0xFF != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.005)

@@ -40,6 +40,11 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
         self.path = path
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()  # the Application writes several entries at once
+        # What the table holds, as JSON, by (kind, id): PTB hands over every active user's
+        # data every few seconds, changed or not, and a write that changes nothing is skipped.
+        # (Each commit also makes the bot's connection, whose handlers read side by side, wait
+        # before it may write.) Absent is the empty dict PTB starts everyone with.
+        self._stored: dict[tuple[str, int], str] = {}
 
     async def _db(self) -> aiosqlite.Connection:
         if self._conn is None:
@@ -60,7 +65,9 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
     async def _load(self, kind: str) -> dict[int, JSONDict]:
         conn = await self._db()
         async with conn.execute("SELECT id, data FROM ptb_data WHERE kind = ?", (kind,)) as cur:
-            return {int(i): json.loads(data) for i, data in await cur.fetchall()}
+            found = {int(i): str(data) for i, data in await cur.fetchall()}
+        self._stored.update({(kind, i): data for i, data in found.items()})
+        return {i: json.loads(data) for i, data in found.items()}
 
     async def get_user_data(self) -> dict[int, JSONDict]:
         """Return every user's stored data."""
@@ -110,11 +117,15 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
             )
 
     async def _update(self, kind: str, key: int, data: JSONDict) -> None:
+        encoded = json.dumps(data, ensure_ascii=False)
+        if self._stored.get((kind, key), "{}") == encoded:
+            return
         await self._write(
             "INSERT INTO ptb_data (kind, id, data) VALUES (?, ?, ?) "
             "ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
-            (kind, key, json.dumps(data, ensure_ascii=False)),
+            (kind, key, encoded),
         )
+        self._stored[(kind, key)] = encoded
 
     async def update_user_data(self, user_id: int, data: JSONDict) -> None:
         """Store one user's data."""
@@ -133,10 +144,12 @@ class SQLitePersistence(BasePersistence[JSONDict, JSONDict, Any]):
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
         await self._write("DELETE FROM ptb_data WHERE kind = 'chat' AND id = ?", (chat_id,))
+        self._stored.pop(("chat", chat_id), None)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
         await self._write("DELETE FROM ptb_data WHERE kind = 'user' AND id = ?", (user_id,))
+        self._stored.pop(("user", user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: JSONDict) -> None:
         """Nothing to refresh: this process is the only writer."""

@@ -122,6 +122,20 @@ async def test_unknown_expired_and_ambiguous_invites(
     assert await say(api, OTHER, "/report") == zh("access.stranger")
 
 
+async def marked_inactive(db: Path, telegram_id: int, within: float = 30.0) -> None:
+    """Wait until the bot has marked the user inactive."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        with sqlite3.connect(db) as conn:
+            row = conn.execute(
+                "SELECT active FROM user WHERE telegram_id = ?", (telegram_id,)
+            ).fetchone()
+        if row == (0,):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the user was not marked inactive"
+        await asyncio.sleep(0.05)
+
+
 async def test_bindings_survive_kill_9_and_telegram_faults_are_survived(
     api: FakeBotAPI, bot: BotProcess, tmp_path: Path
 ) -> None:
@@ -137,9 +151,11 @@ async def test_bindings_survive_kill_9_and_telegram_faults_are_survived(
     assert "联络员 · 市水务局" in await say(api, LIAISON, "/whoami")
     assert (429, "sendMessage") in api.refused
 
-    # A user who blocked the bot is marked inactive, and admins see it.
+    # A user who blocked the bot is marked inactive, and admins see it (once the bot has tried
+    # to answer them: different people's updates run side by side, in no order between them).
     api.block(LIAISON.id)
     await api.user_sends(LIAISON, "/whoami")
+    await marked_inactive(tmp_path / "targetbot.db", LIAISON.id)
     users = await say(api, ADMIN, "/users")
     assert (403, "sendMessage") in api.refused
     line = next(line for line in users.splitlines() if str(LIAISON.id) in line)
