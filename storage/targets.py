@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sqlite3
@@ -642,6 +643,8 @@ _STAGES = {
     "report": "number, position, progress, status",
 }
 
+DROP_TRIES = 20  # a scratch table's drop waits at most some two seconds for readers to end
+
 
 @dataclass(frozen=True)
 class StagedImport:
@@ -701,9 +704,23 @@ async def stage_intact(conn: aiosqlite.Connection, staged: StagedImport) -> bool
 
 
 async def drop_stage(conn: aiosqlite.Connection, staged: StagedImport) -> None:
-    """Drop the temporary tables of a staged import."""
+    """Drop the temporary tables of a staged import.
+
+    SQLite refuses to drop a table while another task's statement is still reading on the
+    shared connection ("database table is locked"); that read ends in a moment, so try again
+    for a while. Tables still there then go with the connection (their names are the import's
+    own): never fail an import that is stored for the sake of its scratch tables.
+    """
     for table in _STAGES:
-        await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
+        for attempt in range(DROP_TRIES):
+            try:
+                await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
+                break
+            except sqlite3.OperationalError as error:
+                code = getattr(error, "sqlite_errorcode", None)
+                if code is None or code & 0xFF != sqlite3.SQLITE_LOCKED:
+                    raise
+                await asyncio.sleep(0.01 * (attempt + 1))
 
 
 async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str) -> int:
