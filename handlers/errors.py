@@ -7,7 +7,7 @@ import logging
 import time
 
 from telegram import Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
 from bot.people.accounts import load_account, mark_unreachable, pick_language
 from bot.query.engine import Warming
@@ -41,6 +41,12 @@ async def on_error(update: object, context: BotContext) -> None:
             ).language
         except Exception:  # the error may be the database itself: fall back to Telegram's
             language = pick_language(None, user.language_code, services.settings.default_language)
+    if warming and isinstance(update, Update) and update.callback_query is not None:
+        try:  # the button stops spinning, and says why nothing happened
+            await update.callback_query.answer(context.text(language, "error.warming"))
+        except TelegramError:
+            log.info("could not answer the button press of %r", update)
+        return
     if isinstance(update, Update) and update.effective_chat is not None:
         chat_id = update.effective_chat.id
         said = context.text(language, "error.warming" if warming else "error.generic")

@@ -24,6 +24,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.people.accounts import Account, language_of
+from bot.query.engine import Warming
 from bot.report import evidence as evidence_rules
 from bot.report import flow
 from bot.report import service as reporting
@@ -438,7 +439,10 @@ async def _reading(context: BotContext, account: Account, text: str) -> str | No
     if len(text) > QUESTION_LENGTH:
         return None
     services = context.services
-    answer = await services.engine.ask(services.db, text, today=services.today())
+    try:
+        answer = await services.engine.ask(services.db, text, today=services.today())
+    except Warming:  # the index is being built: what the writer typed is their text
+        return None
     return reporting.reads_as_question(answer.parsed)
 
 

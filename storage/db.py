@@ -169,6 +169,12 @@ async def transaction(
             _owners.pop(conn, None)
 
 
+def in_own_transaction(conn: aiosqlite.Connection) -> bool:
+    """Tell whether the running task is inside its own transaction on the connection."""
+    task = asyncio.current_task()
+    return task is not None and _owners.get(conn) is task
+
+
 @asynccontextmanager
 async def settled(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """Run the block's reads when no other task's transaction is open on the connection.

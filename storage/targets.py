@@ -13,6 +13,8 @@ from datetime import date
 
 import aiosqlite
 
+from storage.db import settled
+
 STATUSES = ("on_track", "behind", "completed")
 _BATCH = 500  # values bound in one IN (…): SQLite caps the number of ? in a statement
 
@@ -714,7 +716,8 @@ async def drop_stage(conn: aiosqlite.Connection, staged: StagedImport) -> None:
     for table in _STAGES:
         for attempt in range(DROP_TRIES):
             try:
-                await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
+                async with settled(conn):  # not inside another task's transaction
+                    await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
                 break
             except sqlite3.OperationalError as error:
                 code = getattr(error, "sqlite_errorcode", None)

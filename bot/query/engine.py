@@ -15,7 +15,7 @@ from bot.query.index import Hit, SearchResult, TargetIndex
 from bot.query.parse import ParsedQuery, Vocabulary, parse_query
 from storage import search as rows
 from storage import targets as plans
-from storage.db import settled
+from storage.db import in_own_transaction, settled
 from storage.targets import Named
 
 
@@ -127,6 +127,10 @@ class QueryEngine:
         seconds (None: until it is done), then raises Warming if there is no index of the
         current plan to answer from.
         """
+        if in_own_transaction(conn) and self._index is not None:
+            # What this task wrote may still be rolled back: the index takes changes in only
+            # once they are committed (the ids of rolled-back rows are used again).
+            return
         for _ in range(3):  # a build that ends may have missed what came during it
             # The connection's lock first, then the engine's: a task inside its transaction
             # (which holds the first) may ask the engine too.

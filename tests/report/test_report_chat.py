@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,30 @@ async def test_report_with_a_number_opens_that_target_if_it_is_the_units(tmp_pat
         card = shown(await harness.send(LIAISON, "/report #93"))[0]
         assert card.startswith("#93 全面实施深度节水控水行动,创建国家节水型城市")
         assert rows(harness.db_path, "SELECT step, period FROM draft") == [("progress", "2023Q4")]
+
+
+async def test_progress_typed_while_the_index_is_being_built_is_kept_as_the_progress(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A short text at a text step is checked for a question; a warming index keeps it text."""
+    from bot.query.engine import QueryEngine
+    from storage import search
+
+    release = threading.Event()
+    read = search.read_plan_file
+
+    def slow_read(path: str) -> Any:
+        release.wait(30)  # the build (after a restart) is still reading
+        return read(path)
+
+    async with running_bot(tmp_path, frozenset({ADMIN.id})) as harness:
+        await bind(harness)
+        await choose_90(harness)
+        services = harness.app.bot_data
+        monkeypatch.setattr(search, "read_plan_file", slow_read)
+        services.engine = QueryEngine(patience=0.05)
+        services.engine.start(services.db)
+        await harness.send(LIAISON, "按计划推进中")
+        assert rows(harness.db_path, "SELECT progress FROM draft") == [("按计划推进中",)]
+        release.set()
+        await services.engine.refresh(services.db)
