@@ -294,6 +294,8 @@ async def world(
         if minute is not None and plan_id == current.plan.id
         else await repo.lead_duties(conn, current.plan.id)
     )
+    if minute is not None and minute.rows_new:
+        _freeze()  # before the digests' reads below make the collector walk them
     states = await lead_states(conn, period.period) if period else {}
     ended = current.ended
     ended_states = await lead_states(conn, ended.period) if ended else None
