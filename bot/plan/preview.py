@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
-from openpyxl.utils import get_column_letter
 
 from bot import limits
 from bot.i18n import Translator
@@ -29,7 +28,7 @@ from bot.plan.importer import (
     parse_table,
     store_table,
 )
-from bot.plan.tables import TEXT_SUFFIXES, XLSX_SUFFIXES, TableError, read_sheets
+from bot.plan.tables import TEXT_SUFFIXES, XLSX_SUFFIXES, TableError, column_letter, read_sheets
 
 READABLE_SUFFIXES = (*XLSX_SUFFIXES, *TEXT_SUFFIXES)
 PREVIEW_ROWS = 5  # targets shown as they would be stored
@@ -172,7 +171,7 @@ def column_line(column: ColumnUse, t: Translator, language: str | None) -> str:
     return t(
         "import.preview.column",
         language,
-        letter=get_column_letter(column.index + 1),
+        letter=column_letter(column.index + 1),
         header=limits.fit(" ".join(column.header.split()), HEADER_UNITS),
         role=role,
     )

@@ -117,3 +117,33 @@ def test_shared_strings_with_rich_text_phonetics_and_escapes_read_as_openpyxl_re
     rows = read_xlsx(data, "t.xlsx")[0].rows
     assert rows[0].cells == ("市水务局", "新建 5G基站", "菏泽", "a_x000D_b", "", "<&>")
     assert rows[1].cells == ("内联", "公式", "#N/A", "7")
+
+
+def test_column_letters_are_the_ones_a_spreadsheet_shows() -> None:
+    """Errors name columns by letter (第 2 行 AB 列); ours are openpyxl's, without importing it."""
+    from openpyxl.utils import get_column_letter
+
+    from bot.plan.tables import column_letter
+
+    assert [column_letter(n) for n in (1, 26, 27, 28, 52, 64, 702, 703, 18_278)] == [
+        "A",
+        "Z",
+        "AA",
+        "AB",
+        "AZ",
+        "BL",
+        "ZZ",
+        "AAA",
+        "ZZZ",
+    ]
+    assert all(column_letter(n) == get_column_letter(n) for n in range(1, 18_279))
+
+
+def test_the_bot_and_the_command_line_start_without_openpyxl() -> None:
+    """openpyxl (with numpy and Pillow) is loaded when a workbook is read or written, not before."""
+    import subprocess
+    import sys
+
+    code = "import sys, bot.app, bot.cli; print('openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
