@@ -14,52 +14,18 @@ from datetime import date
 import aiosqlite
 
 from bot.push.planner import Light
-from bot.query.index import IndexedAssignment, IndexedTarget
+from bot.query.index import indexed_assignments, indexed_targets
 from bot.status.lights import LIGHTS, latest_period, status_view
 from storage import pushes as repo
 from storage.search import PlanRows
-
-
-def _day(stored: str | None) -> date | None:
-    try:
-        return date.fromisoformat(stored) if stored else None
-    except ValueError:  # unreadable: taken as none, as the search does
-        return None
 
 
 def lights_of(
     rows: PlanRows, year: int, margin: float, period: str | None, today: date
 ) -> list[Light]:
     """Return each target of `rows` with its light for the plan's latest period, by number."""
-    position = {row.id: i for i, row in enumerate(rows.targets)}
-    reports: dict[int, dict[str, tuple[str, str]]] = {}
-    for report in rows.reports:
-        reports.setdefault(report.assignment_id, {})[report.period] = (
-            report.status,
-            report.progress,
-        )
-    assignments: list[IndexedAssignment] = []
-    of_target: dict[int, list[int]] = {}
-    for row in rows.assignments:
-        if row.target_id in position:
-            of_target.setdefault(row.target_id, []).append(len(assignments))
-            assignments.append(
-                IndexedAssignment(
-                    row.id, position[row.target_id], row.leader, (), reports.get(row.id, {})
-                )
-            )
-    targets = [
-        IndexedTarget(
-            row.id,
-            row.number,
-            row.content,
-            row.deadline,
-            _day(row.due_date),
-            tuple(of_target.get(row.id, ())),
-            closed_on=_day(row.closed_on),
-        )
-        for row in rows.targets
-    ]
+    assignments, of_target = indexed_assignments(rows)
+    targets = indexed_targets(rows, of_target)
     period, as_of = latest_period([period] if period else [], today)
     owners = array("i", (a.target for a in assignments))
     view = status_view(

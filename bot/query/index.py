@@ -197,33 +197,11 @@ class TargetIndex:
         comes next, and the process's peak stays lower.)
         """
         periods = sorted({report.period for report in rows.reports})
-        assignments, of_target = _assignments(rows)
+        assignments, of_target = indexed_assignments(rows)
         if consume:
             rows.assignments.clear()
             rows.reports.clear()
-        dates: dict[str | None, date | None] = {}  # one date object a day, not one a target
-
-        def due(number: int, stored: str | None) -> date | None:
-            if stored not in dates:
-                dates[stored] = _due_date(number, stored)
-            return dates[stored]
-
-        targets = [
-            IndexedTarget(
-                row.id,
-                row.number,
-                row.content,
-                row.deadline,
-                due(row.number, row.due_date),
-                tuple(of_target.get(row.id, ())),
-                row.label,
-                row.category,
-                extra_from_json(row.extra),
-                date.fromisoformat(row.closed_on) if row.closed_on else None,
-                bool(row.extended),
-            )
-            for row in rows.targets
-        ]
+        targets = indexed_targets(rows, of_target)
         if consume:
             rows.targets.clear()
         by_leader: dict[int, set[int]] = {}
@@ -549,7 +527,36 @@ async def _drain(mapping: dict[Any, Any]) -> None:
         await asyncio.sleep(0)
 
 
-def _assignments(rows: PlanRows) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
+def indexed_targets(rows: PlanRows, of_target: dict[int, list[int]]) -> list[IndexedTarget]:
+    """Return a plan's targets as the search sees them, given each one's assignment indexes."""
+    dates: dict[str | None, date | None] = {}  # one date object a day, not one a target
+
+    def due(number: int, stored: str | None) -> date | None:
+        if stored not in dates:
+            dates[stored] = _due_date(number, stored)
+        return dates[stored]
+
+    return [
+        IndexedTarget(
+            row.id,
+            row.number,
+            row.content,
+            row.deadline,
+            due(row.number, row.due_date),
+            tuple(of_target.get(row.id, ())),
+            row.label,
+            row.category,
+            extra_from_json(row.extra),
+            date.fromisoformat(row.closed_on) if row.closed_on else None,
+            bool(row.extended),
+        )
+        for row in rows.targets
+    ]
+
+
+def indexed_assignments(
+    rows: PlanRows,
+) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
     """Return a plan's assignments with their reports, and each target id's assignment indexes.
 
     An assignment of a target not in the plan is left out.
