@@ -135,12 +135,6 @@ async def head(conn: aiosqlite.Connection) -> Head:
         return _head(await cursor.fetchone())
 
 
-async def signature(conn: aiosqlite.Connection) -> tuple[object, ...]:
-    """Return a value that changes whenever what the search sees may have changed."""
-    now = await head(conn)
-    return (now.plan, now.report, now.audit)
-
-
 async def changes(conn: aiosqlite.Connection, since: Head, until: Head) -> Changes:
     """Return what changed in what the search sees after `since`, up to `until`.
 
