@@ -4,7 +4,8 @@ A conversation (the quarterly update, an instruction, a review comment) reads an
 state per chat and person, so two updates of one person must never run together or overtake
 each other; updates of different people share nothing that needs that. PTB's own
 `concurrent_updates` runs everything at once; this processor chains each update behind the
-last one of its person and of its chat, and runs the rest side by side.
+last one of its person and of its chat, and runs the rest side by side, taking turns at the
+work in the order the updates came (bot/turns.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot.turns import Turns
 
 RUNNING = 64  # handlers running at once: a burst of people asking is answered together
 ADMITTED = 4096  # updates admitted (running or waiting for their person's turn)
@@ -38,9 +41,12 @@ def keys(update: object) -> list[Key]:
 class InOrderPerChat(BaseUpdateProcessor):
     """Run each person's (and chat's) updates one after another, and different ones at once."""
 
-    def __init__(self, running: int = RUNNING, admitted: int = ADMITTED) -> None:
+    def __init__(
+        self, running: int = RUNNING, admitted: int = ADMITTED, turns: Turns | None = None
+    ) -> None:
         super().__init__(admitted)
         self._running = asyncio.Semaphore(running)
+        self._turns = turns or Turns()
         # The last update of each key: the next one of that key starts when it is done. A key
         # is forgotten when its last update is done (nobody waits on it any more).
         self._last: dict[Key, asyncio.Future[None]] = {}
@@ -66,7 +72,8 @@ class InOrderPerChat(BaseUpdateProcessor):
                 await asyncio.wait(before.values())
             async with self._running:
                 started = True
-                await coroutine
+                async with self._turns.turn():
+                    await coroutine
         finally:
             if not started and inspect.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while waiting (shutdown): never run

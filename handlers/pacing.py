@@ -21,6 +21,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.turns import step_aside
+
 log = logging.getLogger(__name__)
 
 OVERALL_PER_SECOND = 29  # one slot every 1/29 s: no second ever holds more than 30
@@ -176,6 +178,7 @@ class Pacer(BaseRateLimiter[Priority]):
     ) -> Json:
         """Wait for the chat's pace and an overall slot, then make the call; wait out 429s."""
         priority = Priority.ANSWER if rate_limit_args is None else rate_limit_args
+        step_aside()  # waiting for Telegram: the next update may work meanwhile
         chat = _chat(data.get("chat_id"))
         for attempt in range(self.max_retries + 1):
             if chat is not None:

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from bot.query.index import Hit, SearchResult, TargetIndex
 from bot.query.parse import ParsedQuery, Vocabulary, parse_query
+from bot.turns import step_aside
 from storage import search as rows
 from storage import targets as plans
 from storage.db import in_own_transaction, settled
@@ -142,6 +143,7 @@ class QueryEngine:
                 building = self._building
             if building is None:
                 return
+            step_aside()  # the build is the worker thread's: the next update may work meanwhile
             try:
                 await asyncio.wait_for(asyncio.shield(building), patience)
             except TimeoutError:

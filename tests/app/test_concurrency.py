@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.turns import Turns
 from handlers.ordering import InOrderPerChat
 from handlers.pacing import PUSH, ChatPace, GroupPace, Pacer, Priority
 
@@ -75,6 +76,83 @@ async def test_a_group_keeps_its_order_across_people() -> None:
         gate.set()
         await asyncio.gather(first, second)
     assert done == ["x", "y"]
+
+
+async def test_a_burst_is_worked_through_in_the_order_it_came() -> None:
+    # Ten people at once, each handler ten database round trips (here: ten yields). Side by side
+    # all would finish together after a hundred; in turns, two at a time, the first two finish
+    # before the seventh starts and the first answer is ready after ten.
+    processor = InOrderPerChat(turns=Turns(at_once=2))
+    events: list[str] = []
+
+    async def handle(name: str) -> None:
+        events.append(f"start {name}")
+        for _ in range(10):
+            await asyncio.sleep(0)
+        events.append(f"done {name}")
+
+    async with processor:
+        await asyncio.gather(
+            *(processor.process_update(message(i, 100 + i), handle(str(i))) for i in range(10))
+        )
+    assert events.index("done 0") < events.index("start 6")
+    assert events.index("done 1") < events.index("start 6")
+    assert [e for e in events if e.startswith("done")] == [f"done {i}" for i in range(10)]
+
+
+async def test_a_handler_waiting_on_telegram_lets_the_next_one_work() -> None:
+    processor = InOrderPerChat(turns=Turns(at_once=1, hold=3600))
+    pacer = Pacer()
+    done: list[str] = []
+    received = asyncio.Event()
+
+    async def telegram() -> bool:  # a slow call: answered once the other handler has run
+        await received.wait()
+        return True
+
+    async def waits_on_telegram() -> None:
+        await pacer.process_request(telegram, (), {}, "sendMessage", {"chat_id": 11}, None)
+        done.append("a")
+
+    async def quick() -> None:
+        done.append("b")
+        received.set()
+
+    async with processor:
+        await asyncio.wait_for(
+            asyncio.gather(
+                processor.process_update(message(1, 11), waits_on_telegram()),
+                processor.process_update(message(2, 22), quick()),
+            ),
+            10,
+        )
+    await pacer.shutdown()
+    assert done == ["b", "a"]
+
+
+async def test_a_turn_held_too_long_is_given_up() -> None:
+    # A wait nobody foresaw (no step_aside) holds the others up for `hold` seconds at most.
+    processor = InOrderPerChat(turns=Turns(at_once=1, hold=0.01))
+    done: list[str] = []
+    gate = asyncio.Event()
+
+    async def stuck() -> None:
+        await gate.wait()
+        done.append("a")
+
+    async def quick() -> None:
+        done.append("b")
+        gate.set()
+
+    async with processor:
+        await asyncio.wait_for(
+            asyncio.gather(
+                processor.process_update(message(1, 11), stuck()),
+                processor.process_update(message(2, 22), quick()),
+            ),
+            60,
+        )
+    assert done == ["b", "a"]
 
 
 async def test_a_reply_goes_before_the_pushes_already_waiting() -> None:
