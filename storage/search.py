@@ -218,11 +218,20 @@ class _Names:
     def __init__(self) -> None:
         self._known: dict[int, Named] = {}
 
+        self._groups: dict[tuple[Named, ...], tuple[Named, ...]] = {}
+
     def __call__(self, id_: int, name: str) -> Named:
         known = self._known.get(id_)
         if known is None or known.name != name:
             known = self._known[id_] = Named(id_, name)
         return known
+
+    def group(self, names: list[Named] | None) -> tuple[Named, ...]:
+        """Return one tuple per list of names, shared by every row that names the same ones."""
+        if not names:
+            return ()
+        group = tuple(names)
+        return self._groups.setdefault(group, group)
 
 
 def _plan_rows(
@@ -266,8 +275,8 @@ def _plan_rows(
             tid,
             position,
             names(lid, lname),
-            tuple(lead.get(aid, ())),
-            tuple(assisting.get(aid, ())),
+            names.group(lead.get(aid)),
+            names.group(assisting.get(aid)),
         )
         for aid, tid, position, lid, lname in assignments
     ]

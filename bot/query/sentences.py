@@ -8,7 +8,7 @@ then a filler (分管, 的, 工作), a keyword (医保), or a name the dictionar
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 from itertools import product
 
 import rjieba
@@ -79,7 +79,7 @@ STATUS_QUESTIONS = frozenset(
 ) | {"完成情况", "完成进度", "推进情况", "进展情况"}
 
 
-@cache
+@lru_cache(maxsize=4096)  # questions asked again; bounded: every text typed is not kept
 def _split(text: str) -> tuple[str, ...]:
     return tuple(rjieba.cut(text))
 

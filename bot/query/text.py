@@ -440,7 +440,7 @@ def hit_json(hit: Hit, t: Translator, language: str | None = None) -> dict[str, 
             leaders.append(assignment.leader.name)
         units.extend(u.name for u in assignment.units if u.name not in units)
         assisting.extend(u.name for u in assignment.assisting if u.name not in assisting)
-        if progress is None and period in assignment.reports:
+        if progress is None and period is not None and period in assignment.reports:
             progress = assignment.reports[period][1]
     return {
         "number": target.number,

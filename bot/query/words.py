@@ -2,7 +2,12 @@
 
 A character-bigram index finds keywords without reading every text, so two-character Chinese
 words (医保, 就业) are found exactly and fast. It knows targets only by their position and
-their normalised texts; what a target is, and how a search ranks, is the search's business.
+their texts, which it reads through the search's `Texts` when it needs them; what a target
+is, and how a search ranks, is the search's business.
+
+It keeps no copy of the texts: at 100k targets their normalised copies took 30 MB. A longer
+word is looked for in the texts that have all its bigrams, as written first (the word is
+normalised, and so is nearly every text that holds it) and normalised where that fails.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from rapidfuzz import fuzz
 
@@ -21,6 +28,56 @@ PROGRESS_SCORE = 1.0
 FUZZY_SCORE = 0.5
 FUZZY_CUTOFF = 80.0
 WORD_CACHE = 512  # keyword lookups remembered per index (forgotten on any change)
+CACHE_ENTRIES = 1_000_000  # targets remembered across those lookups at most (4 bytes each)
+
+
+BLOCK = 1 << 16  # targets per block of a posting: an index within one fits in 2 bytes
+
+
+class Posting(Collection[int]):
+    """The targets a bigram leads to, 2 bytes each: per block of 65,536 targets an array of
+    their places in it (at 100k targets 9 million entries: 18 MB instead of 36)."""
+
+    __slots__ = ("_blocks",)
+
+    def __init__(self, targets: Iterable[int] = ()) -> None:
+        self._blocks: list[array[int]] = []
+        for target in targets:
+            self.add(target)
+
+    def add(self, target: int) -> None:
+        block, place = divmod(target, BLOCK)
+        while len(self._blocks) <= block:
+            self._blocks.append(array("H"))
+        self._blocks[block].append(place)
+
+    def put(self, block: int, places: array[int]) -> None:
+        """Take in the places of a block after the last one it has."""
+        while len(self._blocks) < block:
+            self._blocks.append(array("H"))
+        self._blocks.append(places)
+
+    def remove(self, target: int) -> None:
+        block, place = divmod(target, BLOCK)
+        self._blocks[block].remove(place)
+
+    def __len__(self) -> int:
+        return sum(len(places) for places in self._blocks)
+
+    def __contains__(self, target: object) -> bool:
+        if not isinstance(target, int):
+            return False
+        block, place = divmod(target, BLOCK)
+        return 0 <= block < len(self._blocks) and place in self._blocks[block]
+
+    def __iter__(self) -> Iterator[int]:
+        return chain.from_iterable(
+            map((block * BLOCK).__add__, places) if block else places
+            for block, places in enumerate(self._blocks)
+        )
+
+
+NO_POSTING = Posting()
 
 
 def bigrams(text: str) -> set[str]:
@@ -28,49 +85,114 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def holds(text: str, word: str) -> bool:
+    """Tell whether a text holds a normalised word, as written or once normalised itself."""
+    return word in text or word in normalise_text(text)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """How the keyword index reads a target's texts, as stored (not normalised).
+
+    `content` is a target's own text; `known_by` what else it is known by (its latest progress
+    texts and its units' names), one text each.
+    """
+
+    count: Callable[[], int]
+    content: Callable[[int], str]
+    known_by: Callable[[int], Sequence[str]]
+
+    def progress(self, target: int) -> str:
+        """Return what else a target is known by as one normalised text, a line each."""
+        return normalise_text("\n".join(self.known_by(target)))
+
+
 @dataclass
 class KeywordIndex:
-    """The normalised texts of every target and the bigrams that lead to them."""
+    """The bigrams of every target's texts, and the targets they lead to."""
 
-    contents: list[str]  # normalised content per target
-    progresses: list[str]  # normalised latest progress and unit names of a target
-    postings: dict[str, array[int]]  # bigram → targets whose content or progress has it
-    content_postings: dict[str, array[int]]  # bigram → targets whose own content has it
-    _words: dict[str, tuple[set[int], set[int]]] = field(default_factory=dict)
+    texts: Texts
+    postings: dict[str, Posting]  # bigram → targets whose content or progress has it
+    content_postings: dict[str, Posting]  # bigram → targets whose own content has it
+    short: set[int]  # targets whose content or progress is shorter than two characters
+    # Remembered lookups, in arrays: sets of common words at 100k targets took 1 MB a word.
+    _words: dict[str, tuple[array[int], array[int]]] = field(default_factory=dict)
+    _remembered: int = 0  # targets in them
 
     @classmethod
-    def build(cls, contents: list[str], progresses: list[str]) -> KeywordIndex:
-        """Index normalised texts: each target's own content, and what else it is known by."""
-        collected: dict[str, array[int]] = {}
-        in_content: dict[str, array[int]] = {}
-        for index, (content, progress) in enumerate(zip(contents, progresses, strict=True)):
-            own = bigrams(content)
-            for gram in own:
-                in_content.setdefault(gram, array("i")).append(index)
-            for gram in own | bigrams(progress):
-                collected.setdefault(gram, array("i")).append(index)
-        return cls(contents, progresses, collected, in_content)
+    def build(cls, texts: Texts) -> KeywordIndex:
+        """Index the targets' texts: each one's own content, and what else it is known by."""
+        collected: dict[str, Posting] = {}
+        in_content: dict[str, Posting] = {}
+        short: set[int] = set()
+        count = texts.count()
+        for start in range(0, count, BLOCK):  # a block of targets at a time
+            block_all: dict[str, array[int]] = {}
+            block_own: dict[str, array[int]] = {}
+            for index in range(start, min(count, start + BLOCK)):
+                content = normalise_text(texts.content(index))
+                progress = texts.progress(index)
+                if len(content) < 2 or len(progress) < 2:
+                    short.add(index)
+                own = bigrams(content)
+                place = index - start
+                for gram in own:
+                    block_own.setdefault(gram, array("H")).append(place)
+                for gram in own | bigrams(progress):
+                    block_all.setdefault(gram, array("H")).append(place)
+            for found, block in ((collected, block_all), (in_content, block_own)):
+                for gram, places in block.items():
+                    found.setdefault(gram, Posting()).put(start // BLOCK, places)
+        return cls(texts, collected, in_content, short)
 
-    def _exact(self, word: str) -> tuple[set[int], set[int]]:
+    @property
+    def contents(self) -> list[str]:
+        """Return the normalised content of every target (worked out: for tests, benchmarks)."""
+        return [normalise_text(self.texts.content(i)) for i in range(self.texts.count())]
+
+    @property
+    def progresses(self) -> list[str]:
+        """Return the normalised progress text of every target (worked out, as `contents`)."""
+        return [self.texts.progress(i) for i in range(self.texts.count())]
+
+    def _in_content(self, target: int, word: str) -> bool:
+        return holds(self.texts.content(target), word)
+
+    def _in_progress(self, target: int, word: str) -> bool:
+        return any(holds(text, word) for text in self.texts.known_by(target))
+
+    def _exact(self, word: str) -> tuple[Collection[int], Collection[int]]:
         """Return the targets whose text contains `word`, and those whose own content does."""
+        if len(word) == 2:  # a word of two characters is its own bigram: no reading needed
+            return self.postings.get(word, NO_POSTING), self.content_postings.get(word, NO_POSTING)
         cached = self._words.get(word)
         if cached is not None:
             return cached
-        if len(word) < 2:
-            in_content = {i for i, c in enumerate(self.contents) if word in c}
-            found = in_content | {i for i, p in enumerate(self.progresses) if word in p}
-        elif len(word) == 2:  # a word of two characters is its own bigram: no reading needed
-            found = set(self.postings.get(word, ()))
-            in_content = set(self.content_postings.get(word, ()))
+        if not word:
+            found = in_content = set(range(self.texts.count()))
+        elif len(word) == 1:  # in every bigram that holds the character, or a text shorter
+            found = _union(p for gram, p in self.postings.items() if word in gram)
+            in_content = _union(p for gram, p in self.content_postings.items() if word in gram)
+            in_content |= {i for i in self.short if self._in_content(i, word)}
+            found |= in_content | {i for i in self.short if self._in_progress(i, word)}
         else:
-            # Read only the texts that have the word's rarest bigram.
-            rarest = min((self.postings.get(g, array("i")) for g in bigrams(word)), key=len)
-            in_content = {i for i in rarest if word in self.contents[i]}
-            found = in_content.union(i for i in rarest if word in self.progresses[i])
-        if len(self._words) >= WORD_CACHE:
-            self._words.clear()
-        self._words[word] = (found, in_content)
-        return found, in_content
+            # Read only the texts that have every bigram of the word.
+            grams = sorted((self.postings.get(g, NO_POSTING) for g in bigrams(word)), key=len)
+            candidates = set(grams[0])
+            for postings in grams[1:]:
+                if not candidates:
+                    break
+                candidates.intersection_update(postings)
+            in_content = {i for i in candidates if self._in_content(i, word)}
+            found = in_content.union(
+                i for i in candidates - in_content if self._in_progress(i, word)
+            )
+        remembered = array("i", found), array("i", in_content)
+        if len(self._words) >= WORD_CACHE or self._remembered + len(found) > CACHE_ENTRIES:
+            self.forget()
+        self._words[word] = remembered
+        self._remembered += len(found) + len(in_content)
+        return remembered
 
     def _fuzzy(self, word: str) -> set[int]:
         """Return the targets with a near match of a longer word (typos), if it has none exact."""
@@ -86,8 +208,8 @@ class KeywordIndex:
             for i, n in counts.items()
             if n >= needed
             and max(
-                fuzz.partial_ratio(word, self.contents[i]),
-                fuzz.partial_ratio(word, self.progresses[i]),
+                fuzz.partial_ratio(word, normalise_text(self.texts.content(i))),
+                fuzz.partial_ratio(word, self.texts.progress(i)),
             )
             >= FUZZY_CUTOFF
         }
@@ -102,12 +224,13 @@ class KeywordIndex:
             return scores
         return dict.fromkeys(self._fuzzy(word), FUZZY_SCORE)
 
-    def update(self, target: int, progress: str) -> None:
-        """Take a target's new normalised progress text in (its content does not change)."""
-        old = self.progresses[target]
+    def update(self, target: int, old: str, progress: str) -> None:
+        """Take a target's new normalised progress text in, given its old one (its content does
+        not change)."""
         if old == progress:
             return
-        own = bigrams(self.contents[target])
+        content = normalise_text(self.texts.content(target))
+        own = bigrams(content)
         before, after = own | bigrams(old), own | bigrams(progress)
         for gram in before - after:
             postings = self.postings[gram]
@@ -115,15 +238,26 @@ class KeywordIndex:
             if not postings:
                 del self.postings[gram]
         for gram in after - before:
-            self.postings.setdefault(gram, array("i")).append(target)
-        self.progresses[target] = progress
-        self._words.clear()
+            self.postings.setdefault(gram, Posting()).add(target)
+        if len(content) < 2 or len(progress) < 2:
+            self.short.add(target)
+        else:
+            self.short.discard(target)
+        self.forget()
 
     def forget(self) -> None:
         """Forget remembered keyword lookups (benchmarks measure them cold)."""
         self._words.clear()
+        self._remembered = 0
 
     def knows(self, word: str, exactly: bool) -> bool:
         """Tell whether a word occurs in any target's text, exactly or (if not `exactly`) nearly."""
         word = normalise_text(word)
         return bool(self._exact(word)[0] if exactly else self._fuzzy(word))
+
+
+def _union(postings: Iterable[Posting]) -> set[int]:
+    found: set[int] = set()
+    for members in postings:
+        found.update(members)
+    return found

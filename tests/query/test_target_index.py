@@ -10,7 +10,14 @@ import pytest
 from bot.query.engine import QueryEngine
 from bot.query.index import TargetIndex
 from bot.query.parse import DeadlineFilter, ParsedQuery
-from bot.query.words import CONTENT_SCORE, FUZZY_SCORE, PROGRESS_SCORE, KeywordIndex
+from bot.query.words import (
+    CONTENT_SCORE,
+    FUZZY_SCORE,
+    PROGRESS_SCORE,
+    KeywordIndex,
+    Posting,
+    Texts,
+)
 from storage import targets as plans
 from storage.search import AssignmentRow, PlanRows, ReportRow, TargetRow
 from storage.targets import Named
@@ -66,16 +73,16 @@ def test_build_keeps_the_plan_in_order_and_drops_strays(index: TargetIndex) -> N
     assert [t.assignments for t in index.targets] == [(0,), (1, 2), (3,), (4,), (5,)]
     assert list(index.assignment_target) == [0, 1, 1, 2, 3, 4]
     assert index.by_number == {1: 0, 2: 1, 3: 2, 4: 3, 5: 4}
-    assert index.by_leader == {1: {0, 1, 5}, 2: {2, 3, 4}}
-    assert index.by_unit == {7: {0, 5}, 5: {1, 2, 3}, 6: {2, 4}}
+    assert {k: list(v) for k, v in index.by_leader.items()} == {1: [0, 1, 5], 2: [2, 3, 4]}
+    assert {k: list(v) for k, v in index.by_unit.items()} == {7: [0, 5], 5: [1, 2, 3], 6: [2, 4]}
     assert index.periods == ["2023Q2", "2023Q3"]
     assert index.assignments[0].reports == {
         "2023Q2": ("on_track", "新增就业2万人"),
         "2023Q3": ("completed", "新增就业5.2万人"),
     }
     assert index.targets[3].due_date is None
-    assert index.by_due[None] == {3}
-    assert index.by_due[date(2023, 12, 31)] == {0, 2}
+    assert list(index.by_due[None]) == [3]
+    assert list(index.by_due[date(2023, 12, 31)]) == [0, 2]
 
 
 def test_build_indexes_contents_and_latest_progress_and_unit_names(index: TargetIndex) -> None:
@@ -235,8 +242,13 @@ def test_completed_assignments_are_those_whose_latest_report_says_so(index: Targ
 # -------------------------------------------------------------- the keyword index
 
 
+def keywords(contents: list[str], known_by: list[list[str]]) -> KeywordIndex:
+    """Return the keyword index of targets' contents and what else each is known by."""
+    return KeywordIndex.build(Texts(contents.__len__, contents.__getitem__, known_by.__getitem__))
+
+
 def test_the_keyword_index_finds_exact_short_and_near_words() -> None:
-    words = KeywordIndex.build(["新建服务站50个", "标识解析二级节点"], ["市水务局", "已建成5个"])
+    words = keywords(["新建服务站50个", "标识解析二级节点"], [["市水务局"], ["已建成5个"]])
     assert words.find("服务站") == {0: CONTENT_SCORE}
     assert words.find("水务") == {0: PROGRESS_SCORE}
     assert words.find("5") == {0: CONTENT_SCORE, 1: PROGRESS_SCORE}  # one character: read all
@@ -247,12 +259,30 @@ def test_the_keyword_index_finds_exact_short_and_near_words() -> None:
     assert words.knows("标识解折二级", exactly=False)
 
 
-def test_the_keyword_index_normalises_and_remembers_within_bounds() -> None:
-    words = KeywordIndex.build(["新建5g基站"], [""])
-    assert words.find("５Ｇ") == {0: CONTENT_SCORE}  # full width, upper case
-    assert "5g" in words._words
+def test_the_keyword_index_normalises_and_remembers_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = keywords(["新建5g基站", "新建５Ｇ基站"], [[], []])
+    assert words.find("５Ｇ") == {0: CONTENT_SCORE, 1: CONTENT_SCORE}  # full width, upper case
+    assert words.find("5G基站") == {0: CONTENT_SCORE, 1: CONTENT_SCORE}
+    assert list(words._words) == ["5g基站"]  # a bigram's targets are read, not remembered
+    # Past the targets it may remember, what it remembered is forgotten first.
+    monkeypatch.setattr("bot.query.words.CACHE_ENTRIES", 5)
+    assert words.find("新建5") == {0: CONTENT_SCORE, 1: CONTENT_SCORE}
+    assert list(words._words) == ["新建5"]
     words.forget()
     assert words._words == {}
+
+
+def test_the_keyword_index_reads_the_texts_that_have_every_bigram() -> None:
+    # 务服务 has both bigrams of 服务服 (服务, 务服) but not the word.
+    words = keywords(["务服务", "提升服务服务水平", "水"], [["市政务服务中心"], [], ["河"]])
+    assert words.find("服务服") == {1: CONTENT_SCORE}
+    assert words.find("务服务") == {0: CONTENT_SCORE, 1: CONTENT_SCORE}
+    assert words.find("服务中心") == {0: PROGRESS_SCORE}
+    # A one-character text has no bigram: it is still found, by its content or its progress.
+    assert words.find("水") == {1: CONTENT_SCORE, 2: CONTENT_SCORE}
+    assert words.find("河") == {2: PROGRESS_SCORE}
 
 
 # -------------------------------------------------------------- through the engine
@@ -279,3 +309,13 @@ async def test_without_a_plan_the_engine_gives_no_lights(db: aiosqlite.Connectio
     engine = QueryEngine()
     assert await engine.leader_lights(db, [1], TODAY) == {}
     assert await engine.completed_assignments(db, TODAY) == set()
+
+
+def test_a_posting_keeps_targets_past_the_first_block() -> None:
+    far = [3, 65_535, 65_536, 70_000, 200_000]
+    posting = Posting(far)
+    assert sorted(posting) == far
+    assert len(posting) == 5
+    posting.remove(65_536)
+    posting.add(131_071)
+    assert sorted(posting) == [3, 65_535, 70_000, 131_071, 200_000]
