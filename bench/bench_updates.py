@@ -14,7 +14,8 @@ transport) measured in the same run:
 - CPU ms/update: the bot process's CPU time (all its threads) over those rounds, per update:
   the per-update cost, which neither the server's share of the machine nor other work on it
   changes much (× bare: ours over bare PTB's);
-- p95 ms: one person, one update at a time, from offered to replied.
+- p95 ms: one person, one update at a time, from offered to replied;
+- peak RSS: the bot process's peak resident memory (VmHWM) once all that is done.
 Telegram's send limits would cap both at 29 replies a second, so here the bot's pacer is
 lifted (the same code, limits of a million a second); the burst below keeps them.
 
@@ -107,6 +108,12 @@ class Process:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def peak_mb(self) -> float:
+        """Return the process's peak resident memory so far, in MB (Linux: VmHWM)."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return next(int(line.split()[1]) / 1024 for line in status.splitlines() if "VmHWM" in line)
+
     async def stop(self) -> None:
         """Stop it as a service manager would (SIGTERM); say if it logged an error."""
         assert self.process is not None
@@ -181,6 +188,7 @@ class Measured:
     start_s: float
     question: tuple[float, float, float]  # updates/s, CPU ms an update, p95 ms
     report: tuple[float, float, float]
+    peak_mb: float  # the whole process's peak resident memory (VmHWM) after it all
 
 
 async def measure(kind: str, db: Path, workdir: Path) -> Measured:
@@ -207,10 +215,11 @@ async def measure(kind: str, db: Path, workdir: Path) -> Measured:
             cpu_ms = 1000 * (bot.cpu() - cpu) / (ROUNDS * len(people))
             latencies = await one_by_one(api, people[1], texts)
             results[name] = (statistics.median(rates), cpu_ms, 1000 * percentile(latencies, 95))
+        peak = bot.peak_mb()
     finally:
         await bot.stop()
         await api.stop()
-    return Measured(start_s, results["question"], results["report"])
+    return Measured(start_s, results["question"], results["report"], peak)
 
 
 # ---------------------------------------------------------------- data
@@ -360,7 +369,7 @@ def updates(sizes: list[int], workdir: Path) -> None:
     print(
         "targets | start to first answer s"
         " | question: updates/s | CPU ms/update | × bare | p95 ms"
-        " | /report step: updates/s | CPU ms/update | × bare | p95 ms"
+        " | /report step: updates/s | CPU ms/update | × bare | p95 ms | peak RSS MB"
     )
     print(f"bare PTB | {bare.start_s:.2f} | {row(bare, bare)}", flush=True)
     for size in sizes:
@@ -376,7 +385,7 @@ def row(ours: Measured, bare: Measured) -> str:
     for mine, base in ((ours.question, bare.question), (ours.report, bare.report)):
         ups, cpu_ms, p95 = mine
         cells.append(f"{ups:.0f} | {cpu_ms:.2f} | {cpu_ms / base[1]:.1f}× | {p95:.0f}")
-    return " | ".join(cells)
+    return " | ".join(cells) + f" | {ours.peak_mb:.0f}"
 
 
 def bursts(workdir: Path) -> None:
