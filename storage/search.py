@@ -281,7 +281,7 @@ def _plan_rows(
         for aid, tid, position, lid, lname in assignments
     ]
     report_rows = [
-        ReportRow(aid, shared(period), revision, shared(status), progress)
+        ReportRow(aid, shared(period), revision, shared(status), shared(progress))
         for aid, period, revision, status, progress in reports
     ]
     return PlanRows(target_rows, assignment_rows, report_rows)

@@ -295,7 +295,7 @@ class TargetIndex:
             while big:
                 del big[-RELEASE_SLICE:]
                 await asyncio.sleep(0)
-        await _drain(self.words.postings)
+        await _drain(self.words.known_postings)
         await _drain(self.words.content_postings)
         await _drain(self.by_due)
 
@@ -626,6 +626,18 @@ def indexed_targets(rows: PlanRows, of_target: dict[int, list[int]]) -> list[Ind
             dates[stored] = _due_date(number, stored)
         return dates[stored]
 
+    # A table's other columns repeat their headers on every row, and often their values (是,
+    # 否, a unit's name): one str each, shared by every target that has it.
+    words: dict[str, str] = {}
+
+    def extra(stored: str | None) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            (words.setdefault(header, header), words.setdefault(value, value))
+            if len(value) <= 24
+            else (words.setdefault(header, header), value)
+            for header, value in extra_from_json(stored)
+        )
+
     return [
         IndexedTarget(
             row.id,
@@ -636,7 +648,7 @@ def indexed_targets(rows: PlanRows, of_target: dict[int, list[int]]) -> list[Ind
             tuple(of_target.get(row.id, ())),
             row.label,
             row.category,
-            extra_from_json(row.extra),
+            extra(row.extra),
             date.fromisoformat(row.closed_on) if row.closed_on else None,
             bool(row.extended),
         )

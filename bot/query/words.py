@@ -112,8 +112,9 @@ class KeywordIndex:
     """The bigrams of every target's texts, and the targets they lead to."""
 
     texts: Texts
-    postings: dict[str, Posting]  # bigram → targets whose content or progress has it
+    # Each target once per bigram: under its content's, else under what it is known by.
     content_postings: dict[str, Posting]  # bigram → targets whose own content has it
+    known_postings: dict[str, Posting]  # bigram → targets only their progress leads to
     short: set[int]  # targets whose content or progress is shorter than two characters
     # Remembered lookups, in arrays: sets of common words at 100k targets took 1 MB a word.
     _words: dict[str, tuple[array[int], array[int]]] = field(default_factory=dict)
@@ -122,13 +123,13 @@ class KeywordIndex:
     @classmethod
     def build(cls, texts: Texts) -> KeywordIndex:
         """Index the targets' texts: each one's own content, and what else it is known by."""
-        collected: dict[str, Posting] = {}
         in_content: dict[str, Posting] = {}
+        known: dict[str, Posting] = {}
         short: set[int] = set()
         count = texts.count()
         for start in range(0, count, BLOCK):  # a block of targets at a time
-            block_all: dict[str, array[int]] = {}
             block_own: dict[str, array[int]] = {}
+            block_known: dict[str, array[int]] = {}
             for index in range(start, min(count, start + BLOCK)):
                 content = normalise_text(texts.content(index))
                 progress = texts.progress(index)
@@ -138,12 +139,12 @@ class KeywordIndex:
                 place = index - start
                 for gram in own:
                     block_own.setdefault(gram, array("H")).append(place)
-                for gram in own | bigrams(progress):
-                    block_all.setdefault(gram, array("H")).append(place)
-            for found, block in ((collected, block_all), (in_content, block_own)):
+                for gram in bigrams(progress) - own:
+                    block_known.setdefault(gram, array("H")).append(place)
+            for found, block in ((in_content, block_own), (known, block_known)):
                 for gram, places in block.items():
                     found.setdefault(gram, Posting()).put(start // BLOCK, places)
-        return cls(texts, collected, in_content, short)
+        return cls(texts, in_content, known, short)
 
     @property
     def contents(self) -> list[str]:
@@ -161,28 +162,39 @@ class KeywordIndex:
     def _in_progress(self, target: int, word: str) -> bool:
         return any(holds(text, word) for text in self.texts.known_by(target))
 
+    def targets_of(self, gram: str) -> set[int]:
+        """Return the targets whose content or progress has a bigram."""
+        return set(self.content_postings.get(gram, ())).union(self.known_postings.get(gram, ()))
+
+    def _spread(self, gram: str) -> int:
+        """Return how many targets a bigram leads to."""
+        return len(self.content_postings.get(gram, ())) + len(self.known_postings.get(gram, ()))
+
     def _exact(self, word: str) -> tuple[Collection[int], Collection[int]]:
         """Return the targets whose text contains `word`, and those whose own content does."""
         if len(word) == 2:  # a word of two characters is its own bigram: no reading needed
-            return self.postings.get(word, NO_POSTING), self.content_postings.get(word, NO_POSTING)
+            own = self.content_postings.get(word, NO_POSTING)
+            return set(own).union(self.known_postings.get(word, ())), own
         cached = self._words.get(word)
         if cached is not None:
             return cached
         if not word:
             found = in_content = set(range(self.texts.count()))
         elif len(word) == 1:  # in every bigram that holds the character, or a text shorter
-            found = _union(p for gram, p in self.postings.items() if word in gram)
             in_content = _union(p for gram, p in self.content_postings.items() if word in gram)
+            found = in_content | _union(
+                p for gram, p in self.known_postings.items() if word in gram
+            )
             in_content |= {i for i in self.short if self._in_content(i, word)}
             found |= in_content | {i for i in self.short if self._in_progress(i, word)}
         else:
             # Read only the texts that have every bigram of the word.
-            grams = sorted((self.postings.get(g, NO_POSTING) for g in bigrams(word)), key=len)
-            candidates = set(grams[0])
-            for postings in grams[1:]:
+            grams = sorted(bigrams(word), key=self._spread)
+            candidates = self.targets_of(grams[0])
+            for gram in grams[1:]:
                 if not candidates:
                     break
-                candidates.intersection_update(postings)
+                candidates.intersection_update(self.targets_of(gram))
             in_content = {i for i in candidates if self._in_content(i, word)}
             found = in_content.union(
                 i for i in candidates - in_content if self._in_progress(i, word)
@@ -201,7 +213,8 @@ class KeywordIndex:
             return set()
         counts: Counter[int] = Counter()
         for gram in grams:
-            counts.update(self.postings.get(gram, ()))
+            counts.update(self.content_postings.get(gram, ()))
+            counts.update(self.known_postings.get(gram, ()))
         needed = math.ceil(len(grams) / 2)
         return {
             i
@@ -231,14 +244,14 @@ class KeywordIndex:
             return
         content = normalise_text(self.texts.content(target))
         own = bigrams(content)
-        before, after = own | bigrams(old), own | bigrams(progress)
+        before, after = bigrams(old) - own, bigrams(progress) - own
         for gram in before - after:
-            postings = self.postings[gram]
+            postings = self.known_postings[gram]
             postings.remove(target)
             if not postings:
-                del self.postings[gram]
+                del self.known_postings[gram]
         for gram in after - before:
-            self.postings.setdefault(gram, Posting()).add(target)
+            self.known_postings.setdefault(gram, Posting()).add(target)
         if len(content) < 2 or len(progress) < 2:
             self.short.add(target)
         else:
