@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import hashlib
 import hmac
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -145,6 +147,25 @@ def build_bot(
     )
 
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def one_malloc_arena() -> None:
+    """Have glibc's malloc serve every thread from one arena (Linux; elsewhere nothing).
+
+    The index is built in a worker thread: by default that thread gets an arena of its own,
+    which keeps what the build freed (the plan's rows, some 90 MB at 100k targets) away from
+    the event loop's thread. With one arena the process's peak at 100k is some 14 MB lower;
+    the GIL means the threads never contended for it anyway.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 1)
+    except (OSError, AttributeError):  # not glibc (musl): its malloc has no such arenas
+        log.debug("mallopt not available: malloc arenas left as they are")
+
+
 def build_application(
     settings: Settings,
     *,
@@ -157,6 +178,7 @@ def build_application(
     `request` replaces the HTTP client (tests record the Bot API calls with it); `limiter` and
     `processor` replace the pacer and the update processor (bench/ compares with before).
     """
+    one_malloc_arena()
     application: BotApplication = (
         ApplicationBuilder()
         .bot(build_bot(settings, request=request, limiter=limiter))
