@@ -780,7 +780,7 @@ def read_table(
 # ---------------------------------------------------------------------------- storing
 
 
-def _same_assignments(stored: targets.Target, parsed: ParsedTarget) -> bool:
+def _same_assignments(stored: targets.StoredTarget, parsed: ParsedTarget) -> bool:
     return [(a.leader, a.units, a.assisting) for a in stored.assignments] == [
         (a.leader, a.units, a.assisting) for a in parsed.assignments
     ]
@@ -832,21 +832,9 @@ def plan_import(
         if moved is not None and deadline.due_date == moved[0]:
             # The table still shows the date an approved extension (延期) moved: it stands.
             deadline = replace(deadline, due_date=moved[1])
-        write = targets.TargetWrite(
-            old.id if old else None,
-            parsed.number,
-            parsed.content,
-            deadline.text,
-            deadline.due_date,
-            parsed.label,
-            parsed.category,
-            parsed.extra,
-        )
-        if old is None:
-            writes.targets.append(write)
-            summary.added.append(parsed.number)
-        elif (
-            old.retired
+        if (
+            old is None
+            or old.retired
             or (old.content, old.deadline, old.due_date, old.label, old.category, old.extra)
             != (
                 parsed.content,
@@ -858,8 +846,19 @@ def plan_import(
             )
             or not _same_assignments(old, parsed)
         ):
-            writes.targets.append(write)
-            summary.changed.append(parsed.number)
+            writes.targets.append(
+                targets.TargetWrite(
+                    old.id if old else None,
+                    parsed.number,
+                    parsed.content,
+                    deadline.text,
+                    deadline.due_date,
+                    parsed.label,
+                    parsed.category,
+                    parsed.extra,
+                )
+            )
+            (summary.added if old is None else summary.changed).append(parsed.number)
         else:
             summary.unchanged.append(parsed.number)
         live = {a.position: a for a in old.assignments} if old else {}
@@ -889,9 +888,8 @@ def plan_import(
                 )
             if table.period is None or assignment.progress is None or assignment.status is None:
                 continue
-            last = stored.latest_report if stored else None
             said = (assignment.progress, assignment.status)
-            if last is not None and (last.progress, last.status) == said:
+            if stored is not None and stored.imported == said:
                 continue
             official = state.official.get((parsed.number, position))
             if official is not None and (progress_cell(official), official.status) == said:
