@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -764,6 +767,35 @@ class _RowReader:
         return ParsedAssignment(row.number, leader, units, progress, said, assisting)
 
 
+_bulk_lock = threading.Lock()
+_bulk_users = 0  # imports inside bulk_work now (in any thread)
+_bulk_resume = False  # whether the collector was on when the first of them began
+
+
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a table is read, compared and staged.
+
+    A large table makes millions of small objects (cells, rows, names, tuples) that all live
+    until the import ends: the collector would start every few hundred of them and, now and
+    then, walk them all, for nothing (they hold no cycles). Imports at once (threads, tasks)
+    share the pause: the collector starts again when the last one ends, if it was on before.
+    """
+    global _bulk_users, _bulk_resume
+    with _bulk_lock:
+        if _bulk_users == 0:
+            _bulk_resume = gc.isenabled()
+            gc.disable()
+        _bulk_users += 1
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_users -= 1
+            if _bulk_users == 0 and _bulk_resume:
+                gc.enable()
+
+
 def read_table(
     path: Path,
     *,
@@ -772,9 +804,9 @@ def read_table(
     columns: dict[str, str] | None = None,
 ) -> ParsedTable:
     """Read and validate a table file, or raise TableError naming the file, row and column."""
-    return parse_table(
-        read_sheets(path), path.name, plan_title=plan_title, period=period, columns=columns
-    )
+    sheets = read_sheets(path)  # (with the collector: reading a workbook leaves cycles)
+    with bulk_work():
+        return parse_table(sheets, path.name, plan_title=plan_title, period=period, columns=columns)
 
 
 # ---------------------------------------------------------------------------- storing
@@ -920,15 +952,17 @@ async def store_table(
     anyone change the plan between the two, the comparison is made again inside the
     transaction. A table that matches what is stored writes nothing at all.
     """
-    stamp = None if conn.in_transaction else await targets.change_stamp(conn)
-    state = await targets.import_state(conn, table.plan_title, table.period)
-    summary, writes = plan_import(table, state)
-    if dry_run:
-        summary.dry_run = True
-        return summary
-    if not writes.anything:
-        return summary
-    staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
+    with bulk_work():
+        stamp = None if conn.in_transaction else await targets.change_stamp(conn)
+        state = await targets.import_state(conn, table.plan_title, table.period)
+        summary, writes = plan_import(table, state)
+        del state  # tens of thousands of stored rows: not kept through the write
+        if dry_run:
+            summary.dry_run = True
+            return summary
+        if not writes.anything:
+            return summary
+        staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
     try:
         async with transaction(conn):
             if stamp is None or await targets.change_stamp(conn) != stamp:
