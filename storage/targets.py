@@ -763,12 +763,12 @@ async def plan_layout(conn: aiosqlite.Connection, plan_id: int) -> Layout | None
 # plan's tables with one INSERT … SELECT each inside the transaction, which thus stays short.
 # The table holds, one kind after the other (so that each INSERT reads only its own range of
 # rowids): the new targets (number, content … extra); the assignments written (number,
-# position, and the leader's `name` where the assignment is new); their units (number,
-# position, the unit's `name`, its `place` and `role`); the new reports (number, position,
-# progress, status).
+# position, the leader's `name` where the assignment is new, and `units`: a JSON list of the
+# unit names, of which the first `leads` lead); the new reports (number, position, progress,
+# status).
 _STAGE = (
     "number, position, content, deadline, due_date, label, category, extra,"
-    " name, place, role, progress, status"
+    " name, units, leads, progress, status"
 )
 
 DROP_TRIES = 20  # a scratch table's drop waits at most some two seconds for readers to end
@@ -793,6 +793,7 @@ def _staged_kinds(writes: ImportWrites) -> list[tuple[str, Iterable[tuple[object
 
     The rows are made as they are stored (a large import's would take tens of MB at once).
     """
+    unit_lists: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}  # the same down a table
     return [
         (
             "number, content, deadline, due_date, label, category, extra",
@@ -811,18 +812,20 @@ def _staged_kinds(writes: ImportWrites) -> list[tuple[str, Iterable[tuple[object
             ),
         ),
         (
-            "number, position, name",
+            "number, position, name, units, leads",
             (
-                (a.number, a.position, a.leader if a.assignment_id is None else None)
+                (
+                    a.number,
+                    a.position,
+                    a.leader if a.assignment_id is None else None,
+                    unit_lists.get((a.units, a.assisting))
+                    or unit_lists.setdefault(
+                        (a.units, a.assisting),
+                        json.dumps([*a.units, *a.assisting], ensure_ascii=False),
+                    ),
+                    len(a.units),
+                )
                 for a in writes.assignments
-            ),
-        ),
-        (
-            "number, position, name, place, role",
-            (
-                (a.number, a.position, unit, place, "lead" if place <= len(a.units) else "assist")
-                for a in writes.assignments
-                for place, unit in enumerate((*a.units, *a.assisting), start=1)
             ),
         ),
         (
@@ -904,7 +907,7 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
     Return the plan's id.
     """
     writes, stage = staged.writes, f"temp.{staged.name}"
-    targets, assignments, units, reports = (
+    targets, assignments, reports = (
         f"s.rowid BETWEEN {first} AND {last}" for first, last in staged.ranges
     )
     plan_id = writes.plan_id
@@ -962,8 +965,9 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
     )
     await conn.execute(
         "INSERT INTO assignment_unit (assignment_id, position, unit_id, role)"
-        f" SELECT a.id, s.place, u.id, s.role FROM {stage} s {slot}"
-        f" JOIN unit u ON u.name = s.name WHERE {units} ORDER BY s.rowid",
+        " SELECT a.id, j.key + 1, u.id, CASE WHEN j.key < s.leads THEN 'lead' ELSE 'assist' END"
+        f" FROM {stage} s JOIN json_each(s.units) j {slot} JOIN unit u ON u.name = j.value"
+        f" WHERE {assignments} ORDER BY s.rowid, j.key",
         (plan_id,),
     )
     # The next revision of each report is counted in SQL, from what is stored at the time.
