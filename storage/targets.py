@@ -7,9 +7,10 @@ import json
 import secrets
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import aiosqlite
 
@@ -114,6 +115,8 @@ def extra_from_json(text: str | None) -> tuple[tuple[str, str], ...]:
 
 def extra_to_json(extra: Sequence[tuple[str, str]]) -> str:
     """Return a target's extra columns as stored: [[header, value], …]."""
+    if not extra:
+        return "[]"  # most targets: no other columns
     return json.dumps([list(pair) for pair in extra], ensure_ascii=False)
 
 
@@ -447,19 +450,45 @@ async def change_stamp(conn: aiosqlite.Connection) -> tuple[object, ...]:
     return tuple(rows[0])
 
 
+class StoredAssignment(NamedTuple):
+    """A live assignment as an import compares a table's row with it (a plain row, cheap)."""
+
+    id: int
+    position: int
+    leader: str
+    units: tuple[str, ...]  # the lead units, lead first
+    assisting: tuple[str, ...]
+    imported: tuple[str, str] | None  # the period's latest imported report: (progress, status)
+
+
+class StoredTarget(NamedTuple):
+    """A target as an import compares a table's target with it, retired or not."""
+
+    id: int
+    number: int
+    content: str
+    deadline: str
+    due_date: date | None
+    label: str | None
+    category: str | None
+    extra: tuple[tuple[str, str], ...]
+    retired: bool
+    assignments: tuple[StoredAssignment, ...]  # the live ones, by position
+
+
 @dataclass(frozen=True)
 class ImportState:
     """What an import of one plan compares the table with."""
 
     plan: Plan | None
     current: Plan | None
-    targets: dict[int, Target]  # by number, retired too; latest report: the imported one
+    targets: dict[int, StoredTarget]  # by number, retired too
     slots: dict[tuple[int, int], int]  # (target id, position) → assignment id, retired too
     leaders: frozenset[str]
     units: frozenset[str]
     # The period's official report by (number, position) where it is a unit's update (where
-    # it is imported, it is the target's latest report): a table that says what it says (an
-    # export of this plan, imported again) adds nothing.
+    # it is imported, it is the assignment's `imported` report): a table that says what it
+    # says (an export of this plan, imported again) adds nothing.
     official: dict[tuple[int, int], Report] = field(default_factory=dict)
     # Targets whose due date approved extensions moved, by number: (the due date before the
     # first approved extension, the due date now). A table still showing the first keeps the
@@ -491,41 +520,135 @@ async def _extended(
 
 
 async def import_state(conn: aiosqlite.Connection, title: str, period: str | None) -> ImportState:
-    """Read what is stored of the plan called `title`, for planning an import of it."""
+    """Read what is stored of the plan called `title`, for planning an import of it.
+
+    A large plan is tens of thousands of rows: they are read as plain rows, one query per
+    table (the latest reports chosen in SQL), and grouped here, instead of building the
+    targets the bot shows (with every report's fields) one by one.
+    """
     plan = await plan_by_title(conn, title)
-    targets: dict[int, Target] = {}
+    targets: dict[int, StoredTarget] = {}
     slots: dict[tuple[int, int], int] = {}
-    official: dict[tuple[int, int], Report] = {}
+    updated: dict[tuple[int, int], Report] = {}
     layout: Layout | None = None
     if plan is not None:
-        for target in await list_targets(
-            conn, plan.id, include_retired=True, report_source="import", report_period=period
-        ):
-            targets[target.number] = target
-        for row in await _fetchall(
-            conn,
-            "SELECT a.id, a.target_id, a.position FROM assignment a "
-            "JOIN target t ON t.id = a.target_id WHERE t.plan_id = ?",
-            (plan.id,),
-        ):
-            slots[(int(row["target_id"]), int(row["position"]))] = int(row["id"])
+        targets, slots, live = await _stored_targets(conn, plan.id, period)
         if period is not None:
             # The period's official reports where a unit's update came after the last import:
             # where the latest is imported, it is the latest imported report, read above.
-            latest = await _latest_reports(
-                conn, "t.plan_id = ?", plan.id, None, period, latest_source="chat"
-            )
-            for target in targets.values():
-                for assignment in target.assignments:
-                    if (report := latest.get(assignment.id)) is not None:
-                        official[(target.number, assignment.position)] = report
+            latest = [
+                report
+                for assignment, source, report, _ in await _fetchall(
+                    conn,
+                    "SELECT r.assignment_id, r.source, r.id, MAX(r.revision) FROM report r"
+                    " JOIN assignment a ON a.id = r.assignment_id"
+                    " JOIN target t ON t.id = a.target_id"
+                    f" WHERE t.plan_id = ? AND r.period = ? AND {official()}"
+                    " GROUP BY r.assignment_id",
+                    (plan.id, period),
+                )
+                if source == "chat" and assignment in live
+            ]
+            for start in range(0, len(latest), _BATCH):
+                batch = latest[start : start + _BATCH]
+                for row in await _fetchall(
+                    conn,
+                    f"SELECT * FROM report WHERE id IN ({', '.join('?' * len(batch))})",
+                    batch,
+                ):
+                    updated[live[row["assignment_id"]]] = report_from_row(row)
         layout = await plan_layout(conn, plan.id)
-    leaders = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM leader"))
-    units = frozenset(row["name"] for row in await _fetchall(conn, "SELECT name FROM unit"))
+    leaders = frozenset(row[0] for row in await _fetchall(conn, "SELECT name FROM leader"))
+    units = frozenset(row[0] for row in await _fetchall(conn, "SELECT name FROM unit"))
     extended = await _extended(conn, plan.id) if plan is not None else {}
     return ImportState(
-        plan, await current_plan(conn), targets, slots, leaders, units, official, extended, layout
+        plan, await current_plan(conn), targets, slots, leaders, units, updated, extended, layout
     )
+
+
+async def _stored_targets(
+    conn: aiosqlite.Connection, plan_id: int, period: str | None
+) -> tuple[dict[int, StoredTarget], dict[tuple[int, int], int], dict[int, tuple[int, int]]]:
+    """Return a plan's targets by number, its assignment slots, and where each live one is.
+
+    The slots: (target id, position) → assignment id, retired ones too. Where: live assignment
+    id → (number, position).
+    """
+    interned: dict[tuple[str, ...], tuple[str, ...]] = {}  # the same units, one tuple
+    lead: defaultdict[int, list[str]] = defaultdict(list)
+    assist: defaultdict[int, list[str]] = defaultdict(list)
+    for assignment, name, role in await _fetchall(
+        conn,
+        "SELECT au.assignment_id, u.name, au.role FROM assignment_unit au"
+        " JOIN unit u ON u.id = au.unit_id JOIN assignment a ON a.id = au.assignment_id"
+        " JOIN target t ON t.id = a.target_id WHERE t.plan_id = ? AND a.retired_at IS NULL"
+        " ORDER BY au.assignment_id, au.position",
+        (plan_id,),
+    ):
+        (assist if role == "assist" else lead)[assignment].append(name)
+    imported: dict[int, tuple[str, str]] = {}
+    if period is not None:
+        # Each assignment's latest imported report of the period (official: see `official`).
+        for assignment, progress, status, _ in await _fetchall(
+            conn,
+            "SELECT r.assignment_id, r.progress, r.status, MAX(r.revision) FROM report r"
+            " JOIN assignment a ON a.id = r.assignment_id JOIN target t ON t.id = a.target_id"
+            f" WHERE t.plan_id = ? AND r.period = ? AND r.source = 'import' AND {official()}"
+            " GROUP BY r.assignment_id",
+            (plan_id, period),
+        ):
+            imported[assignment] = (progress, status)
+    numbers: dict[int, int] = {}  # target id → number
+    rows = await _fetchall(
+        conn,
+        "SELECT id, number, content, deadline, due_date, label, category, extra, retired_at"
+        " FROM target WHERE plan_id = ?",
+        (plan_id,),
+    )
+    for row in rows:
+        numbers[row[0]] = row[1]
+    slots: dict[tuple[int, int], int] = {}
+    live: dict[int, tuple[int, int]] = {}
+    assignments: defaultdict[int, list[StoredAssignment]] = defaultdict(list)
+    for assignment, target, position, leader, retired in await _fetchall(
+        conn,
+        "SELECT a.id, a.target_id, a.position, l.name, a.retired_at FROM assignment a"
+        " JOIN target t ON t.id = a.target_id JOIN leader l ON l.id = a.leader_id"
+        " WHERE t.plan_id = ? ORDER BY a.target_id, a.position",
+        (plan_id,),
+    ):
+        slots[(target, position)] = assignment
+        if retired is not None:
+            continue
+        live[assignment] = (numbers[target], position)
+        units = tuple(lead.pop(assignment, ()))
+        assisting = tuple(assist.pop(assignment, ()))
+        assignments[target].append(
+            StoredAssignment(
+                assignment,
+                position,
+                leader,
+                interned.setdefault(units, units),
+                interned.setdefault(assisting, assisting),
+                imported.get(assignment),
+            )
+        )
+    targets = {
+        number: StoredTarget(
+            target,
+            number,
+            content,
+            deadline,
+            date.fromisoformat(due_date) if due_date else None,
+            label,
+            category,
+            extra_from_json(extra),
+            retired_at is not None,
+            tuple(assignments.pop(target, ())),
+        )
+        for target, number, content, deadline, due_date, label, category, extra, retired_at in rows
+    }
+    return targets, slots, live
 
 
 @dataclass(frozen=True)
@@ -635,95 +758,147 @@ async def plan_layout(conn: aiosqlite.Connection, plan_id: int) -> Layout | None
     return Layout(str(rows[0]["title_line"]), columns) if columns else None
 
 
-# The rows an import adds go first into temporary tables of its connection (written outside
-# the transaction: a connection's temporary tables lock nobody out), then into the plan's
-# tables with one INSERT … SELECT each inside the transaction, which thus stays short.
-_STAGES = {
-    "target": "number, content, deadline, due_date, label, category, extra",
-    "assignment": "number, position, leader",
-    "unit": "number, position, place, unit, role",
-    "report": "number, position, progress, status",
-}
+# The rows an import adds go first into a temporary table of its connection (written outside
+# the plan's transaction: a connection's temporary tables lock nobody out), then into the
+# plan's tables with one INSERT … SELECT each inside the transaction, which thus stays short.
+# The table holds, one kind after the other (so that each INSERT reads only its own range of
+# rowids): the new targets (number, content … extra); the assignments written (number,
+# position, the leader's `name` where the assignment is new, and `units`: a JSON list of the
+# unit names, of which the first `leads` lead); the new reports (number, position, progress,
+# status).
+_STAGE = (
+    "number, position, content, deadline, due_date, label, category, extra,"
+    " name, units, leads, progress, status"
+)
 
 DROP_TRIES = 20  # a scratch table's drop waits at most some two seconds for readers to end
 
 
 @dataclass(frozen=True)
 class StagedImport:
-    """A planned import whose new rows wait in temporary tables named `<name>_<table>`."""
+    """A planned import whose new rows wait in the temporary table `name`."""
 
     name: str
     writes: ImportWrites
-    counts: tuple[int, ...] = ()  # the rows staged in each table, in the order of _STAGES
+    ranges: tuple[tuple[int, int], ...] = ()  # first and last rowid of each kind of row
+
+    @property
+    def count(self) -> int:
+        """Return the number of rows staged."""
+        return self.ranges[-1][1] if self.ranges else 0
+
+
+def _staged_kinds(writes: ImportWrites) -> list[tuple[str, Iterable[tuple[object, ...]]]]:
+    """Return each kind of staged row of a planned import: its columns and rows.
+
+    The rows are made as they are stored (a large import's would take tens of MB at once).
+    """
+    unit_lists: dict[tuple[tuple[str, ...], tuple[str, ...]], str] = {}  # the same down a table
+    return [
+        (
+            "number, content, deadline, due_date, label, category, extra",
+            (
+                (
+                    t.number,
+                    t.content,
+                    t.deadline,
+                    _iso(t.due_date),
+                    t.label,
+                    t.category,
+                    extra_to_json(t.extra),
+                )
+                for t in writes.targets
+                if t.target_id is None
+            ),
+        ),
+        (
+            "number, position, name, units, leads",
+            (
+                (
+                    a.number,
+                    a.position,
+                    a.leader if a.assignment_id is None else None,
+                    unit_lists.get((a.units, a.assisting))
+                    or unit_lists.setdefault(
+                        (a.units, a.assisting),
+                        json.dumps([*a.units, *a.assisting], ensure_ascii=False),
+                    ),
+                    len(a.units),
+                )
+                for a in writes.assignments
+            ),
+        ),
+        (
+            "number, position, progress, status",
+            ((r.number, r.position, r.progress, r.status) for r in writes.reports),
+        ),
+    ]
 
 
 async def stage_import(conn: aiosqlite.Connection, writes: ImportWrites) -> StagedImport:
-    """Copy the rows a planned import adds into temporary tables (drop them with drop_stage)."""
+    """Copy the rows a planned import adds into a temporary table (drop it with drop_stage).
+
+    The rows go in with one transaction on the temporary database (a commit for each of tens
+    of thousands of rows would be most of the work); the plan's tables stay unlocked.
+    """
     name = f"import_{secrets.token_hex(6)}"
-    rows: dict[str, list[tuple[object, ...]]] = {
-        "target": [
-            (
-                t.number,
-                t.content,
-                t.deadline,
-                _iso(t.due_date),
-                t.label,
-                t.category,
-                extra_to_json(t.extra),
-            )
-            for t in writes.targets
-            if t.target_id is None
-        ],
-        "assignment": [
-            (a.number, a.position, a.leader) for a in writes.assignments if a.assignment_id is None
-        ],
-        "unit": [
-            (a.number, a.position, place, unit, "lead" if place <= len(a.units) else "assist")
-            for a in writes.assignments
-            for place, unit in enumerate((*a.units, *a.assisting), start=1)
-        ],
-        "report": [(r.number, r.position, r.progress, r.status) for r in writes.reports],
-    }
-    for table, columns in _STAGES.items():
-        await conn.execute(f"CREATE TEMP TABLE {name}_{table} ({columns})")
-        marks = ", ".join("?" * len(columns.split(", ")))
-        await conn.executemany(f"INSERT INTO {name}_{table} VALUES ({marks})", rows[table])
-    return StagedImport(name, writes, tuple(len(rows[table]) for table in _STAGES))
+    ranges: list[tuple[int, int]] = []
+    async with settled(conn):  # no other task's transaction is open on the connection
+        own = conn.in_transaction  # the caller's own: the rows go with it
+        if not own:
+            await conn.execute("BEGIN")
+        try:
+            await conn.execute(f"CREATE TEMP TABLE {name} ({_STAGE})")
+            for columns, rows in _staged_kinds(writes):
+                cursor = await conn.executemany(
+                    f"INSERT INTO temp.{name} ({columns})"
+                    f" VALUES ({', '.join('?' * len(columns.split(',')))})",
+                    rows,
+                )
+                # A new table's rowids: 1, 2, 3 … in the order of the rows.
+                first = ranges[-1][1] + 1 if ranges else 1
+                ranges.append((first, first + cursor.rowcount - 1))
+                await cursor.close()
+        except BaseException:
+            if not own:
+                await conn.rollback()
+            raise
+        if not own:
+            await conn.commit()
+    return StagedImport(name, writes, tuple(ranges))
 
 
 async def stage_intact(conn: aiosqlite.Connection, staged: StagedImport) -> bool:
-    """Tell whether a staged import's tables still hold its rows.
+    """Tell whether a staged import's table still holds its rows.
 
-    The bot's tasks share one connection: staged while another task's transaction was open
-    on it, the rows went with that transaction, and a rollback took them.
+    The bot's tasks share one connection: staged inside the caller's transaction, the rows go
+    with it, and a rollback takes them.
     """
-    counts = ", ".join(f"(SELECT COUNT(*) FROM temp.{staged.name}_{table})" for table in _STAGES)
     try:
-        rows = await _fetchall(conn, f"SELECT {counts}")
+        rows = await _fetchall(conn, f"SELECT COUNT(*) FROM temp.{staged.name}")
     except sqlite3.OperationalError:
-        return False  # a table is gone
-    return tuple(rows[0]) == staged.counts
+        return False  # the table is gone
+    return int(rows[0][0]) == staged.count
 
 
 async def drop_stage(conn: aiosqlite.Connection, staged: StagedImport) -> None:
-    """Drop the temporary tables of a staged import.
+    """Drop the temporary table of a staged import.
 
     SQLite refuses to drop a table while another task's statement is still reading on the
     shared connection ("database table is locked"); that read ends in a moment, so try again
-    for a while. Tables still there then go with the connection (their names are the import's
-    own): never fail an import that is stored for the sake of its scratch tables.
+    for a while. A table still there then goes with the connection (its name is the import's
+    own): never fail an import that is stored for the sake of its scratch table.
     """
-    for table in _STAGES:
-        for attempt in range(DROP_TRIES):
-            try:
-                async with settled(conn):  # not inside another task's transaction
-                    await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}_{table}")
-                break
-            except sqlite3.OperationalError as error:
-                code = getattr(error, "sqlite_errorcode", None)
-                if code is None or code & 0xFF != sqlite3.SQLITE_LOCKED:
-                    raise
-                await asyncio.sleep(0.01 * (attempt + 1))
+    for attempt in range(DROP_TRIES):
+        try:
+            async with settled(conn):  # not inside another task's transaction
+                await conn.execute(f"DROP TABLE IF EXISTS temp.{staged.name}")
+            return
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            if code is None or code & 0xFF != sqlite3.SQLITE_LOCKED:
+                raise
+            await asyncio.sleep(0.01 * (attempt + 1))
 
 
 async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str) -> int:
@@ -731,7 +906,10 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
 
     Return the plan's id.
     """
-    writes, stage = staged.writes, staged.name
+    writes, stage = staged.writes, f"temp.{staged.name}"
+    targets, assignments, reports = (
+        f"s.rowid BETWEEN {first} AND {last}" for first, last in staged.ranges
+    )
     plan_id = writes.plan_id
     if plan_id is None:
         plan_id = (await create_plan(conn, writes.title, writes.year, at)).id
@@ -743,7 +921,8 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
     )
     await conn.execute(
         "INSERT INTO target (plan_id, number, content, deadline, due_date, label, category, extra)"
-        f" SELECT ?, {_STAGES['target']} FROM {stage}_target ORDER BY rowid",
+        " SELECT ?, number, content, deadline, due_date, label, category, extra"
+        f" FROM {stage} s WHERE {targets} ORDER BY s.rowid",
         (plan_id,),
     )
     await conn.executemany(
@@ -779,15 +958,16 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
     )
     await conn.execute(
         "INSERT INTO assignment (target_id, position, leader_id)"
-        f" SELECT t.id, s.position, l.id FROM {stage}_assignment s"
+        f" SELECT t.id, s.position, l.id FROM {stage} s"
         " JOIN target t ON t.plan_id = ? AND t.number = s.number"
-        " JOIN leader l ON l.name = s.leader ORDER BY s.rowid",
+        f" JOIN leader l ON l.name = s.name WHERE {assignments} ORDER BY s.rowid",
         (plan_id,),
     )
     await conn.execute(
         "INSERT INTO assignment_unit (assignment_id, position, unit_id, role)"
-        f" SELECT a.id, s.place, u.id, s.role FROM {stage}_unit s {slot}"
-        " JOIN unit u ON u.name = s.unit ORDER BY s.rowid",
+        " SELECT a.id, j.key + 1, u.id, CASE WHEN j.key < s.leads THEN 'lead' ELSE 'assist' END"
+        f" FROM {stage} s JOIN json_each(s.units) j {slot} JOIN unit u ON u.name = j.value"
+        f" WHERE {assignments} ORDER BY s.rowid, j.key",
         (plan_id,),
     )
     # The next revision of each report is counted in SQL, from what is stored at the time.
@@ -799,7 +979,7 @@ async def apply_import(conn: aiosqlite.Connection, staged: StagedImport, at: str
                                   WHERE r.assignment_id = a.id AND r.period = ?), 0) + 1,
                s.progress, s.status, 'import', ?, 0, ?
         """
-        f" FROM {stage}_report s {slot} ORDER BY s.rowid",
+        f" FROM {stage} s {slot} WHERE {reports} ORDER BY s.rowid",
         (writes.period, writes.period, at, _iso(writes.as_of), plan_id),
     )
     await conn.executemany(

@@ -86,10 +86,23 @@ class Header:
         named = {name for name, role in vocabulary().names.items() if role == "number"}
         return frozenset(named | {text for text, role in self._by_text.items() if role == "number"})
 
+    @cached_property
+    def _plain_number_name(self) -> bool:
+        """Tell whether a 序号 header name is plain digits (else a digits cell is never one)."""
+        return any(name.isascii() and name.isdigit() for name in self._number_names)
+
     def reread(self, row: Row) -> Header | None:
         """Read a row as this header repeated (page breaks), maybe in another column order."""
-        numbers = self._number_names
-        if not any(len(cell) <= 20 and normalise(cell) in numbers for cell in row.cells if cell):
+        numbers, skip = self._number_names, not self._plain_number_name
+        for cell in row.cells:  # a loop, not any(…): this runs for every row of a table
+            if (
+                cell
+                and len(cell) <= 20
+                and not (skip and cell.isascii() and cell.isdigit())
+                and normalise(cell) in numbers
+            ):
+                break
+        else:
             return None  # no 序号 header: a data row (the quick answer for nearly every row)
         by_text = self._by_text
         roles: dict[int, str] = {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -65,6 +68,7 @@ _DATED = re.compile(
     r"|(?<=年)1\s*[-—~～至]\s*\d{1,2}月(?:份)?"
 )
 _YEAR_IN_FILE = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,10 @@ def excerpt(text: str, limit: int = 20) -> str:
 
 def read_number(cell: str) -> int | None:
     """Read a 序号 cell: None when empty, else a whole number from 1 to MAX_NUMBER."""
+    if cell.isascii() and cell.isdigit() and len(cell) <= len(str(MAX_NUMBER)):
+        number = int(cell)  # the usual 序号: plain digits, which NFKC and strip leave alone
+        if 0 < number <= MAX_NUMBER:
+            return number
     text = unicodedata.normalize("NFKC", cell).strip()
     if not text:
         return None
@@ -227,6 +235,13 @@ def read_lead_and_assisting(cell: str) -> tuple[tuple[str, ...], tuple[str, ...]
 def read_deadline(cell: str, year: int) -> Deadline:
     """Read a 完成时限 cell of at most MAX_DEADLINE_CHARS (kept as text when no date is in it)."""
     return parse_deadline(_limited(cell, MAX_DEADLINE_CHARS), year)
+
+
+@lru_cache(maxsize=CELL_CACHE)
+def read_status_cell(cell: str) -> tuple[str, str | None]:
+    """Read a 是否按计划 cell: (its text without spaces, the status it says or None)."""
+    text = _SPACES.sub("", cell)
+    return text, columns_of.read_status(text)
 
 
 def _is_text_line(row: Row) -> bool:
@@ -435,10 +450,21 @@ class _RowReader:
     extra_columns: dict[int, str] = field(default_factory=dict)
     assumed_on_track: int = 0  # reports of a table without a status column
     placeholder_leaders: int = 0  # assignments with no leader anywhere
+    numbers_columns: bool = field(init=False)  # a column of numbers for progress (形象进度 …)
+
+    def __post_init__(self) -> None:
+        # The roles stay the same all down the table (reheader refuses others): looked at once.
+        self.numbers_columns = any(
+            key in self.columns for key in ("percent", "planned", "actual", "rate")
+        )
 
     def cell(self, row: Row, key: str) -> str:
         """Return a row's cell of a role, or "" when the table has no such column."""
-        return row.cell(self.columns[key]) if key in self.columns else ""
+        index = self.columns.get(key)
+        if index is None:
+            return ""
+        cells = row.cells
+        return cells[index] if index < len(cells) else ""
 
     def fail(self, key: str, row: Row, column: str, **values: object) -> TableError:
         return TableError(
@@ -450,10 +476,11 @@ class _RowReader:
             **values,
         )
 
-    def read(self, row: Row, key: str, reader: Callable[[str], T]) -> T:
-        """Read a cell with one of the cell readers, naming the row and column if it fails."""
+    def read(self, row: Row, key: str, reader: Callable[[str], T], value: str | None = None) -> T:
+        """Read a cell (its `value`, when the caller has it) with one of the cell readers,
+        naming the row and column if it fails."""
         try:
-            return reader(self.cell(row, key))
+            return reader(self.cell(row, key) if value is None else value)
         except CellError as error:
             raise self.fail(error.key, row, key, **error.values) from None
 
@@ -516,12 +543,14 @@ class _RowReader:
         category: str | None = None
         restarted = False
         for row in rows:
-            if row.is_blank:
-                continue
+            filled = {cell for cell in row.cells if cell}
+            if not filled:
+                continue  # a blank row
             if (again := self.header.reread(row)) is not None:
                 self.reheader(row, again)  # a header repeated at a page break or section
                 continue
-            heading = self._heading(row)
+            # Only one text across the row can be a heading or a note (not so a data row).
+            heading = self._heading(row) if len(filled) == 1 else None
             if heading is not None:
                 if heading.number is not None:
                     # 一、二、三 as written; a numeral out of order still opens the next one.
@@ -531,12 +560,16 @@ class _RowReader:
                     leader = heading.leader or leader
                     category = heading.category if heading.leader is None else category
                 continue
-            if _is_text_line(row):
+            if len(filled) == 1 and _is_text_line(row):
                 continue  # the title repeated, notes
             current = drafts[-1] if drafts else None
-            dotted = _DOTTED.fullmatch(unicodedata.normalize("NFKC", self.cell(row, "number")))
+            number_cell = self.cell(row, "number")
+            dotted: re.Match[str] | None = None
+            labelled: re.Match[str] | None = None
+            if not (number_cell.isascii() and number_cell.isdigit()):  # the usual 序号: neither
+                plain = unicodedata.normalize("NFKC", number_cell)
+                dotted, labelled = _DOTTED.fullmatch(plain), _LABELLED.fullmatch(plain)
             number: int | None
-            labelled = _LABELLED.fullmatch(unicodedata.normalize("NFKC", self.cell(row, "number")))
             if labelled:  # 2-3 as this bot exports a table numbered per section: section 2's 3
                 section, restarted = int(labelled.group(1)), True
                 row = replace(
@@ -602,7 +635,9 @@ class _RowReader:
                 deadline_text = self.cell(row, "deadline")
                 if "deadline" in self.columns and not deadline_text:
                     self.required(row, "deadline")
-                deadline = self.read(row, "deadline", lambda cell: read_deadline(cell, self.year))
+                deadline = self.read(
+                    row, "deadline", lambda cell: read_deadline(cell, self.year), deadline_text
+                )
                 current = _TargetDraft(
                     row.number,
                     number,
@@ -641,6 +676,8 @@ class _RowReader:
 
     def extras(self, row: Row) -> list[tuple[str, str]]:
         """Return a row's values in the table's other columns: (header, value)."""
+        if not self.extra_columns:
+            return []
         return [
             (header, _limited(row.cell(index), MAX_CONTENT_CHARS))
             for index, header in self.extra_columns.items()
@@ -702,8 +739,10 @@ class _RowReader:
         The row's own leader wins over its section heading's; with neither (no leader column,
         no heading naming one) the assignment's leader is the placeholder 未指定.
         """
-        if self.cell(row, "leader"):
-            leader = self.read(row, "leader", read_leader)
+        cell = self.cell  # each cell is looked up once
+        leader_cell = cell(row, "leader")
+        if leader_cell:
+            leader = self.read(row, "leader", read_leader, leader_cell)
         elif heading_leader is not None:
             leader = heading_leader
         elif "leader" in self.columns and not sub_item:
@@ -713,15 +752,22 @@ class _RowReader:
             if not sub_item:
                 self.placeholder_leaders += 1
         from_cell: tuple[str, ...] = ()
-        if "units" not in self.columns or (sub_item and not self.cell(row, "units")):
+        units_cell = cell(row, "units")
+        if "units" not in self.columns or (sub_item and not units_cell):
             units: tuple[str, ...] = ()  # a table without a units column, or a sub-item
         else:
-            self.required(row, "units")
+            if not units_cell:
+                raise self.fail("import.error.empty_cell", row, "units")
             # 市税务局牵头，各有关单位配合: the lead, and the assisting units the cell names.
-            units, from_cell = self.read(row, "units", read_lead_and_assisting)
-        column = self.read(row, "assisting", read_units) if self.cell(row, "assisting") else ()
-        assisting = tuple(u for u in dict.fromkeys((*from_cell, *column)) if u not in units)
-        progress_text = self.cell(row, "progress")
+            units, from_cell = self.read(row, "units", read_lead_and_assisting, units_cell)
+        assisting_cell = cell(row, "assisting")
+        column = self.read(row, "assisting", read_units, assisting_cell) if assisting_cell else ()
+        assisting = (
+            tuple(u for u in dict.fromkeys((*from_cell, *column)) if u not in units)
+            if from_cell or column
+            else ()
+        )
+        progress_text = cell(row, "progress")
         if len(progress_text) > MAX_PROGRESS_CHARS:
             raise self.fail(
                 "import.error.too_long",
@@ -730,14 +776,19 @@ class _RowReader:
                 length=len(progress_text),
                 limit=MAX_PROGRESS_CHARS,
             )
-        progress = numbers_progress(
-            progress_text,
-            self.cell(row, "percent"),
-            self.cell(row, "planned"),
-            self.cell(row, "actual"),
-            self.cell(row, "rate"),
+        progress = (
+            numbers_progress(
+                progress_text,
+                cell(row, "percent"),
+                cell(row, "planned"),
+                cell(row, "actual"),
+                cell(row, "rate"),
+            )
+            if self.numbers_columns
+            else numbers_progress(progress_text, "", "", "", "")
         )
-        if progress is None and not self.cell(row, "on_schedule"):
+        status_cell = cell(row, "on_schedule")
+        if progress is None and not status_cell:
             return ParsedAssignment(row.number, leader, units, None, None, assisting)
         if progress is None:  # a status with no progress: the text, or nothing where no column
             progress = (
@@ -755,13 +806,43 @@ class _RowReader:
             elif status == "on_track":
                 self.assumed_on_track += 1
             return ParsedAssignment(row.number, leader, units, progress, status, assisting)
-        status_text = re.sub(r"\s+", "", self.required(row, "on_schedule"))
-        said = columns_of.read_status(status_text)
+        if not status_cell:
+            raise self.fail("import.error.empty_cell", row, "on_schedule")
+        status_text, said = read_status_cell(status_cell)
         if said is None:
             raise self.fail(
                 "import.error.bad_status", row, "on_schedule", value=excerpt(status_text)
             )
         return ParsedAssignment(row.number, leader, units, progress, said, assisting)
+
+
+_bulk_lock = threading.Lock()
+_bulk_users = 0  # imports inside bulk_work now (in any thread)
+_bulk_resume = False  # whether the collector was on when the first of them began
+
+
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a table is read, compared and staged.
+
+    A large table makes millions of small objects (cells, rows, names, tuples) that all live
+    until the import ends: the collector would start every few hundred of them and, now and
+    then, walk them all, for nothing (they hold no cycles). Imports at once (threads, tasks)
+    share the pause: the collector starts again when the last one ends, if it was on before.
+    """
+    global _bulk_users, _bulk_resume
+    with _bulk_lock:
+        if _bulk_users == 0:
+            _bulk_resume = gc.isenabled()
+            gc.disable()
+        _bulk_users += 1
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_users -= 1
+            if _bulk_users == 0 and _bulk_resume:
+                gc.enable()
 
 
 def read_table(
@@ -772,15 +853,15 @@ def read_table(
     columns: dict[str, str] | None = None,
 ) -> ParsedTable:
     """Read and validate a table file, or raise TableError naming the file, row and column."""
-    return parse_table(
-        read_sheets(path), path.name, plan_title=plan_title, period=period, columns=columns
-    )
+    sheets = read_sheets(path)  # (with the collector: reading a workbook leaves cycles)
+    with bulk_work():
+        return parse_table(sheets, path.name, plan_title=plan_title, period=period, columns=columns)
 
 
 # ---------------------------------------------------------------------------- storing
 
 
-def _same_assignments(stored: targets.Target, parsed: ParsedTarget) -> bool:
+def _same_assignments(stored: targets.StoredTarget, parsed: ParsedTarget) -> bool:
     return [(a.leader, a.units, a.assisting) for a in stored.assignments] == [
         (a.leader, a.units, a.assisting) for a in parsed.assignments
     ]
@@ -832,21 +913,9 @@ def plan_import(
         if moved is not None and deadline.due_date == moved[0]:
             # The table still shows the date an approved extension (延期) moved: it stands.
             deadline = replace(deadline, due_date=moved[1])
-        write = targets.TargetWrite(
-            old.id if old else None,
-            parsed.number,
-            parsed.content,
-            deadline.text,
-            deadline.due_date,
-            parsed.label,
-            parsed.category,
-            parsed.extra,
-        )
-        if old is None:
-            writes.targets.append(write)
-            summary.added.append(parsed.number)
-        elif (
-            old.retired
+        if (
+            old is None
+            or old.retired
             or (old.content, old.deadline, old.due_date, old.label, old.category, old.extra)
             != (
                 parsed.content,
@@ -858,8 +927,19 @@ def plan_import(
             )
             or not _same_assignments(old, parsed)
         ):
-            writes.targets.append(write)
-            summary.changed.append(parsed.number)
+            writes.targets.append(
+                targets.TargetWrite(
+                    old.id if old else None,
+                    parsed.number,
+                    parsed.content,
+                    deadline.text,
+                    deadline.due_date,
+                    parsed.label,
+                    parsed.category,
+                    parsed.extra,
+                )
+            )
+            (summary.added if old is None else summary.changed).append(parsed.number)
         else:
             summary.unchanged.append(parsed.number)
         live = {a.position: a for a in old.assignments} if old else {}
@@ -889,9 +969,8 @@ def plan_import(
                 )
             if table.period is None or assignment.progress is None or assignment.status is None:
                 continue
-            last = stored.latest_report if stored else None
             said = (assignment.progress, assignment.status)
-            if last is not None and (last.progress, last.status) == said:
+            if stored is not None and stored.imported == said:
                 continue
             official = state.official.get((parsed.number, position))
             if official is not None and (progress_cell(official), official.status) == said:
@@ -922,15 +1001,17 @@ async def store_table(
     anyone change the plan between the two, the comparison is made again inside the
     transaction. A table that matches what is stored writes nothing at all.
     """
-    stamp = None if conn.in_transaction else await targets.change_stamp(conn)
-    state = await targets.import_state(conn, table.plan_title, table.period)
-    summary, writes = plan_import(table, state)
-    if dry_run:
-        summary.dry_run = True
-        return summary
-    if not writes.anything:
-        return summary
-    staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
+    with bulk_work():
+        stamp = None if conn.in_transaction else await targets.change_stamp(conn)
+        state = await targets.import_state(conn, table.plan_title, table.period)
+        summary, writes = plan_import(table, state)
+        del state  # tens of thousands of stored rows: not kept through the write
+        if dry_run:
+            summary.dry_run = True
+            return summary
+        if not writes.anything:
+            return summary
+        staged = await targets.stage_import(conn, writes)  # before the transaction: locks nobody
     try:
         async with transaction(conn):
             if stamp is None or await targets.change_stamp(conn) != stamp:

@@ -25,10 +25,10 @@ from bot.plan.importer import (
     ParsedTable,
     ParsedTarget,
     new_names,
-    parse_table,
+    read_table,
     store_table,
 )
-from bot.plan.tables import TEXT_SUFFIXES, XLSX_SUFFIXES, TableError, column_letter, read_sheets
+from bot.plan.tables import TEXT_SUFFIXES, XLSX_SUFFIXES, TableError, column_letter
 
 READABLE_SUFFIXES = (*XLSX_SUFFIXES, *TEXT_SUFFIXES)
 PREVIEW_ROWS = 5  # targets shown as they would be stored
@@ -83,12 +83,8 @@ def read_file(
     columns: Mapping[str, str] | None = None,
 ) -> ParsedTable:
     """Read and validate a table file with the shared importer, or raise TableError."""
-    return parse_table(
-        read_sheets(path),
-        path.name,
-        plan_title=plan_title,
-        period=period,
-        columns=dict(columns) if columns else None,
+    return read_table(
+        path, plan_title=plan_title, period=period, columns=dict(columns) if columns else None
     )
 
 

@@ -647,14 +647,16 @@ async def test_an_import_locks_nobody_out_while_it_reads_and_compares(
         await import_file(conn, DEMO_TABLE, actor="test")
         table = tmp_path / "new-leader.tsv"
         table.write_text("\n".join(demo_with(demo_lines, "90", 1, "新领导")), encoding="utf-8")
-        # While the import compares the table with what is stored, another process writes
-        # (without waiting: a locked database fails at once) a leader the table names.
+        # Between the import's reading what is stored and its comparing the table with it,
+        # another process writes (without waiting: a locked database fails at once) a leader
+        # the table names.
         outcomes: list[str] = []
-        list_targets = repo.list_targets
+        import_state = repo.import_state
 
-        async def list_targets_while_another_writes(
+        async def import_state_then_another_writes(
             *args: object, **kwargs: object
-        ) -> list[repo.Target]:
+        ) -> repo.ImportState:
+            state = await import_state(*args, **kwargs)  # type: ignore[arg-type]
             if not outcomes:
                 other = sqlite3.connect(path, timeout=0)
                 try:
@@ -665,9 +667,9 @@ async def test_an_import_locks_nobody_out_while_it_reads_and_compares(
                     outcomes.append(str(error))
                 finally:
                     other.close()
-            return await list_targets(*args, **kwargs)  # type: ignore[arg-type]
+            return state
 
-        monkeypatch.setattr(repo, "list_targets", list_targets_while_another_writes)
+        monkeypatch.setattr(repo, "import_state", import_state_then_another_writes)
         summary = await import_file(conn, table, actor="test")
 
         assert outcomes == ["written"]
