@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import aiosqlite
@@ -226,10 +228,8 @@ class _Names:
             known = self._known[id_] = Named(id_, name)
         return known
 
-    def group(self, names: list[Named] | None) -> tuple[Named, ...]:
+    def group(self, names: list[Named]) -> tuple[Named, ...]:
         """Return one tuple per list of names, shared by every row that names the same ones."""
-        if not names:
-            return ()
         group = tuple(names)
         return self._groups.setdefault(group, group)
 
@@ -264,19 +264,25 @@ def _plan_rows(
         )
         for row in targets
     ]
-    lead: dict[int, list[Named]] = {}
-    assisting: dict[int, list[Named]] = {}
-    for aid, uid, name, role in units:
-        unit = names(uid, name)
-        (assisting if role == "assist" else lead).setdefault(aid, []).append(unit)
+    # Units come by assignment: each assignment's are made a shared tuple as soon as they are
+    # read (lists of them for every assignment were the peak of reading 100k targets).
+    lead: dict[int, tuple[Named, ...]] = {}
+    assisting: dict[int, tuple[Named, ...]] = {}
+    for aid, rows in groupby(units, key=itemgetter(0)):
+        mine: tuple[list[Named], list[Named]] = ([], [])
+        for _, uid, name, role in rows:
+            mine[role == "assist"].append(names(uid, name))
+        for found, group in zip((lead, assisting), mine, strict=True):
+            if group:
+                found[aid] = names.group([*found.get(aid, ()), *group])
     assignment_rows = [
         AssignmentRow(
             aid,
             tid,
             position,
             names(lid, lname),
-            names.group(lead.get(aid)),
-            names.group(assisting.get(aid)),
+            lead.get(aid, ()),
+            assisting.get(aid, ()),
         )
         for aid, tid, position, lid, lname in assignments
     ]
@@ -319,7 +325,7 @@ def read_plan_file(path: str) -> tuple[Head, PlanRows | None]:
             conn.execute(
                 _TARGETS + "WHERE plan_id = ? AND retired_at IS NULL ORDER BY number", plan
             ),
-            conn.execute(_UNITS, plan).fetchall(),
+            conn.execute(_UNITS, plan),
             conn.execute(_ASSIGNMENTS, plan),
             conn.execute(_latest_reports("t.plan_id = ?"), plan),
         )

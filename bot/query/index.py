@@ -251,13 +251,8 @@ class TargetIndex:
         comes next, and the process's peak stays lower.)
         """
         periods = sorted({report.period for report in rows.reports})
-        assignments, of_target = indexed_assignments(rows)
-        if consume:
-            rows.assignments.clear()
-            rows.reports.clear()
-        targets = indexed_targets(rows, of_target)
-        if consume:
-            rows.targets.clear()
+        assignments, of_target = indexed_assignments(rows, consume=consume)
+        targets = indexed_targets(rows, of_target, consume=consume)
         # Indexes in arrays, not sets of int objects: a tenth of the memory at 100k targets.
         by_leader: dict[int, array[int]] = {}
         by_unit: dict[int, array[int]] = {}
@@ -331,29 +326,32 @@ class TargetIndex:
             new[index] = replace(old, reports=Reports(found))
             if latest is not None and old.reports.get(latest) != found.get(latest):
                 progressed.add(old.target)
-        known_before = {target: self.words.texts.progress(target) for target in progressed}
-        for index, assignment in new.items():
-            self.assignments[index] = assignment
-            touched.add(index)
+        # Everything worked out before anything changes: a row that fails to read (a
+        # malformed date) leaves the index as it was.
+        retargeted: list[tuple[int, IndexedTarget]] = []
         for row in changed.targets:
             index = self.by_target_id[row.id]
-            old_target = self.targets[index]
             new_target = replace(
-                old_target,
+                self.targets[index],
                 deadline=row.deadline,
                 due_date=_due_date(row.number, row.due_date),
                 closed_on=date.fromisoformat(row.closed_on) if row.closed_on else None,
                 extended=bool(row.extended),
             )
-            if new_target == old_target:
-                continue
-            self.targets[index] = new_target
+            if new_target != self.targets[index]:
+                retargeted.append((index, new_target))
+        known_before = {target: self.words.texts.progress(target) for target in progressed}
+        for index, assignment in new.items():
+            self.assignments[index] = assignment
+            touched.add(index)
+        for target, before in known_before.items():
+            self.words.update(target, before, self.words.texts.progress(target))
+        for index, new_target in retargeted:
+            old_target, self.targets[index] = self.targets[index], new_target
             if new_target.due_date != old_target.due_date:
                 self.by_due[old_target.due_date].remove(index)
                 self.by_due.setdefault(new_target.due_date, array("i")).append(index)
             touched.update(new_target.assignments)
-        for target, before in known_before.items():
-            self.words.update(target, before, self.words.texts.progress(target))
         if touched:
             for key, view in list(self._views.items()):
                 self._views[key] = patched_view(
@@ -583,7 +581,12 @@ class Positions(Mapping[int, int]):
     __slots__ = ("_keys", "_places")
 
     def __init__(self, keys: Iterable[int]) -> None:
-        pairs = sorted((key, place) for place, key in enumerate(keys))
+        self._keys = array("q", keys)
+        ordered = self._keys
+        if all(ordered[i] <= ordered[i + 1] for i in range(len(ordered) - 1)):  # usually
+            self._places = array("i", range(len(self._keys)))
+            return
+        pairs = sorted((key, place) for place, key in enumerate(self._keys))
         self._keys = array("q", (key for key, _ in pairs))
         self._places = array("i", (place for _, place in pairs))
 
@@ -617,8 +620,11 @@ async def _drain(mapping: dict[Any, Any]) -> None:
         await asyncio.sleep(0)
 
 
-def indexed_targets(rows: PlanRows, of_target: dict[int, list[int]]) -> list[IndexedTarget]:
-    """Return a plan's targets as the search sees them, given each one's assignment indexes."""
+def indexed_targets(
+    rows: PlanRows, of_target: dict[int, list[int]], *, consume: bool = False
+) -> list[IndexedTarget]:
+    """Return a plan's targets as the search sees them, given each one's assignment indexes;
+    with `consume`, each row is let go once it is read (see `_taken`)."""
     dates: dict[str | None, date | None] = {}  # one date object a day, not one a target
 
     def due(number: int, stored: str | None) -> date | None:
@@ -652,12 +658,29 @@ def indexed_targets(rows: PlanRows, of_target: dict[int, list[int]]) -> list[Ind
             date.fromisoformat(row.closed_on) if row.closed_on else None,
             bool(row.extended),
         )
-        for row in rows.targets
+        for row in _taken(rows.targets, consume)
     ]
 
 
+def _taken(rows: list[Any], consume: bool) -> Iterable[Any]:
+    """Return the rows in order; with `consume`, empty the list as they are read.
+
+    What is freed row by row is used again by what is built from them: the plan's rows are not
+    all alive beside the index at once (at 100k targets the process's peak is lower).
+    """
+    if not consume:
+        return rows
+    rows.reverse()
+
+    def popping() -> Iterator[Any]:
+        while rows:
+            yield rows.pop()
+
+    return popping()
+
+
 def indexed_assignments(
-    rows: PlanRows,
+    rows: PlanRows, *, consume: bool = False
 ) -> tuple[list[IndexedAssignment], dict[int, list[int]]]:
     """Return a plan's assignments with their reports, and each target id's assignment indexes.
 
@@ -665,13 +688,14 @@ def indexed_assignments(
     """
     position = {row.id: i for i, row in enumerate(rows.targets)}
     reports: dict[int, list[str]] = {}
-    for report in rows.reports:
+    for report in _taken(rows.reports, consume):
         reports.setdefault(report.assignment_id, []).extend(
             (report.period, report.status, report.progress)
         )
     assignments: list[IndexedAssignment] = []
     of_target: dict[int, list[int]] = {}
-    for row in rows.assignments:
+    for row in _taken(rows.assignments, consume):
+        flat = reports.pop(row.id, None)  # let go once made into the assignment's Reports
         if row.target_id not in position:
             continue
         of_target.setdefault(row.target_id, []).append(len(assignments))
@@ -681,7 +705,7 @@ def indexed_assignments(
                 position[row.target_id],
                 row.leader,
                 row.units,
-                Reports.of(reports[row.id]) if row.id in reports else NO_REPORTS,
+                Reports.of(flat) if flat else NO_REPORTS,
                 row.assisting,
             )
         )

@@ -200,10 +200,11 @@ class KeywordIndex:
                 i for i in candidates - in_content if self._in_progress(i, word)
             )
         remembered = array("i", found), array("i", in_content)
-        if len(self._words) >= WORD_CACHE or self._remembered + len(found) > CACHE_ENTRIES:
+        size = len(found) + len(in_content)
+        if len(self._words) >= WORD_CACHE or self._remembered + size > CACHE_ENTRIES:
             self.forget()
         self._words[word] = remembered
-        self._remembered += len(found) + len(in_content)
+        self._remembered += size
         return remembered
 
     def _fuzzy(self, word: str) -> set[int]:

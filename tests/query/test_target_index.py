@@ -8,7 +8,7 @@ import aiosqlite
 import pytest
 
 from bot.query.engine import QueryEngine
-from bot.query.index import TargetIndex
+from bot.query.index import Positions, TargetIndex
 from bot.query.parse import DeadlineFilter, ParsedQuery
 from bot.query.words import (
     CONTENT_SCORE,
@@ -319,3 +319,27 @@ def test_a_posting_keeps_targets_past_the_first_block() -> None:
     posting.remove(65_536)
     posting.add(131_071)
     assert sorted(posting) == [3, 65_535, 70_000, 131_071, 200_000]
+
+
+def test_positions_find_where_each_key_stands_the_last_place_of_a_repeated_one() -> None:
+    ordered = Positions([3, 5, 5, 9])
+    assert dict(ordered.items()) == {3: 0, 5: 2, 9: 3}
+    shuffled = Positions([90, 7, 86, 7, 12])
+    assert dict(shuffled.items()) == {7: 3, 12: 4, 86: 2, 90: 0}
+    assert 8 not in shuffled
+    assert shuffled.get(8) is None
+    with pytest.raises(KeyError):
+        shuffled[100]
+
+
+def test_a_change_that_cannot_be_read_leaves_the_index_as_it_was(index: TargetIndex) -> None:
+    before = (list(index.assignments), index.progresses, index.find_word("完工"))
+    changed = PlanRows(
+        [TargetRow(102, 2, "新建污水处理厂3座", "10月底", "2023-10-31", closed_on="2023-13-01")],
+        [],
+        [ReportRow(12, "2023Q3", 2, "on_track", "全部建成投用")],
+    )
+    with pytest.raises(ValueError, match="month"):
+        index.apply(changed, [12])
+    assert (list(index.assignments), index.progresses, index.find_word("完工")) == before
+    assert index.find_word("投用") == {}
