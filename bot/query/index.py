@@ -14,7 +14,7 @@ import itertools
 import logging
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import chain
@@ -137,7 +137,6 @@ class Hit:
 
     target: IndexedTarget
     assignments: list[IndexedAssignment]  # those that matched the question
-    score: float
     view: StatusView
     pool: list[IndexedAssignment]  # the index's assignments
 
@@ -181,11 +180,10 @@ class SearchResult:
 
     query: ParsedQuery
     period: str | None
-    ranked: list[int]  # target indexes, best first
+    ranked: Sequence[int]  # target indexes, best first (an array: 4 bytes a target found)
     index: TargetIndex | None = None
     view: StatusView | None = None
     matched: set[int] | None = None  # the assignments that matched, None for all
-    scores: dict[int, float] = field(default_factory=dict)
     without_status: int | None = None  # how many matched the other filters, when status did not
     counts: tuple[int, ...] = ()  # how many targets found have each light of LIGHT_ORDER
     dropped: list[str] = field(default_factory=list)  # common keywords no target had with the rest
@@ -207,7 +205,6 @@ class SearchResult:
         return Hit(
             self.index.targets[target],
             [pool[a] for a in found],
-            self.scores.get(target, 0.0),
             self.view,
             pool,
         )
@@ -472,17 +469,17 @@ class TargetIndex:
             else self.latest_view(today)
         )
         assignments, before_status = self._assignment_filters(query, view, only_unit)
-        targets, scores, dropped = self._target_filters(query, today)
+        targets, dropped = self._target_filters(query, today)
         found = self._targets_of(assignments, targets)
         # By light, then by number (indexes follow numbers).
         if isinstance(found, range):  # every target
-            ranked = list(view.order)
+            ranked = view.order
             counts = tuple(len(members) for members in view.lights)
         else:
             buckets = view.by_light(found)
-            ranked = list(chain.from_iterable(buckets))
+            ranked = array("i", chain.from_iterable(buckets))
             counts = tuple(len(bucket) for bucket in buckets)
-        result = SearchResult(query, view.period, ranked, self, view, assignments, scores)
+        result = SearchResult(query, view.period, ranked, self, view, assignments)
         result.counts = counts
         result.dropped = dropped
         if not ranked and query.statuses:
@@ -524,13 +521,10 @@ class TargetIndex:
             return {owner[a] for a in assignments}
         return {t for a in assignments if (t := owner[a]) in targets}
 
-    def _target_filters(
-        self, query: ParsedQuery, today: date
-    ) -> tuple[set[int] | None, dict[int, float], list[str]]:
-        """Apply numbers, deadline and keywords; return the targets left, keyword scores, and
-        the common keywords left out because no target had every word."""
+    def _target_filters(self, query: ParsedQuery, today: date) -> tuple[set[int] | None, list[str]]:
+        """Apply numbers, deadline and keywords; return the targets left, and the common
+        keywords left out because no target had every word."""
         targets: set[int] | None = None
-        scores: dict[int, float] = {}
 
         def narrow(found: Iterable[int]) -> None:
             nonlocal targets
@@ -551,9 +545,7 @@ class TargetIndex:
         kept = self._telling(found_by_word)
         for word in kept:
             narrow(found_by_word[word])
-            for i, score in found_by_word[word].items():
-                scores[i] = scores.get(i, 0.0) + score
-        return targets, scores, [w for w in found_by_word if w not in kept]
+        return targets, [w for w in found_by_word if w not in kept]
 
     def _telling(self, found_by_word: dict[str, dict[int, float]]) -> list[str]:
         """Return the keywords to filter by: all of them, unless no target has them all.
