@@ -74,6 +74,13 @@ class Reports(Mapping[str, tuple[str, str]]):
                 return flat[i + 1], flat[i + 2]
         raise KeyError(period)
 
+    def get(self, period: str, default: Any = None) -> Any:
+        flat = self._flat
+        for i in range(0, len(flat), 3):
+            if flat[i] == period:
+                return flat[i + 1], flat[i + 2]
+        return default
+
     def __contains__(self, period: object) -> bool:
         return period in self._flat[::3]
 
@@ -715,10 +722,8 @@ def _keywords(
 
     def known_by(target: int) -> list[str]:
         mine = [assignments[a] for a in targets[target].assignments]
-        if latest is None:
-            return [u.name for a in mine for u in a.units]
-        progress = [a.reports[latest][1] for a in mine if latest in a.reports]
-        return progress + [u.name for a in mine for u in a.units]
+        texts = [] if latest is None else [r[1] for a in mine if (r := a.reports.get(latest))]
+        return texts + [u.name for a in mine for u in a.units]
 
     return KeywordIndex.build(Texts(targets.__len__, lambda i: targets[i].content, known_by))
 

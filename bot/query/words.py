@@ -13,6 +13,7 @@ normalised, and so is nearly every text that holds it) and normalised where that
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -85,9 +86,29 @@ def bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def holds(text: str, word: str) -> bool:
-    """Tell whether a text holds a normalised word, as written or once normalised itself."""
-    return word in text or word in normalise_text(text)
+# Chinese characters, which normalising leaves as they are; and the characters that normalise
+# into them (Kangxi radicals ⾦, compatibility ideographs, ㈠ ㊀ ㋀ ㍻ 〸 and the like).
+_IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002f7ff\U00030000-\U0003ffff]+")
+_BECOME_IDEOGRAPHS = re.compile(
+    r"[\u2e80-\u2fdf\u3038-\u303a\u3200-\u33ff\uf900-\ufaff\U0001f200-\U0001f2ff\U0002f800-\U0002fa1f]"
+)
+
+
+def plain(word: str) -> bool:
+    """Tell whether a normalised word is Chinese characters only (most keywords are)."""
+    return _IDEOGRAPHS.fullmatch(word) is not None
+
+
+def holds(text: str, word: str, is_plain: bool) -> bool:
+    """Tell whether a text, once normalised, holds a normalised word.
+
+    A word of Chinese characters only is in the normalised text exactly where it is in the
+    text as written, unless the text has characters that normalise into Chinese ones: then
+    the text need not be normalised (a thousand candidates cost 6 ms less).
+    """
+    if is_plain and _BECOME_IDEOGRAPHS.search(text) is None:
+        return word in text
+    return word in normalise_text(text)
 
 
 @dataclass(frozen=True)
@@ -156,11 +177,27 @@ class KeywordIndex:
         """Return the normalised progress text of every target (worked out, as `contents`)."""
         return [self.texts.progress(i) for i in range(self.texts.count())]
 
-    def _in_content(self, target: int, word: str) -> bool:
-        return holds(self.texts.content(target), word)
-
-    def _in_progress(self, target: int, word: str) -> bool:
-        return any(holds(text, word) for text in self.texts.known_by(target))
+    def _holding(self, candidates: Iterable[int], word: str, *, own: bool) -> set[int]:
+        """Return the candidates whose content (`own`), or else what they are known by, holds
+        a normalised word (one loop: thousands of candidates are read for a common word)."""
+        is_plain = plain(word)
+        becomes = _BECOME_IDEOGRAPHS.search
+        found: set[int] = set()
+        if own:
+            content = self.texts.content
+            for i in candidates:
+                text = content(i)
+                if is_plain and becomes(text) is None:
+                    if word in text:
+                        found.add(i)
+                elif word in normalise_text(text):
+                    found.add(i)
+            return found
+        known_by = self.texts.known_by
+        for i in candidates:
+            if any(holds(text, word, is_plain) for text in known_by(i)):
+                found.add(i)
+        return found
 
     def targets_of(self, gram: str) -> set[int]:
         """Return the targets whose content or progress has a bigram."""
@@ -185,8 +222,8 @@ class KeywordIndex:
             found = in_content | _union(
                 p for gram, p in self.known_postings.items() if word in gram
             )
-            in_content |= {i for i in self.short if self._in_content(i, word)}
-            found |= in_content | {i for i in self.short if self._in_progress(i, word)}
+            in_content |= self._holding(self.short, word, own=True)
+            found |= in_content | self._holding(self.short, word, own=False)
         else:
             # Read only the texts that have every bigram of the word.
             grams = sorted(bigrams(word), key=self._spread)
@@ -195,10 +232,8 @@ class KeywordIndex:
                 if not candidates:
                     break
                 candidates.intersection_update(self.targets_of(gram))
-            in_content = {i for i in candidates if self._in_content(i, word)}
-            found = in_content.union(
-                i for i in candidates - in_content if self._in_progress(i, word)
-            )
+            in_content = self._holding(candidates, word, own=True)
+            found = in_content | self._holding(candidates - in_content, word, own=False)
         remembered = array("i", found), array("i", in_content)
         size = len(found) + len(in_content)
         if len(self._words) >= WORD_CACHE or self._remembered + size > CACHE_ENTRIES:

@@ -342,3 +342,10 @@ def test_a_change_that_cannot_be_read_leaves_the_index_as_it_was(index: TargetIn
         index.apply(changed, [12])
     assert (list(index.assignments), index.progresses, index.find_word("完工")) == before
     assert index.find_word("投用") == {}
+
+
+def test_characters_that_normalise_into_chinese_ones_are_found_as_them() -> None:
+    # ⾦ is the Kangxi radical (U+2FA6): normalised it is 金, as a search compares texts.
+    words = keywords(["推进⾦融服务", "金融服务中心"], [[], ["⾦融服务站"]])
+    assert words.find("金融服务") == {0: CONTENT_SCORE, 1: CONTENT_SCORE}
+    assert words.find("融服务站") == {1: PROGRESS_SCORE}
