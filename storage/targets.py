@@ -158,6 +158,17 @@ async def _fetchall(
         return list(await cursor.fetchall())
 
 
+async def _fetch_in(
+    conn: aiosqlite.Connection, sql: str, values: Sequence[object]
+) -> list[aiosqlite.Row]:
+    """Return the rows of `sql`, whose `{}` stands for `IN (…)` of the values, _BATCH at once."""
+    rows: list[aiosqlite.Row] = []
+    for start in range(0, len(values), _BATCH):
+        batch = values[start : start + _BATCH]
+        rows += await _fetchall(conn, sql.format(f"IN ({', '.join('?' * len(batch))})"), batch)
+    return rows
+
+
 async def _insert(conn: aiosqlite.Connection, sql: str, params: Sequence[object]) -> int:
     async with conn.execute(sql, params) as cursor:
         assert cursor.lastrowid is not None
@@ -549,14 +560,8 @@ async def import_state(conn: aiosqlite.Connection, title: str, period: str | Non
                 )
                 if source == "chat" and assignment in live
             ]
-            for start in range(0, len(latest), _BATCH):
-                batch = latest[start : start + _BATCH]
-                for row in await _fetchall(
-                    conn,
-                    f"SELECT * FROM report WHERE id IN ({', '.join('?' * len(batch))})",
-                    batch,
-                ):
-                    updated[live[row["assignment_id"]]] = report_from_row(row)
+            for row in await _fetch_in(conn, "SELECT * FROM report WHERE id {}", latest):
+                updated[live[row["assignment_id"]]] = report_from_row(row)
         layout = await plan_layout(conn, plan.id)
     leaders = frozenset(row[0] for row in await _fetchall(conn, "SELECT name FROM leader"))
     units = frozenset(row[0] for row in await _fetchall(conn, "SELECT name FROM unit"))
@@ -1005,14 +1010,5 @@ def _iso(day: date | None) -> str | None:
 async def _ids(conn: aiosqlite.Connection, table: str, names: set[str]) -> dict[str, int]:
     """Return the ids of these leader or unit names (`table` is one of the two)."""
     assert table in ("leader", "unit")
-    ids: dict[str, int] = {}
-    chosen = sorted(names)
-    for start in range(0, len(chosen), _BATCH):
-        batch = chosen[start : start + _BATCH]
-        for row in await _fetchall(
-            conn,
-            f"SELECT id, name FROM {table} WHERE name IN ({', '.join('?' * len(batch))})",
-            batch,
-        ):
-            ids[row["name"]] = int(row["id"])
-    return ids
+    rows = await _fetch_in(conn, f"SELECT id, name FROM {table} WHERE name {{}}", sorted(names))
+    return {row["name"]: int(row["id"]) for row in rows}

@@ -913,31 +913,23 @@ def plan_import(
         if moved is not None and deadline.due_date == moved[0]:
             # The table still shows the date an approved extension (延期) moved: it stands.
             deadline = replace(deadline, due_date=moved[1])
+        fields = (
+            parsed.content,
+            deadline.text,
+            deadline.due_date,
+            parsed.label,
+            parsed.category,
+            parsed.extra,
+        )
         if (
             old is None
             or old.retired
             or (old.content, old.deadline, old.due_date, old.label, old.category, old.extra)
-            != (
-                parsed.content,
-                deadline.text,
-                deadline.due_date,
-                parsed.label,
-                parsed.category,
-                parsed.extra,
-            )
+            != fields
             or not _same_assignments(old, parsed)
         ):
             writes.targets.append(
-                targets.TargetWrite(
-                    old.id if old else None,
-                    parsed.number,
-                    parsed.content,
-                    deadline.text,
-                    deadline.due_date,
-                    parsed.label,
-                    parsed.category,
-                    parsed.extra,
-                )
+                targets.TargetWrite(old.id if old else None, parsed.number, *fields)
             )
             (summary.added if old is None else summary.changed).append(parsed.number)
         else:

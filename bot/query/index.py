@@ -296,7 +296,6 @@ class TargetIndex:
                 await asyncio.sleep(0)
         await _drain(self.words.known_postings)
         await _drain(self.words.content_postings)
-        await _drain(self.by_due)
 
     def apply(self, changed: PlanRows, assignment_ids: Iterable[int]) -> bool:
         """Take in what changed since the build: some targets' rows, some assignments' reports.

@@ -179,25 +179,13 @@ class KeywordIndex:
 
     def _holding(self, candidates: Iterable[int], word: str, *, own: bool) -> set[int]:
         """Return the candidates whose content (`own`), or else what they are known by, holds
-        a normalised word (one loop: thousands of candidates are read for a common word)."""
+        a normalised word."""
         is_plain = plain(word)
-        becomes = _BECOME_IDEOGRAPHS.search
-        found: set[int] = set()
         if own:
             content = self.texts.content
-            for i in candidates:
-                text = content(i)
-                if is_plain and becomes(text) is None:
-                    if word in text:
-                        found.add(i)
-                elif word in normalise_text(text):
-                    found.add(i)
-            return found
+            return {i for i in candidates if holds(content(i), word, is_plain)}
         known_by = self.texts.known_by
-        for i in candidates:
-            if any(holds(text, word, is_plain) for text in known_by(i)):
-                found.add(i)
-        return found
+        return {i for i in candidates if any(holds(t, word, is_plain) for t in known_by(i))}
 
     def targets_of(self, gram: str) -> set[int]:
         """Return the targets whose content or progress has a bigram."""

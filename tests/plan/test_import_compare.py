@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.plan.importer import DEMO_TABLE, ImportSummary, import_file
 from storage import targets as repo
 from storage.db import connect
 from tests.conftest import scalar, snapshot
+from tests.plan.other_writer import write_from_another_connection
 
 PLAN = "菏泽市人民政府2023年经济社会发展责任目标"
 # What an import may write; the other tables (users, pushes …) it never touches.
@@ -291,15 +291,7 @@ async def test_staging_a_large_import_locks_nobody_out(
         def then_write(rows: Iterable[tuple[object, ...]]) -> Iterable[tuple[object, ...]]:
             yield from rows
             if not outcomes:
-                other = sqlite3.connect(path, timeout=0)
-                try:
-                    other.execute("INSERT INTO leader (name) VALUES ('别的连接')")
-                    other.commit()
-                    outcomes.append("written")
-                except sqlite3.OperationalError as error:
-                    outcomes.append(str(error))
-                finally:
-                    other.close()
+                outcomes.append(write_from_another_connection(path, "别的连接"))
 
         return [(columns, then_write(rows)) for columns, rows in staged_kinds(writes)]
 

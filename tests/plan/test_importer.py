@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,6 +19,7 @@ from bot.plan.tables import TableError
 from storage import targets as repo
 from storage.db import connect
 from tests.conftest import scalar, snapshot
+from tests.plan.other_writer import write_from_another_connection
 
 TITLE = "菏泽市人民政府2023年经济社会发展责任目标三季度工作推进情况一览表"
 PLAN = "菏泽市人民政府2023年经济社会发展责任目标"
@@ -658,15 +658,7 @@ async def test_an_import_locks_nobody_out_while_it_reads_and_compares(
         ) -> repo.ImportState:
             state = await import_state(*args, **kwargs)  # type: ignore[arg-type]
             if not outcomes:
-                other = sqlite3.connect(path, timeout=0)
-                try:
-                    other.execute("INSERT INTO leader (name) VALUES ('新领导')")
-                    other.commit()
-                    outcomes.append("written")
-                except sqlite3.OperationalError as error:
-                    outcomes.append(str(error))
-                finally:
-                    other.close()
+                outcomes.append(write_from_another_connection(path, "新领导"))
             return state
 
         monkeypatch.setattr(repo, "import_state", import_state_then_another_writes)
